@@ -1,0 +1,10 @@
+// Element registration declarations of the vidcolor plugin.
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+GST_ELEMENT_REGISTER_DECLARE(vcgray);
+
+G_END_DECLS
