@@ -1,0 +1,100 @@
+/* VcFlowMeta: optical flow between a video frame and the one before it, attached by the
+ * vidcolor `vcflow` element and read by `vcrefine` (or any application).
+ *
+ * Public header, C compatible. Reading the meta needs no linking against the plugin: the
+ * API type is looked up by name (GST_VC_FLOW_META_API_NAME), which the vidcolor plugin
+ * registers when it loads, so gst_buffer_get_vc_flow_meta() below is header-only and
+ * returns NULL while no vcflow has ever been created in the process. Adding the meta
+ * (gst_buffer_add_vc_flow_meta) is done inside the plugin.
+ *
+ * Conventions (docs/ARCHITECTURE.md, "Flow"): a flow F_{s->t} gives, for each pixel x of
+ * frame s, where that pixel is in frame t: x + F(x). On buffer t the meta carries
+ *   backward = F_{t->t-1}  (defined on the pixels of t),
+ *   forward  = F_{t-1->t}  (defined on the pixels of t-1),
+ * each width x height pixels, row-major, float32 interleaved (dx, dy), in pixels of the
+ * *flow* resolution (width x height), not of the frame. The flows cover the whole picture of
+ * frame_width x frame_height; to use them at another size, resample and multiply dx by
+ * new_w / width and dy by new_h / height (vidcolor::resize_flow does exactly this).
+ * backward_valid / forward_valid are width x height uint8, 1 where the flow passes the
+ * forward-backward consistency check (Sundaram et al. 2010), 0 where the pixel is occluded
+ * in the other frame or the flow is unreliable.
+ *
+ * The first buffer after start, flush, discontinuity or caps change has no previous frame
+ * and carries NO meta (never a zero flow).
+ *
+ * Transforms: a plain copy (gst_buffer_copy, GstBaseTransform / GstVideoFilter copying metas)
+ * shares the GBytes (refcounted, no data copy). A copy of a byte region of the buffer drops
+ * the meta (that is no longer the frame). A scale transform (videoscale) keeps the flows
+ * unchanged and sets frame_width / frame_height to the new frame size: the flows are in
+ * their own pixels and cover the whole picture, so they stay right for a scaled picture
+ * (letterboxing by videoscale add-borders=true is not reflected). Every other transform
+ * (e.g. a crop or a flip) drops the meta. The meta is tagged "video", "size" and
+ * "orientation" and not "colorspace", so format converters (videoconvert) keep it.
+ */
+#ifndef __GST_VC_FLOW_META_H__
+#define __GST_VC_FLOW_META_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_VC_FLOW_META_API_NAME "VcFlowMetaAPI"
+#define GST_VC_FLOW_META_IMPL_NAME "VcFlowMeta"
+
+typedef struct _GstVcFlowMeta GstVcFlowMeta;
+
+struct _GstVcFlowMeta {
+  GstMeta meta;
+
+  guint width;        /* flow field size */
+  guint height;
+  guint frame_width;  /* size of the video frame the flows describe */
+  guint frame_height;
+
+  GBytes *backward;        /* F_{t->t-1}: width*height*2 gfloat (dx, dy) */
+  GBytes *forward;         /* F_{t-1->t}: width*height*2 gfloat (dx, dy) */
+  GBytes *backward_valid;  /* width*height guint8, pixels of t */
+  GBytes *forward_valid;   /* width*height guint8, pixels of t-1 */
+};
+
+/* The registered API type, or 0 when the vidcolor plugin has not registered it (then no
+ * buffer can carry the meta). */
+static inline GType gst_vc_flow_meta_api_lookup_type(void) {
+  return g_type_from_name(GST_VC_FLOW_META_API_NAME);
+}
+
+static inline GstVcFlowMeta *gst_buffer_get_vc_flow_meta(GstBuffer *buffer) {
+  GType api = gst_vc_flow_meta_api_lookup_type();
+  return api != 0 ? (GstVcFlowMeta *)gst_buffer_get_meta(buffer, api) : NULL;
+}
+
+/* Typed views of the data (valid while the meta lives). */
+static inline const gfloat *gst_vc_flow_meta_backward_data(const GstVcFlowMeta *m) {
+  return (const gfloat *)g_bytes_get_data(m->backward, NULL);
+}
+static inline const gfloat *gst_vc_flow_meta_forward_data(const GstVcFlowMeta *m) {
+  return (const gfloat *)g_bytes_get_data(m->forward, NULL);
+}
+static inline const guint8 *gst_vc_flow_meta_backward_valid_data(const GstVcFlowMeta *m) {
+  return (const guint8 *)g_bytes_get_data(m->backward_valid, NULL);
+}
+static inline const guint8 *gst_vc_flow_meta_forward_valid_data(const GstVcFlowMeta *m) {
+  return (const guint8 *)g_bytes_get_data(m->forward_valid, NULL);
+}
+
+/* Defined in the vidcolor plugin (available to code compiled into it). */
+GType gst_vc_flow_meta_api_get_type(void);
+const GstMetaInfo *gst_vc_flow_meta_get_info(void);
+#define GST_VC_FLOW_META_API_TYPE (gst_vc_flow_meta_api_get_type())
+#define GST_VC_FLOW_META_INFO (gst_vc_flow_meta_get_info())
+
+/* Attaches a flow meta; takes a reference on each GBytes (transfer none). The flow bytes
+ * must hold width*height*2 gfloat and the masks width*height bytes, or NULL is returned. */
+GstVcFlowMeta *gst_buffer_add_vc_flow_meta(GstBuffer *buffer, guint width, guint height,
+                                           guint frame_width, guint frame_height,
+                                           GBytes *backward, GBytes *forward,
+                                           GBytes *backward_valid, GBytes *forward_valid);
+
+G_END_DECLS
+
+#endif /* __GST_VC_FLOW_META_H__ */
