@@ -10,6 +10,7 @@
 static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(vcgray, plugin);
+  ok |= GST_ELEMENT_REGISTER(vcflow, plugin);
   return ok;
 }
 
