@@ -28,8 +28,13 @@
  * unchanged and sets frame_width / frame_height to the new frame size: the flows are in
  * their own pixels and cover the whole picture, so they stay right for a scaled picture
  * (letterboxing by videoscale add-borders=true is not reflected). Every other transform
- * (e.g. a crop or a flip) drops the meta. The meta is tagged "video", "size" and
+ * type (e.g. a crop transform) drops the meta. The meta is tagged "video", "size" and
  * "orientation" and not "colorspace", so format converters (videoconvert) keep it.
+ * Limitation: GstVideoFilter's default copies every meta whose tags are all among
+ * video/size/orientation with a plain copy, so videoflip (which has no meta handling of its
+ * own) copies the flows unchanged although the picture is mirrored or rotated; a tag that
+ * made videoflip drop the meta would make videoconvert drop it too. Place vcflow after any
+ * flip or rotation.
  */
 #ifndef __GST_VC_FLOW_META_H__
 #define __GST_VC_FLOW_META_H__
