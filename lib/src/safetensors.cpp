@@ -10,8 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <new>
+#include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -225,12 +226,22 @@ std::string safetensors_dtype_name(torch::ScalarType t) {
   return d->name;
 }
 
-SafetensorsFile read_safetensors(const uint8_t* data, size_t size, const std::string& name) {
+namespace {
+
+// The header of a file of `size` bytes, validated against that size before any tensor data
+// is read: `h` holds the header length field's N bytes.
+struct Layout {
+  uint64_t header_bytes = 0;  // N
+  std::vector<Entry> entries;  // sorted by offset, covering the data exactly
+  std::map<std::string, std::string> metadata;
+};
+
+uint64_t check_prefix(const uint8_t* first8, uint64_t size, const std::string& name) {
   if (size == 0) fail(name, "file is empty");
   if (size < 8)
     fail(name, "file is truncated: " + std::to_string(size) +
                    " bytes, less than the 8-byte header length");
-  const uint64_t n = read_le64(data);
+  const uint64_t n = read_le64(first8);
   if (n > kSafetensorsMaxHeaderBytes)
     fail(name, "header length " + std::to_string(n) + " is absurd (limit " +
                    std::to_string(kSafetensorsMaxHeaderBytes) + " bytes); not a safetensors file?");
@@ -238,7 +249,10 @@ SafetensorsFile read_safetensors(const uint8_t* data, size_t size, const std::st
     fail(name, "header length " + std::to_string(n) + " is larger than the file (" +
                    std::to_string(size) + " bytes); file truncated or not safetensors");
   if (n < 2) fail(name, "header of " + std::to_string(n) + " bytes is too short for a JSON object");
-  const uint8_t* h = data + 8;
+  return n;
+}
+
+Layout parse_layout(const uint8_t* h, uint64_t n, uint64_t size, const std::string& name) {
   if (h[0] != '{') fail(name, "header does not start with '{'; not a safetensors file?");
   // Padding: the format pads the header with trailing spaces (0x20) to align the data.
   size_t hn = static_cast<size_t>(n);
@@ -252,10 +266,9 @@ SafetensorsFile read_safetensors(const uint8_t* data, size_t size, const std::st
   const json header = parse_header(h, hn, name);
   if (!header.is_object()) fail(name, "header is not a JSON object");
 
+  Layout out;
+  out.header_bytes = n;
   const uint64_t data_size = size - 8 - n;
-  const uint8_t* base = data + 8 + n;
-  SafetensorsFile out;
-  std::vector<Entry> entries;
   for (const auto& kv : header.items()) {
     if (kv.key() == "__metadata__") {
       if (!kv.value().is_object()) fail(name, "\"__metadata__\" is not an object");
@@ -266,16 +279,16 @@ SafetensorsFile read_safetensors(const uint8_t* data, size_t size, const std::st
       }
       continue;
     }
-    entries.push_back(parse_entry(kv.key(), kv.value(), data_size, name));
+    out.entries.push_back(parse_entry(kv.key(), kv.value(), data_size, name));
   }
 
   // The data must be covered exactly: sorted by offset, each tensor starts where the previous
   // ended (no overlap, no hole) and the last ends at the end of the file.
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+  std::sort(out.entries.begin(), out.entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.begin, a.end, a.name) < std::tie(b.begin, b.end, b.name);
   });
   uint64_t pos = 0;
-  for (const Entry& e : entries) {
+  for (const Entry& e : out.entries) {
     if (e.begin < pos)
       fail(name, "tensor \"" + e.name + "\" overlaps the previous tensor (starts at " +
                      std::to_string(e.begin) + ", previous ends at " + std::to_string(pos) + ")");
@@ -287,27 +300,57 @@ SafetensorsFile read_safetensors(const uint8_t* data, size_t size, const std::st
   if (pos != data_size)
     fail(name, "tensor data ends at byte " + std::to_string(pos) + " of a data section of " +
                    std::to_string(data_size) + " bytes (trailing bytes or wrong offsets)");
+  return out;
+}
 
-  for (const Entry& e : entries) {
-    const uint8_t* src = base + e.begin;
+// Allocates each tensor, lets `fill(dst, data_offset, nbytes)` copy its bytes, then checks them.
+template <typename Fill>
+SafetensorsFile materialize(Layout&& layout, const std::string& name, Fill fill) {
+  SafetensorsFile out;
+  out.metadata = std::move(layout.metadata);
+  for (const Entry& e : layout.entries) {
     const size_t nbytes = static_cast<size_t>(e.end - e.begin);
-    if (e.dtype->type == torch::kBool) {
-      // Any byte other than 0/1 in a bool tensor is undefined behaviour in LibTorch.
-      for (size_t i = 0; i < nbytes; ++i)
-        if (src[i] > 1)
-          fail(name, "tensor \"" + e.name + "\": BOOL element " + std::to_string(i) +
-                         " is " + std::to_string(src[i]) + ", not 0 or 1");
-    }
     torch::Tensor t;
     try {
       t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype->type));
     } catch (const std::exception& ex) {
       fail(name, "tensor \"" + e.name + "\": cannot allocate (" + ex.what() + ")");
     }
-    if (nbytes) std::memcpy(t.data_ptr(), src, nbytes);
+    if (nbytes) fill(static_cast<uint8_t*>(t.data_ptr()), e.begin, nbytes);
+    if (e.dtype->type == torch::kBool) {
+      // Any byte other than 0/1 in a bool tensor is undefined behaviour in LibTorch.
+      const uint8_t* b = static_cast<const uint8_t*>(t.data_ptr());
+      for (size_t i = 0; i < nbytes; ++i)
+        if (b[i] > 1)
+          fail(name, "tensor \"" + e.name + "\": BOOL element " + std::to_string(i) + " is " +
+                         std::to_string(b[i]) + ", not 0 or 1");
+    }
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;
+}
+
+// Reads exactly n bytes at `offset`; fails on a short read (the file changed under us).
+void pread_all(int fd, uint8_t* dst, size_t n, uint64_t offset, const std::string& path) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(fd, dst + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(path, "read error: " + errno_text());
+    if (r == 0) fail(path, "file shrank while being read");
+    got += static_cast<size_t>(r);
+  }
+}
+
+}  // namespace
+
+SafetensorsFile read_safetensors(const uint8_t* data, size_t size, const std::string& name) {
+  const uint64_t n = check_prefix(data, size, name);
+  Layout layout = parse_layout(data + 8, n, size, name);
+  const uint8_t* base = data + 8 + n;
+  return materialize(std::move(layout), name, [base](uint8_t* dst, uint64_t off, size_t nbytes) {
+    std::memcpy(dst, base + off, nbytes);
+  });
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
@@ -316,21 +359,19 @@ SafetensorsFile read_safetensors(const std::string& path) {
   struct stat st {};
   if (::fstat(f.fd, &st) != 0) fail(path, "cannot stat: " + errno_text());
   if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  std::vector<uint8_t> buf;
-  try {
-    buf.resize(static_cast<size_t>(st.st_size));
-  } catch (const std::bad_alloc&) {
-    fail(path, "file of " + std::to_string(st.st_size) + " bytes does not fit in memory");
-  }
-  size_t got = 0;
-  while (got < buf.size()) {
-    const ssize_t r = ::read(f.fd, buf.data() + got, buf.size() - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) fail(path, "read error: " + errno_text());
-    if (r == 0) break;  // shrank while reading: validated below like any short file
-    got += static_cast<size_t>(r);
-  }
-  return read_safetensors(buf.data(), got, path);
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  // Header first: a truncated or hostile file is refused before its data is read or any
+  // tensor memory is allocated.
+  uint8_t first8[8] = {};
+  if (size >= 8) pread_all(f.fd, first8, 8, 0, path);
+  const uint64_t n = check_prefix(first8, size, path);
+  std::vector<uint8_t> header(static_cast<size_t>(n));
+  pread_all(f.fd, header.data(), header.size(), 8, path);
+  Layout layout = parse_layout(header.data(), n, size, path);
+  const int fd = f.fd;
+  return materialize(std::move(layout), path, [fd, n, &path](uint8_t* dst, uint64_t off, size_t nbytes) {
+    pread_all(fd, dst, nbytes, 8 + n + off, path);
+  });
 }
 
 std::string serialize_safetensors(const std::map<std::string, torch::Tensor>& tensors,

@@ -277,6 +277,24 @@ TEST_F(TempDir, FileErrorsNameThePath) {
     EXPECT_NE(std::string(e.what()).find(truncated), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("lie past the end"), std::string::npos) << e.what();
   }
+  // The file reader validates the header before reading data: same errors as from memory.
+  const std::pair<std::string, std::string> bad[] = {
+      {"", "file is empty"},
+      {"\x08\0\0", "file is truncated"},
+      {le64(1000) + "{}", "header length 1000 is larger than the file"},
+      {le64(2) + "{}" + "junk", "trailing bytes"},
+  };
+  for (const auto& [bytes, problem] : bad) {
+    const std::string p = (dir_ / "bad.safetensors").string();
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+    try {
+      read_safetensors(p);
+      ADD_FAILURE() << "no error for: " << problem;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();
+    }
+  }
   const std::string in_missing_dir = (dir_ / "no" / "such" / "m.safetensors").string();
   try {
     write_safetensors(in_missing_dir, {{"a", torch::ones({1})}});
