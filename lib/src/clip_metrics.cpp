@@ -45,7 +45,7 @@ void ClipMetrics::add(const torch::Tensor& gt, const std::vector<torch::Tensor>&
                   " needs the ground-truth flows to its previous frame");
     const auto back = flow_back.dim() == 3 ? flow_back.unsqueeze(0) : flow_back;
     const auto fwd = flow_fwd.dim() == 3 ? flow_fwd.unsqueeze(0) : flow_fwd;
-    mask = occlusion_mask(back.to(torch::kCPU, torch::kDouble), fwd.to(torch::kCPU, torch::kDouble));
+    mask = occlusion_mask(back.to(torch::kCPU, torch::kFloat), fwd.to(torch::kCPU, torch::kFloat));
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto out = as_frame(outputs[i]);

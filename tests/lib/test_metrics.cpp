@@ -232,7 +232,8 @@ TEST(WarpError, ClipIsTheMeanOverPairs) {
   const auto f0 = torch::full({3, 5, 5}, 0.2, torch::kDouble);
   const auto clip = torch::stack({f0, f0 + 0.1, f0 + 0.3});
   const auto zero = torch::zeros({2, 2, 5, 5}, torch::kDouble);
-  EXPECT_NEAR(warp_error(clip, zero, zero), 0.025, 1e-12);
+  // (The warp samples in float, so frame values carry float rounding, ~1e-8 relative.)
+  EXPECT_NEAR(warp_error(clip, zero, zero), 0.025, 1e-7);
   EXPECT_TRUE(std::isnan(warp_error(clip.narrow(0, 0, 1), zero.narrow(0, 0, 0), zero.narrow(0, 0, 0))));
   EXPECT_THROW(warp_error(clip, zero.narrow(0, 0, 1), zero), Error);
 }

@@ -3,7 +3,9 @@
 // reports them (see ../shared/PAPER_NOTES.md, "Metrics the field uses").
 //
 // Images are R'G'B' float tensors in [0, 1], either one image [3,H,W] or a batch
-// [N,3,H,W] (a clip's frames in order). Any float dtype; computed in double precision.
+// [N,3,H,W] (a clip's frames in order). Any float dtype; computed in double precision
+// (except the warp error's bilinear sampling, in float: its error, ~1e-7, is far below what
+// the metric resolves).
 // Values outside [0, 1] are not clamped except where a metric quantises to 8 bit (CDC).
 // Every function throws vidcolor::Error on malformed input (wrong rank, channel count,
 // mismatched shapes), naming metrics.cpp and the problem.
