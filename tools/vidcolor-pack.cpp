@@ -1,0 +1,120 @@
+// vidcolor-pack: decodes training data once into a training pack (training_pack.hpp), so
+// vidcolor-train needs neither OpenCV nor a KNN search nor optical flow at train time.
+//
+//   vidcolor-pack --images ../shared/data/images/imagenet-sample
+//                 --frames ../shared/data/videos/davis2016 --crop 128 --per-image 2 --pairs-per-seq 64 --seed 1 -o train-128.safetensors
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "vidcolor/pack_writer.hpp"
+
+namespace {
+
+void usage(FILE* f) {
+  std::fprintf(f,
+      "usage: vidcolor-pack [options] -o FILE\n"
+      "  --images DIR         folder of still images (repeatable)\n"
+      "  --frames DIR         a frame-sequence folder or a folder of them; sorted names are\n"
+      "                       consecutive frames (repeatable)\n"
+      "  --video FILE         a video file (repeatable)\n"
+      "  --crop S             crop size in pixels (default 128)\n"
+      "  --per-image N        random crops per still image (default 1)\n"
+      "  --pairs-per-seq N    consecutive-frame pairs per sequence or video (default 8)\n"
+      "  --max-images N       use a seeded random subset of N images (default all)\n"
+      "  --scale-min U, --scale-max U\n"
+      "                       crop window side as a fraction of the short side (default 0.5, 1)\n"
+      "  --knn-k K            neighbours per pixel (default 5)\n"
+      "  --knn-lambda L       weight of pixel coordinates vs colors in [0,1] (default 0.002)\n"
+      "  --knn-method M       kdtree (exact, default) or brute\n"
+      "  --flow NAME          dis-medium (default), dis-fast, dis-ultrafast, farneback, cuda-*\n"
+      "  --seed N             random seed (default 1)\n"
+      "  -o, --output FILE    the pack to write (safetensors)\n");
+}
+
+// Progress with ETA on stderr, redrawn in place.
+void show(const vidcolor::PackProgress& p) {
+  const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
+  const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
+  std::fprintf(stderr, "\r%-6s %6lld/%-6lld  %6.1f/s  elapsed %5.0fs  ETA %5.0fs ", p.stage,
+               static_cast<long long>(p.done), static_cast<long long>(p.total), rate,
+               p.elapsed_s, eta);
+  if (p.done == p.total) std::fputc('\n', stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  vidcolor::PackOptions o;
+  std::string out;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      const auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+        return argv[++i];
+      };
+      const auto integer = [&]() {
+        const std::string v = value();
+        size_t pos = 0;
+        const long long n = std::stoll(v, &pos);
+        if (pos != v.size()) throw std::runtime_error(a + ": not an integer: " + v);
+        return n;
+      };
+      const auto real = [&]() {
+        const std::string v = value();
+        size_t pos = 0;
+        const double d = std::stod(v, &pos);
+        if (pos != v.size()) throw std::runtime_error(a + ": not a number: " + v);
+        return d;
+      };
+      if (a == "-h" || a == "--help") {
+        usage(stdout);
+        return 0;
+      } else if (a == "--images") o.image_dirs.push_back(value());
+      else if (a == "--frames") o.frame_dirs.push_back(value());
+      else if (a == "--video") o.videos.push_back(value());
+      else if (a == "--crop") o.crop = static_cast<int>(integer());
+      else if (a == "--per-image") o.per_image = static_cast<int>(integer());
+      else if (a == "--pairs-per-seq") o.pairs_per_seq = static_cast<int>(integer());
+      else if (a == "--max-images") o.max_images = static_cast<int>(integer());
+      else if (a == "--scale-min") o.scale_min = real();
+      else if (a == "--scale-max") o.scale_max = real();
+      else if (a == "--knn-k") o.knn.k = static_cast<int>(integer());
+      else if (a == "--knn-lambda") o.knn.lambda = real();
+      else if (a == "--knn-method") {
+        const std::string m = value();
+        if (m == "kdtree") o.knn.method = vidcolor::KnnMethod::KdTree;
+        else if (m == "brute") o.knn.method = vidcolor::KnnMethod::BruteForce;
+        else throw std::runtime_error("--knn-method: kdtree or brute, not " + m);
+      } else if (a == "--flow") o.flow = vidcolor::flow_backend_from_name(value());
+      else if (a == "--seed") o.seed = static_cast<uint64_t>(integer());
+      else if (a == "-o" || a == "--output") out = value();
+      else throw std::runtime_error("unknown option " + a);
+    }
+    if (out.empty()) throw std::runtime_error("no output file (-o FILE)");
+    if (o.image_dirs.empty() && o.frame_dirs.empty() && o.videos.empty())
+      throw std::runtime_error("no input (--images, --frames or --video)");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vidcolor-pack: %s\n", e.what());
+    usage(stderr);
+    return 2;
+  }
+  o.progress = show;
+  try {
+    const auto st = vidcolor::write_training_pack(o, out);
+    std::fprintf(stderr,
+                 "vidcolor-pack: %s: %lld image crops (%.1f ms each), %lld pairs (%.1f ms each), "
+                 "%lld skipped, written in %.2f s\n",
+                 out.c_str(), static_cast<long long>(st.images),
+                 st.images ? 1000.0 * st.seconds_images / st.images : 0.0,
+                 static_cast<long long>(st.pairs),
+                 st.pairs ? 1000.0 * st.seconds_pairs / st.pairs : 0.0,
+                 static_cast<long long>(st.skipped_files), st.seconds_write);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\nvidcolor-pack: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
