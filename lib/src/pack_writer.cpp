@@ -175,6 +175,9 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
   std::mt19937_64 rng(o.seed);
   PackStats st;
 
+  // Inputs are checked before any work, so a typo fails at once, not after an hour of images.
+  const std::vector<Sequence> seqs = collect_sequences(o);
+
   // ---- still images ----
   std::vector<std::string> files;
   for (const auto& d : o.image_dirs) {
@@ -210,7 +213,6 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
   st.seconds_images = seconds_since(t0);
 
   // ---- consecutive-frame pairs ----
-  std::vector<Sequence> seqs = collect_sequences(o);
   std::vector<torch::Tensor> frames, flows, masks;
   OpticalFlow flow_engine(o.flow);
   t0 = Clock::now();

@@ -2,14 +2,17 @@
 // checked for shapes, dtypes, values and flip consistency.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
 
-#include "vidcolor/error.hpp"
 #include "vidcolor/color_tensors.hpp"
+#include "vidcolor/error.hpp"
 #include "vidcolor/pack_writer.hpp"
 #include "vidcolor/safetensors.hpp"
 #include "vidcolor/training_pack.hpp"
@@ -189,6 +192,36 @@ TEST_F(PackTest, SameSeedSamePack) {
   EXPECT_TRUE(torch::equal(x.tensors.at("image_knn"), y.tensors.at("image_knn")));
 }
 
+TEST(PackVideo, PairsFromAVideoFile) {
+  // A short MJPEG clip made from real DAVIS frames: pairs come out of cv::VideoCapture.
+  const std::string seq = shared_data() + "/videos/davis2016/car-shadow";
+  if (!fs::is_directory(seq)) GTEST_SKIP() << "no DAVIS data in " << shared_data();
+  const auto files = list_image_files(seq);
+  const std::string video = temp_path("clip.avi");
+  {
+    cv::VideoWriter w(video, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25, cv::Size(854, 480));
+    if (!w.isOpened()) GTEST_SKIP() << "OpenCV cannot write MJPEG AVI here";
+    for (int i = 0; i < 5; ++i) w.write(cv::imread(files[static_cast<size_t>(i)]));
+  }
+  PackOptions o;
+  o.videos = {video};
+  o.crop = 48;
+  o.pairs_per_seq = 2;
+  const std::string out = temp_path("video.safetensors");
+  const PackStats st = write_training_pack(o, out);
+  std::remove(video.c_str());
+  EXPECT_EQ(st.pairs, 2);
+  EXPECT_EQ(st.images, 0);
+  const TrainingPack pack(out);
+  std::remove(out.c_str());
+  EXPECT_EQ(pack.num_images(), 0);
+  ASSERT_EQ(pack.num_pairs(), 2);
+  const auto p = pack.pairs({0, 1});
+  EXPECT_GT(p.rgb.std().item<float>(), 0.05f);
+  EXPECT_GT(p.mask_fw.mean().item<float>(), 0.5f);
+  EXPECT_THROW(pack.images({0}), Error);
+}
+
 TEST(PackErrors, BadPacksAndOptions) {
   const std::string p = temp_path("bad.safetensors");
   write_safetensors(p, {{"images", torch::zeros({1, 3, 4, 4}, torch::kUInt8)}}, {{"format", "other"}});
@@ -208,4 +241,11 @@ TEST(PackErrors, BadPacksAndOptions) {
   PackOptions o;
   o.image_dirs = {"/nonexistent/vidcolor"};
   EXPECT_THROW(write_training_pack(o, p), Error);
+  o.image_dirs = {shared_data() + "/images/bsds500"};
+  o.videos = {"/nonexistent/clip.mp4"};
+  EXPECT_THROW(write_training_pack(o, p), Error);
+  o.videos.clear();
+  o.crop = 4;
+  EXPECT_THROW(write_training_pack(o, p), Error);
+  EXPECT_FALSE(fs::exists(p));
 }
