@@ -10,22 +10,11 @@
 
 #include <torch/torch.h>
 
-#include <memory>
-#include <string>
 #include <vector>
 
-#include "vidcolor/networks.hpp"
+#include "vidcolor/color_tensors.hpp"  // ycc_to_rgb, candidates_to_rgb, rgb_to_ycc
 
 namespace vidcolor {
-
-// ---- colour helpers (differentiable; the fixed BT.601 matrices of color.hpp) ---------------
-
-// Y [N,1,H,W] + CbCr [N,2,H,W] -> R'G'B' [N,3,H,W] (not clamped, so gradients never vanish).
-torch::Tensor ycc_to_rgb(const torch::Tensor& y, const torch::Tensor& cbcr);
-// Y [N,1,H,W] + d candidates [N,d,2,H,W] -> [N,d,3,H,W].
-torch::Tensor candidates_to_rgb(const torch::Tensor& y, const torch::Tensor& candidates);
-// R'G'B' [N,3,H,W] -> Y'CbCr [N,3,H,W] (channel 0 = Y, 1 = Cb, 2 = Cr).
-torch::Tensor rgb_to_ycc(const torch::Tensor& rgb);
 
 // ---- bilateral loss (eq. 2) ----------------------------------------------------------------
 
@@ -54,8 +43,9 @@ torch::Tensor refinement_loss(const torch::Tensor& refined, const torch::Tensor&
 // The authors' code adds two confidence-weighted terms to eq. 5: pull the output towards the
 // warped neighbour where the pair agrees (conf ~ 1) and towards the current colorization where
 // it does not: mean(conf * |refined - c_t_warped|) + mean((1 - conf) * |refined - c_s|).
-// All chroma [N,2,H,W], conf [N,1,H,W] (e.g. W(X^t, X^s) of eq. 4). Optional: the trainer
-// weights it (default 0 in vidcolor-train; see docs/TRAINING.md).
+// All chroma [N,2,H,W], conf [N,1,H,W] (e.g. W(X^t, X^s) of eq. 4). Optional: eq. 5 alone
+// already supervises g with the ground truth; these terms only speed up learning the blend,
+// so the trainer gives them a small weight (or 0).
 torch::Tensor refinement_consistency_loss(const torch::Tensor& refined,
                                           const torch::Tensor& c_s,
                                           const torch::Tensor& c_t_warped,
@@ -64,7 +54,8 @@ torch::Tensor refinement_consistency_loss(const torch::Tensor& refined,
 // ---- perceptual distance -------------------------------------------------------------------
 
 // A frozen feature extractor φ for the perceptual distance. Implementations: MobileNetV2-0.35
-// (below); a VGG-19 one can be plugged in by implementing this interface.
+// (MobileNetPerceptual, mobilenet_perceptual.hpp); a VGG-19 one plugs in by implementing this
+// interface (its torch module loaded with backbone_weights.hpp's load_keras_weights).
 class PerceptualNet {
  public:
   virtual ~PerceptualNet() = default;
@@ -74,27 +65,6 @@ class PerceptualNet {
   // One weight per feature map of features(), balancing their magnitudes.
   virtual std::vector<double> layer_weights() const = 0;
   virtual void to(torch::Device device) = 0;
-};
-
-// MobileNetV2 features: level 0 = the input mapped to [-1, 1], levels 1..5 = the backbone's
-// outputs at strides 2, 4, 8, 16, 32. Puts the net in eval mode and freezes its parameters.
-class MobileNetPerceptual : public PerceptualNet {
- public:
-  // Weights measured on real images so that every level contributes alike (see losses.cpp).
-  static std::vector<double> default_weights();
-
-  explicit MobileNetPerceptual(MobileNetV2 net, std::vector<double> weights = default_weights());
-  // Loads the ImageNet weights from a TF.js model.json (backbone_weights.hpp).
-  static std::shared_ptr<MobileNetPerceptual> from_tfjs(const std::string& model_json_path);
-
-  std::vector<torch::Tensor> features(const torch::Tensor& rgb01) override;
-  std::vector<double> layer_weights() const override { return weights_; }
-  void to(torch::Device device) override;
-  MobileNetV2 net() const { return net_; }
-
- private:
-  MobileNetV2 net_;
-  std::vector<double> weights_;
 };
 
 // Lp(x, y) = Σ_l w_l mean|φ_l(x) - φ_l(y)| per sample: x, y R'G'B' [N,3,H,W] in [0, 1] -> [N].
