@@ -1,0 +1,36 @@
+// The architecture configuration of a vidcolor model (networks f and g). It travels inside
+// every model file (safetensors __metadata__ "config"), so a file always rebuilds its nets.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace vidcolor {
+
+struct ModelConfig {
+  std::string backbone = "mobilenetv2-0.35";  // semantic encoder whose features feed f
+  int candidates = 4;                         // d: diverse colorizations f outputs
+  std::vector<int> colorizer_channels = {16, 24, 32, 48, 64};  // U-Net of f, per level (3..5)
+  std::vector<int> refiner_channels = {16, 24, 32};            // U-Net of g, per level (2..4)
+  int inference_size = 144;  // short side f and g run at; sides rounded to multiples of 16
+  std::string color_space = "ycbcr-bt601-full";
+
+  nlohmann::json to_json() const;
+  // Throws vidcolor::Error naming the bad field.
+  static ModelConfig from_json(const nlohmann::json& j);
+
+  // Sized for real time at 854x480 on a 2-core CPU (see docs/BENCHMARKS.md).
+  static ModelConfig fast();
+  // Wider nets at a larger inference size, for GPUs.
+  static ModelConfig quality();
+
+  // The inference-size frame for a full-resolution frame: short side `inference_size`
+  // (never upscaled beyond the input), aspect kept, both sides multiples of 16.
+  void inference_dims(int width, int height, int* out_width, int* out_height) const;
+
+  bool operator==(const ModelConfig& o) const;
+};
+
+}  // namespace vidcolor

@@ -1,0 +1,132 @@
+// vidcolor-model (path in VIDCOLOR_MODEL_TOOL): init converts the real pretrained backbone into
+// a loadable model file, info reports it, and failures exit non-zero with a clear message.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "vidcolor-config.h"
+#include "vidcolor/backbone_weights.hpp"
+#include "vidcolor/model_file.hpp"
+
+using namespace vidcolor;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ToolRun {
+  int status;
+  std::string output;  // stdout and stderr
+};
+
+ToolRun run(const std::string& args) {
+  const char* tool = std::getenv("VIDCOLOR_MODEL_TOOL");
+  if (!tool) return {-1, "VIDCOLOR_MODEL_TOOL is not set"};
+  const std::string cmd = std::string(tool) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string backbone_json() {
+  const char* env = std::getenv("VIDCOLOR_SHARED_DATA");
+  const fs::path data = env ? fs::path(env) : fs::path(VIDCOLOR_SHARED_DATA_DIR);
+  return (data / "weights" / "mobilenetv2-0.35" / "model.json").string();
+}
+
+class ModelTool : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::getenv("VIDCOLOR_MODEL_TOOL")) GTEST_SKIP() << "VIDCOLOR_MODEL_TOOL not set";
+    if (!fs::exists(backbone_json())) GTEST_SKIP() << "no backbone weights";
+    dir_ = fs::temp_directory_path() /
+           ("vidcolor-test-model-tool-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::string path(const std::string& n) const { return (dir_ / n).string(); }
+  fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(ModelTool, InitMakesALoadableModelWithThePretrainedBackbone) {
+  const ToolRun r0 = run("init --backbone " + backbone_json() + " -o " + path("s0.safetensors"));
+  ASSERT_EQ(r0.status, 0) << r0.output;
+  const ToolRun r1 = run("init --backbone " + backbone_json() + " --seed 1 -o " + path("s1.safetensors"));
+  ASSERT_EQ(r1.status, 0) << r1.output;
+
+  Model m0 = load_model(path("s0.safetensors"));
+  Model m1 = load_model(path("s1.safetensors"));
+  EXPECT_TRUE(m0.config == ModelConfig::fast());
+  EXPECT_EQ(m0.provenance.at("trained"), false);
+  const auto t0 = model_tensors(m0), t1 = model_tensors(m1);
+
+  // The backbone is the file's, converted: compare with an independent load.
+  MobileNetV2 ref(0.35);
+  load_mobilenetv2_tfjs(ref, backbone_json());
+  for (const auto& p : ref->named_parameters(true))
+    EXPECT_TRUE(torch::equal(t0.at("f.backbone." + p.key()), p.value())) << p.key();
+  for (const auto& b : ref->named_buffers(true)) {
+    if (b.key().find("running") != std::string::npos) {
+      EXPECT_TRUE(torch::equal(t0.at("f.backbone." + b.key()), b.value())) << b.key();
+    }
+  }
+  // The rest is random, per seed.
+  EXPECT_FALSE(torch::equal(t0.at("f.head.weight"), t1.at("f.head.weight")));
+  EXPECT_FALSE(torch::equal(t0.at("g.head.weight"), t1.at("g.head.weight")));
+  EXPECT_TRUE(torch::equal(t0.at("f.backbone.Conv1.weight"), t1.at("f.backbone.Conv1.weight")));
+}
+
+TEST_F(ModelTool, InfoReportsTheFile) {
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " --config quality -o " + path("q.safetensors")).status, 0);
+  const ToolRun r = run("info " + path("q.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Model m = load_model(path("q.safetensors"));
+  int64_t params = 0;
+  for (const auto& p : m.f->parameters()) params += p.numel();
+  for (const auto& p : m.g->parameters()) params += p.numel();
+  EXPECT_NE(r.output.find("format: vidcolor-model"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("format_version: 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"inference_size\": " + std::to_string(ModelConfig::quality().inference_size)),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("tensors: " + std::to_string(model_tensors(m).size())), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("parameters: " + std::to_string(params) + " "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("model: loads"), std::string::npos) << r.output;
+}
+
+TEST_F(ModelTool, FailuresExitNonZeroWithAClearMessage) {
+  const ToolRun no_backbone = run("init --backbone " + path("none/model.json") + " -o " + path("x.safetensors"));
+  EXPECT_EQ(no_backbone.status, 1);
+  EXPECT_NE(no_backbone.output.find(path("none/model.json")), std::string::npos) << no_backbone.output;
+  EXPECT_FALSE(fs::exists(path("x.safetensors")));
+
+  EXPECT_EQ(run("init --backbone " + backbone_json()).status, 2);             // no -o
+  EXPECT_EQ(run("init --backbone " + backbone_json() + " --config big -o y").status, 2);
+  EXPECT_EQ(run("frobnicate").status, 2);
+
+  // A truncated model file: info names it and the problem.
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " -o " + path("m.safetensors")).status, 0);
+  const auto size = fs::file_size(path("m.safetensors"));
+  fs::resize_file(path("m.safetensors"), size - 100);
+  const ToolRun info = run("info " + path("m.safetensors"));
+  EXPECT_EQ(info.status, 1);
+  EXPECT_NE(info.output.find(path("m.safetensors")), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("past the end"), std::string::npos) << info.output;
+}

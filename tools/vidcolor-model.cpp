@@ -1,0 +1,147 @@
+// vidcolor-model: makes and inspects vidcolor model files.
+//   init: a fresh model (random f and g) whose backbone carries the ImageNet-pretrained
+//         MobileNetV2 converted from its TensorFlow.js export: the starting point of training.
+//   info: metadata, config, provenance, tensor and parameter counts, size; and whether the file
+//         loads as a model.
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "vidcolor-config.h"
+#include "vidcolor/backbone_weights.hpp"
+#include "vidcolor/error.hpp"
+#include "vidcolor/model_file.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N]\n"
+    "                           -o OUT.safetensors\n"
+    "       vidcolor-model info FILE\n"
+    "\n"
+    "  init   a new model: f and g randomly initialised (seed N, default 0), f's backbone\n"
+    "         loaded from the ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export\n"
+    "         (model.json + weights.bin, e.g. shared/data/weights/mobilenetv2-0.35/model.json)\n"
+    "  info   prints a model file's metadata, config, provenance, tensor count, parameter\n"
+    "         count and size, and checks that it loads (exit 1 if it does not)\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string next_arg(const std::vector<std::string>& args, size_t* i) {
+  if (*i + 1 >= args.size()) throw UsageError(args[*i] + " needs a value");
+  return args[++*i];
+}
+
+int cmd_init(const std::vector<std::string>& args) {
+  std::string backbone, out, config = "fast";
+  uint64_t seed = 0;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--backbone") backbone = next_arg(args, &i);
+    else if (a == "-o" || a == "--output") out = next_arg(args, &i);
+    else if (a == "--config") config = next_arg(args, &i);
+    else if (a == "--seed") {
+      const std::string v = next_arg(args, &i);
+      char* end = nullptr;
+      seed = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-') throw UsageError("--seed needs a non-negative integer, got '" + v + "'");
+    } else throw UsageError("init: unknown argument '" + a + "'");
+  }
+  if (backbone.empty()) throw UsageError("init needs --backbone PATH/model.json");
+  if (out.empty()) throw UsageError("init needs -o OUT.safetensors");
+  vidcolor::ModelConfig cfg;
+  if (config == "fast") cfg = vidcolor::ModelConfig::fast();
+  else if (config == "quality") cfg = vidcolor::ModelConfig::quality();
+  else throw UsageError("--config must be fast or quality, got '" + config + "'");
+
+  torch::manual_seed(seed);
+  vidcolor::Model m = vidcolor::make_model(cfg);
+  vidcolor::load_mobilenetv2_tfjs(m.f->backbone, backbone);
+  m.provenance = {
+      {"created_by", std::string("vidcolor-model init (vidcolor ") + VIDCOLOR_VERSION + ")"},
+      {"trained", false},
+      {"seed", seed},
+      {"config_preset", config},
+      {"backbone",
+       {{"weights", "ImageNet-pretrained MobileNetV2 alpha=0.35 (Keras Applications, Apache 2.0)"},
+        {"source", std::filesystem::path(backbone).filename().string()}}},
+  };
+  vidcolor::save_model(m, out);
+  const vidcolor::ModelFileInfo info = vidcolor::read_model_info(out);
+  std::printf("wrote %s: %zu tensors, %lld parameters, %.2f MB\n", out.c_str(), info.tensor_count,
+              static_cast<long long>(info.parameter_count), info.tensor_bytes / 1e6);
+  return 0;
+}
+
+void print_json_field(const char* label, const std::string& text) {
+  try {
+    std::printf("%s:\n%s\n", label, nlohmann::json::parse(text).dump(2).c_str());
+  } catch (const nlohmann::json::exception&) {
+    std::printf("%s (not JSON): %s\n", label, text.c_str());
+  }
+}
+
+int cmd_info(const std::vector<std::string>& args) {
+  if (args.size() != 2) throw UsageError("info takes exactly one FILE");
+  const std::string& path = args[1];
+  const vidcolor::ModelFileInfo info = vidcolor::read_model_info(path);
+  std::printf("file: %s\n", path.c_str());
+  for (const auto& [k, v] : info.metadata)
+    if (k != "config" && k != "provenance") std::printf("%s: %s\n", k.c_str(), v.c_str());
+  if (info.metadata.count("config")) print_json_field("config", info.metadata.at("config"));
+  if (info.metadata.count("provenance")) print_json_field("provenance", info.metadata.at("provenance"));
+  std::printf("tensors: %zu\n", info.tensor_count);
+  std::printf("parameters: %lld (+ %lld BatchNorm statistics)\n",
+              static_cast<long long>(info.parameter_count), static_cast<long long>(info.buffer_count));
+  std::printf("tensor data: %llu bytes (%.2f MB)\n", static_cast<unsigned long long>(info.tensor_bytes),
+              info.tensor_bytes / 1e6);
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) std::printf("file size: %llu bytes\n", static_cast<unsigned long long>(size));
+  try {
+    const vidcolor::Model m = vidcolor::load_model(path);
+    int64_t f = 0, g = 0;
+    for (const auto& p : m.f->parameters()) f += p.numel();
+    for (const auto& p : m.g->parameters()) g += p.numel();
+    std::printf("model: loads (f: %lld parameters of which backbone %lld, g: %lld)\n",
+                static_cast<long long>(f),
+                static_cast<long long>([&] {
+                  int64_t b = 0;
+                  for (const auto& p : m.f->backbone->parameters()) b += p.numel();
+                  return b;
+                }()),
+                static_cast<long long>(g));
+  } catch (const vidcolor::Error& e) {
+    std::printf("model: does NOT load: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+      std::fputs(kUsage, args.empty() ? stderr : stdout);
+      return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "init") return cmd_init(args);
+    if (args[0] == "info") return cmd_info(args);
+    throw UsageError("unknown command '" + args[0] + "'");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "vidcolor-model: %s\n\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vidcolor-model: %s\n", e.what());
+    return 1;
+  }
+}
