@@ -5,16 +5,11 @@
 
 #include "vidcolor/color.hpp"
 #include "vidcolor/error.hpp"
+#include "shape_string.hpp"
 
 namespace vidcolor {
 
 namespace {
-
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
 
 [[noreturn]] void fail(const std::string& what) { throw Error("color_tensors: " + what); }
 

@@ -4,17 +4,12 @@
 #include <sstream>
 
 #include "vidcolor/error.hpp"
+#include "shape_string.hpp"
 #include "vidcolor/warp.hpp"
 
 namespace vidcolor {
 
 namespace {
-
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
 
 [[noreturn]] void fail(const std::string& what) { throw Error("losses: " + what); }
 

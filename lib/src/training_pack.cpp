@@ -4,17 +4,12 @@
 
 #include "vidcolor/color_tensors.hpp"
 #include "vidcolor/error.hpp"
+#include "shape_string.hpp"
 #include "vidcolor/safetensors.hpp"
 
 namespace vidcolor {
 
 namespace {
-
-std::string shape_str(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
-}
 
 // R'G'B' float [B,3,S,S] -> (Y, CbCr). Y is rounded to 8-bit levels: at inference f sees the
 // GRAY8 luma of vcgray, so training on the same quantised input avoids a train/test gap.
