@@ -21,7 +21,7 @@ struct ModelConfig {
   // Throws vidcolor::Error naming the bad field.
   static ModelConfig from_json(const nlohmann::json& j);
 
-  // Sized for real time at 854x480 on a 2-core CPU (see docs/BENCHMARKS.md).
+  // The default CPU configuration; its measured speed is in docs/BENCHMARKS.md.
   static ModelConfig fast();
   // Wider nets at a larger inference size, for GPUs.
   static ModelConfig quality();
