@@ -34,6 +34,7 @@
 #include <vidcolor/optical_flow.hpp>
 #include <vidcolor/warp.hpp>
 
+#include "luma_matrix.h"
 #include "vcflowmeta.h"
 #include "vidcolor-config.h"
 
@@ -124,20 +125,6 @@ static Settings read_settings(GstVcFlow* self) {
   const Settings s = self->priv->settings;
   g_mutex_unlock(&self->priv->lock);
   return s;
-}
-
-static vidcolor::Matrix matrix_of(const GstVideoInfo* info) {
-  switch (info->colorimetry.matrix) {
-    case GST_VIDEO_COLOR_MATRIX_BT709:
-      return vidcolor::Matrix::BT709;
-    case GST_VIDEO_COLOR_MATRIX_BT2020:
-      return vidcolor::Matrix::BT2020;
-    case GST_VIDEO_COLOR_MATRIX_BT601:
-      return vidcolor::Matrix::BT601;
-    default:
-      return GST_VIDEO_INFO_HEIGHT(info) <= 576 ? vidcolor::Matrix::BT601
-                                                : vidcolor::Matrix::BT709;
-  }
 }
 
 static cv::Size flow_size(int width, int height, double scale) {
@@ -282,7 +269,7 @@ static gboolean gst_vc_flow_set_caps(GstBaseTransform* trans, GstCaps* incaps, G
   p->state.prev.release();
   p->info = info;
   p->have_info = true;
-  p->state.matrix = matrix_of(&info);
+  p->state.matrix = vc_luma_matrix_for(&info);
   GST_INFO_OBJECT(self, "%s %dx%d", GST_VIDEO_INFO_NAME(&info), GST_VIDEO_INFO_WIDTH(&info),
                   GST_VIDEO_INFO_HEIGHT(&info));
   return TRUE;

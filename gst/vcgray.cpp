@@ -17,6 +17,8 @@
 
 #include <vidcolor/color.hpp>
 
+#include "luma_matrix.h"
+
 GST_DEBUG_CATEGORY_STATIC(gst_vc_gray_debug);
 #define GST_CAT_DEFAULT gst_vc_gray_debug
 
@@ -154,30 +156,7 @@ static vidcolor::Matrix resolve_matrix(GstVcGrayMatrix setting, const GstVideoIn
     default:
       break;
   }
-  // R'G'B' caps carry matrix "rgb"; their primaries say which luma weights belong to them.
-  switch (in->colorimetry.matrix) {
-    case GST_VIDEO_COLOR_MATRIX_BT709:
-      return vidcolor::Matrix::BT709;
-    case GST_VIDEO_COLOR_MATRIX_BT601:
-      return vidcolor::Matrix::BT601;
-    case GST_VIDEO_COLOR_MATRIX_BT2020:
-      return vidcolor::Matrix::BT2020;
-    default:
-      break;
-  }
-  switch (in->colorimetry.primaries) {
-    case GST_VIDEO_COLOR_PRIMARIES_BT709:
-      return vidcolor::Matrix::BT709;
-    case GST_VIDEO_COLOR_PRIMARIES_BT470BG:
-    case GST_VIDEO_COLOR_PRIMARIES_SMPTE170M:
-    case GST_VIDEO_COLOR_PRIMARIES_SMPTE240M:
-      return vidcolor::Matrix::BT601;
-    case GST_VIDEO_COLOR_PRIMARIES_BT2020:
-      return vidcolor::Matrix::BT2020;
-    default:
-      break;
-  }
-  return GST_VIDEO_INFO_HEIGHT(in) <= 576 ? vidcolor::Matrix::BT601 : vidcolor::Matrix::BT709;
+  return vc_luma_matrix_for(in);
 }
 
 static gboolean gst_vc_gray_set_info(GstVideoFilter* filter, GstCaps* incaps, GstVideoInfo* in_info,
