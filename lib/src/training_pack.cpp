@@ -11,6 +11,18 @@ namespace vidcolor {
 
 namespace {
 
+// A batch request: one flip flag per index (or none) and every index inside [0, count).
+void check_batch(const std::string& path, const std::vector<int64_t>& idx,
+                 const std::vector<bool>& hflip, int64_t count, const std::string& what) {
+  if (!hflip.empty() && hflip.size() != idx.size())
+    throw Error(path + ": " + std::to_string(hflip.size()) + " flip flags for " +
+                std::to_string(idx.size()) + " " + what + "s");
+  for (int64_t i : idx)
+    if (i < 0 || i >= count)
+      throw Error(path + ": " + what + " index " + std::to_string(i) + " outside [0, " +
+                  std::to_string(count) + ")");
+}
+
 // R'G'B' float [B,3,S,S] -> (Y, CbCr). Y is rounded to 8-bit levels: at inference f sees the
 // GRAY8 luma of vcgray, so training on the same quantised input avoids a train/test gap.
 void split_ycc(const torch::Tensor& rgb, torch::Tensor& y, torch::Tensor& cbcr) {
@@ -139,13 +151,7 @@ TrainingPack::TrainingPack(const std::string& path) : path_(path) {
 
 PackImageBatch TrainingPack::images(const std::vector<int64_t>& idx,
                                     const std::vector<bool>& hflip) const {
-  if (!hflip.empty() && hflip.size() != idx.size())
-    throw Error(path_ + ": " + std::to_string(hflip.size()) + " flip flags for " +
-                std::to_string(idx.size()) + " images");
-  for (int64_t i : idx)
-    if (i < 0 || i >= n_images_)
-      throw Error(path_ + ": image index " + std::to_string(i) + " outside [0, " +
-                  std::to_string(n_images_) + ")");
+  check_batch(path_, idx, hflip, n_images_, "image");
   PackImageBatch b;
   b.rgb = flip_where(select_rows(images_, idx).to(torch::kFloat32) / 255.0, hflip,
                      [](const torch::Tensor& t) { return t.flip({-1}); });
@@ -157,13 +163,7 @@ PackImageBatch TrainingPack::images(const std::vector<int64_t>& idx,
 
 PackPairBatch TrainingPack::pairs(const std::vector<int64_t>& idx,
                                   const std::vector<bool>& hflip) const {
-  if (!hflip.empty() && hflip.size() != idx.size())
-    throw Error(path_ + ": " + std::to_string(hflip.size()) + " flip flags for " +
-                std::to_string(idx.size()) + " pairs");
-  for (int64_t i : idx)
-    if (i < 0 || i >= n_pairs_)
-      throw Error(path_ + ": pair index " + std::to_string(i) + " outside [0, " +
-                  std::to_string(n_pairs_) + ")");
+  check_batch(path_, idx, hflip, n_pairs_, "pair");
   const auto mirror = [](const torch::Tensor& t) { return t.flip({-1}); };
   const int64_t n = static_cast<int64_t>(idx.size()), s = crop_;
   PackPairBatch b;
