@@ -64,7 +64,16 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   return c;
 }
 
-ModelConfig ModelConfig::fast() { return ModelConfig{}; }
+// Sized for real time on a 2-core CPU (docs/BENCHMARKS.md): at 854x480 the nets run at 192x112.
+// f keeps 4 U-Net levels (the deepest at stride 8 takes the backbone's stride 8, 16 and 32
+// features), g is thin: on chroma it only has to blend and correct smooth fields.
+ModelConfig ModelConfig::fast() {
+  ModelConfig c;
+  c.colorizer_channels = {12, 24, 32, 48};
+  c.refiner_channels = {8, 16, 24};
+  c.inference_size = 112;
+  return c;
+}
 
 ModelConfig ModelConfig::quality() {
   ModelConfig c;

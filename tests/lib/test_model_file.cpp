@@ -129,7 +129,8 @@ TEST_F(ModelFile, StandardSafetensorsLayoutAndMetadata) {
 TEST_F(ModelFile, WrongShapeDtypeMissingUnexpected) {
   expect_error(variant("shape.safetensors",
                        [](auto& t, auto&) { t["g.head.weight"] = torch::zeros({3, 7, 1, 1}); }),
-               "tensor \"g.head.weight\" has shape [3, 7, 1, 1], expected [3, 16, 1, 1]");
+               "tensor \"g.head.weight\" has shape [3, 7, 1, 1], expected [3, " +
+                   std::to_string(model_.config.refiner_channels[0]) + ", 1, 1]");
   expect_error(variant("dtype.safetensors",
                        [](auto& t, auto&) { t["g.head.bias"] = t["g.head.bias"].to(torch::kFloat64); }),
                "tensor \"g.head.bias\" has dtype F64, expected F32");
