@@ -6,6 +6,7 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libtorch-dev libopencv-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libgloo-dev libpng-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,383 @@
+// vidcolor-train: the trainer (lib) and the tool (path in VIDCOLOR_TRAIN_TOOL) on a tiny real
+// pack (4 BSDS500 crops + 3 DAVIS pairs at 64x64): the loss goes down when overfitting, the
+// outputs (model, checkpoint, CSV, PNGs) are written and the model loads, f stays frozen while
+// g trains, a resumed run computes bit-identically the step the uninterrupted run computes, and
+// two processes over c10d Gloo on 127.0.0.1 end with identical parameters.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "vidcolor-config.h"
+#include "vidcolor/backbone_weights.hpp"
+#include "vidcolor/distributed.hpp"
+#include "vidcolor/error.hpp"
+#include "vidcolor/model_file.hpp"
+#include "vidcolor/pack_writer.hpp"
+#include "vidcolor/png_writer.hpp"
+#include "vidcolor/train_plots.hpp"
+#include "vidcolor/trainer.hpp"
+
+using namespace vidcolor;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path shared_data() {
+  const char* env = std::getenv("VIDCOLOR_SHARED_DATA");
+  return env ? fs::path(env) : fs::path(VIDCOLOR_SHARED_DATA_DIR);
+}
+
+std::string backbone_json() {
+  return (shared_data() / "weights" / "mobilenetv2-0.35" / "model.json").string();
+}
+
+struct ToolRun {
+  int status;
+  std::string output;
+};
+
+ToolRun run_tool(const std::string& env, const std::string& args) {
+  const char* tool = std::getenv("VIDCOLOR_TRAIN_TOOL");
+  if (!tool) return {-1, "VIDCOLOR_TRAIN_TOOL is not set"};
+  const std::string cmd = env + " " + tool + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    close(s);
+    return 29517;
+  }
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+bool same_tensors(const Model& a, const Model& b, const std::string& prefix, std::string* differs) {
+  const auto ta = model_tensors(a), tb = model_tensors(b);
+  for (const auto& [name, t] : ta) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    if (!torch::equal(t, tb.at(name))) {
+      *differs = name;
+      return false;
+    }
+  }
+  return true;
+}
+
+class TrainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const fs::path images = shared_data() / "images" / "bsds500";
+    const fs::path frames = shared_data() / "videos" / "davis2016" / "car-shadow";
+    if (!fs::is_directory(images) || !fs::is_directory(frames) || !fs::exists(backbone_json())) return;
+    root_ = new fs::path(fs::temp_directory_path() / ("vidcolor-test-train-" + std::to_string(getpid())));
+    fs::remove_all(*root_);
+    fs::create_directories(*root_);
+    PackOptions o;
+    o.image_dirs = {images.string()};
+    o.frame_dirs = {frames.string()};
+    o.crop = 64;
+    o.max_images = 4;
+    o.pairs_per_seq = 3;
+    o.seed = 3;
+    write_training_pack(o, (*root_ / "pack.safetensors").string());
+  }
+  static void TearDownTestSuite() {
+    if (root_) fs::remove_all(*root_);
+    delete root_;
+    root_ = nullptr;
+  }
+  void SetUp() override {
+    if (!root_) GTEST_SKIP() << "no BSDS500/DAVIS data or backbone weights under " << shared_data();
+    torch::set_num_threads(1);
+  }
+  static std::string pack() { return (*root_ / "pack.safetensors").string(); }
+  static fs::path dir(const std::string& name) { return *root_ / name; }
+
+  // Small, fast options on the test pack.
+  static TrainOptions options(const std::string& out, const std::string& stages) {
+    TrainOptions o;
+    o.pack = pack();
+    o.stages = parse_stages(stages);
+    o.backbone_weights = backbone_json();
+    o.out_dir = dir(out).string();
+    o.batch_size = 2;
+    o.lr = 1e-3;
+    o.seed = 5;
+    o.samples = 3;
+    return o;
+  }
+  static fs::path* root_;
+};
+fs::path* TrainTest::root_ = nullptr;
+
+TEST(TrainStages, ParseAndPrint) {
+  const auto s = parse_stages("f-images:20,f-video:10@1.5,g:5,joint:7");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].kind, StageKind::FImages);
+  EXPECT_EQ(s[1].kind, StageKind::FVideo);
+  EXPECT_EQ(s[1].steps, 10);
+  EXPECT_DOUBLE_EQ(s[1].max_minutes, 1.5);
+  EXPECT_EQ(s[3].kind, StageKind::Joint);
+  EXPECT_EQ(stages_to_string(s), "f-images:20,f-video:10@1.5,g:5,joint:7");
+  EXPECT_THROW(parse_stages("f-images"), Error);
+  EXPECT_THROW(parse_stages("colour:3"), Error);
+  EXPECT_THROW(parse_stages("g:0"), Error);
+  EXPECT_THROW(parse_stages("g:3@x"), Error);
+}
+
+TEST(TrainDevice, CudaWithoutCudaIsAClearError) {
+  EXPECT_EQ(parse_train_device("cpu"), torch::Device(torch::kCPU));
+  EXPECT_THROW(parse_train_device("gpu"), Error);
+  if (!torch::cuda::is_available()) {
+    try {
+      parse_train_device("cuda:0");
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("CUDA"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(TrainPlots, TextAndCurvesDrawPixels) {
+  torch::Tensor c = torch::zeros({20, 80, 3}, torch::kUInt8);
+  EXPECT_EQ(draw_text(c, 1, 1, "step 12", {255, 0, 0}), 42);
+  EXPECT_GT(c.select(2, 0).gt(0).sum().item<int64_t>(), 30);
+  EXPECT_EQ(c.select(2, 1).sum().item<int64_t>(), 0);
+  LossSeries s{"loss", {1, 2, 3, 4}, {4, 3, NAN, 1}};
+  const torch::Tensor img = loss_curves_image({s, {"empty", {1}, {NAN}}}, {1}, {"f-images"}, 300, 100);
+  EXPECT_EQ(img.size(0), 100);  // one panel: the all-NaN series is left out
+  EXPECT_EQ(img.size(1), 300);
+  // The red curve is drawn.
+  const torch::Tensor red = img.select(2, 0).gt(150) & img.select(2, 1).lt(80);
+  EXPECT_GT(red.sum().item<int64_t>(), 50);
+}
+
+// f-images on 4 crops, batch 4: overfitting drives the loss down; outputs are complete.
+TEST_F(TrainTest, OverfitsTinySetAndWritesOutputs) {
+  TrainOptions o = options("overfit", "f-images:30");
+  o.batch_size = 4;
+  o.lr = 2e-3;
+  o.checkpoint_every = 15;
+  std::vector<double> losses;
+  o.progress = [&](const TrainProgress& p) { losses.push_back(p.losses.total); };
+  Trainer t(o);
+  const TrainResult r = t.run();
+  ASSERT_EQ(losses.size(), 30u);
+  EXPECT_TRUE(r.finished);
+  EXPECT_EQ(r.steps, 30);
+  const double first = (losses[0] + losses[1] + losses[2]) / 3;
+  const double last = (losses[27] + losses[28] + losses[29]) / 3;
+  std::printf("loss: first 3 steps %.4f, last 3 steps %.4f, %.1f s\n", first, last, r.seconds);
+  EXPECT_LT(last, 0.85 * first);
+
+  // The model loads, f's backbone is still the pretrained one, provenance says what happened.
+  const Model m = load_model(r.model_path);
+  MobileNetV2 pretrained(0.35);
+  load_mobilenetv2_tfjs(pretrained, backbone_json());
+  const auto want = pretrained->named_parameters();
+  for (const auto& p : m.f->backbone->named_parameters())
+    ASSERT_TRUE(torch::equal(p.value(), want[p.key()])) << p.key();
+  EXPECT_EQ(m.provenance.at("steps"), 30);
+  EXPECT_EQ(m.provenance.at("finished"), true);
+  EXPECT_EQ(m.provenance.at("stages")[0].at("stage"), "f-images");
+  EXPECT_EQ(m.provenance.at("pack").at("images"), "4");
+  EXPECT_TRUE(m.provenance.at("final_losses").contains("diversity"));
+  EXPECT_TRUE(m.provenance.at("final_losses").contains("bilateral"));
+
+  const fs::path d = dir("overfit");
+  EXPECT_TRUE(fs::exists(d / "checkpoint.safetensors"));
+  const std::string csv = read_file(d / "train-log.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);  // header + 30 steps
+  EXPECT_EQ(csv.rfind("step,stage,crop,loss,bilateral,diversity,temporal,refine,refine_consistency,lr,seconds", 0), 0u);
+  if (png_supported()) {
+    EXPECT_TRUE(fs::exists(d / "samples-00000015.png"));
+    EXPECT_TRUE(fs::exists(d / "samples-00000030.png"));
+    EXPECT_GT(fs::file_size(d / "loss-curves.png"), 1000u);
+  }
+  // A second run into the same folder without --resume is refused.
+  EXPECT_THROW(Trainer(options("overfit", "f-images:1")), Error);
+}
+
+// g learns while f is frozen; f-video steps change f but not g.
+TEST_F(TrainTest, StagesTrainTheirNetworks) {
+  TrainOptions o = options("stages-a", "f-video:2");
+  const Model before = load_model([&] {
+    TrainOptions z = options("stages-0", "f-images:1");
+    z.lr = 1e-30;  // a model file of the initial state, practically unchanged
+    return Trainer(z).run().model_path;
+  }());
+  Trainer a(o);
+  const TrainResult ra = a.run();
+  const Model fa = load_model(ra.model_path);
+  std::string which;
+  EXPECT_FALSE(same_tensors(before, fa, "f.", &which));
+  EXPECT_TRUE(same_tensors(before, fa, "g.", &which)) << which;
+  EXPECT_FALSE(std::isnan(ra.final_losses.temporal));
+
+  TrainOptions og = options("stages-b", "g:2");
+  og.init_model = ra.model_path;
+  const TrainResult rg = Trainer(og).run();
+  const Model fg = load_model(rg.model_path);
+  EXPECT_TRUE(same_tensors(fa, fg, "f.", &which)) << which;
+  EXPECT_FALSE(same_tensors(fa, fg, "g.", &which));
+  EXPECT_FALSE(std::isnan(rg.final_losses.refine));
+  EXPECT_TRUE(std::isnan(rg.final_losses.diversity));
+}
+
+// Uninterrupted 4 steps vs. 3 steps + checkpoint + resume for the 4th: bit-identical. The
+// stages cover image and pair steps, g and f jointly, and coarse sub-crops.
+TEST_F(TrainTest, ResumeGivesTheSameNextStep) {
+  const std::string stages = "f-video:2,joint:2";
+  auto opts = [&](const std::string& out) {
+    TrainOptions o = options(out, stages);
+    o.coarse_size = 32;
+    o.coarse_fraction = 0.5;
+    return o;
+  };
+  const TrainResult whole = Trainer(opts("resume-whole")).run();
+  ASSERT_TRUE(whole.finished);
+
+  TrainOptions first = opts("resume-split");
+  first.stop_after = 3;
+  const TrainResult part = Trainer(first).run();
+  EXPECT_FALSE(part.finished);
+  EXPECT_EQ(part.stopped_by, "stop-after");
+  EXPECT_EQ(part.steps, 3);
+  EXPECT_NE(part.parameters_digest, whole.parameters_digest);
+
+  TrainOptions second = opts("resume-split");
+  second.resume = true;
+  Trainer t(second);
+  EXPECT_EQ(t.step(), 3);
+  const TrainResult rest = t.run();
+  EXPECT_TRUE(rest.finished);
+  EXPECT_EQ(rest.steps, 4);
+  EXPECT_EQ(rest.parameters_digest, whole.parameters_digest);
+  std::string which;
+  EXPECT_TRUE(same_tensors(load_model(whole.model_path), load_model(rest.model_path), "", &which)) << which;
+  // The CSV has each step once.
+  const std::string csv = read_file(dir("resume-split") / "train-log.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+  EXPECT_NE(csv.find("\n1,f-video,32,"), std::string::npos) << csv;  // coarse first half
+  EXPECT_NE(csv.find("\n2,f-video,64,"), std::string::npos) << csv;
+
+  // Resuming with other options is refused, naming the option.
+  TrainOptions other = opts("resume-split");
+  other.resume = true;
+  other.lr = 1e-2;
+  try {
+    Trainer x(other);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"lr\""), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(TrainTest, RejectsBadOptions) {
+  TrainOptions o = options("bad", "f-images:1");
+  o.coarse_size = 40;  // not a multiple of 16
+  EXPECT_THROW(Trainer{o}, Error);
+  o = options("bad", "f-images:1");
+  o.device = "cuda:7";
+  if (!torch::cuda::is_available()) {
+    EXPECT_THROW(Trainer{o}, Error);
+  }
+  o = options("bad", "f-images:1");
+  o.pack = (dir("bad") / "missing.safetensors").string();
+  EXPECT_THROW(Trainer{o}, Error);
+}
+
+// The tool: trains, reports, writes a model that loads; refuses bad arguments clearly.
+TEST_F(TrainTest, ToolTrainsAndReports) {
+  if (!std::getenv("VIDCOLOR_TRAIN_TOOL")) GTEST_SKIP() << "VIDCOLOR_TRAIN_TOOL not set";
+  const fs::path out = dir("tool");
+  const ToolRun r = run_tool("", "--pack " + pack() + " --stages f-images:2,g:1 --batch 2 --threads 1 "
+                                 "--backbone-weights " + fs::path(backbone_json()).parent_path().string() +
+                                 " --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("steps/s"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ETA"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("finished"), std::string::npos) << r.output;
+  const Model m = load_model((out / "model.safetensors").string());
+  EXPECT_NE(m.provenance.at("command").get<std::string>().find("vidcolor-train --pack"), std::string::npos);
+  EXPECT_EQ(m.provenance.at("steps"), 3);
+
+  const ToolRun cuda = run_tool("", "--pack " + pack() + " --device cuda --out " + dir("tool-cuda").string());
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(cuda.status, 1) << cuda.output;
+    EXPECT_NE(cuda.output.find("CUDA"), std::string::npos) << cuda.output;
+  }
+  const ToolRun bad = run_tool("", "--pack " + pack() + " --stages paint:3 --out " + dir("tool-bad").string());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("unknown stage"), std::string::npos) << bad.output;
+  const ToolRun none = run_tool("", "--out " + dir("tool-none").string());
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.output.find("no data"), std::string::npos) << none.output;
+}
+
+// Two ranks over c10d Gloo on loopback, each on its half of the pack: after the steps both
+// hold the same parameters (gradients averaged), and only rank 0 wrote outputs.
+TEST_F(TrainTest, TwoProcessesOverGlooStayInStep) {
+  if (!std::getenv("VIDCOLOR_TRAIN_TOOL")) GTEST_SKIP() << "VIDCOLOR_TRAIN_TOOL not set";
+  if (!gloo_available()) GTEST_SKIP() << "this build has no c10d Gloo";
+  const char* tool = std::getenv("VIDCOLOR_TRAIN_TOOL");
+  const fs::path out = dir("gloo");
+  const std::string port = std::to_string(free_port());
+  const std::string args = " --pack " + pack() + " --stages f-images:2,g:1 --batch 1 --threads 1 --backbone-weights " +
+                           backbone_json() + " --out " + out.string();
+  const auto rank_cmd = [&](int r) {
+    const fs::path log = dir("gloo-rank" + std::to_string(r) + ".log");
+    return "(RANK=" + std::to_string(r) + " LOCAL_RANK=" + std::to_string(r) +
+           " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " timeout 120 " + tool + args +
+           " >" + log.string() + " 2>&1; echo $? >" + log.string() + ".rc)";
+  };
+  const std::string cmd = rank_cmd(0) + " & " + rank_cmd(1) + " & wait";
+  ASSERT_EQ(std::system(("sh -c '" + cmd + "'").c_str()), 0);
+  const std::string log0 = read_file(dir("gloo-rank0.log")), log1 = read_file(dir("gloo-rank1.log"));
+  ASSERT_EQ(read_file(dir("gloo-rank0.log.rc")), "0\n") << log0;
+  ASSERT_EQ(read_file(dir("gloo-rank1.log.rc")), "0\n") << log1;
+  const std::regex digest("rank ([01]) parameters fnv1a64 ([0-9a-f]{16})");
+  std::smatch m0, m1;
+  ASSERT_TRUE(std::regex_search(log0, m0, digest)) << log0;
+  ASSERT_TRUE(std::regex_search(log1, m1, digest)) << log1;
+  EXPECT_EQ(m0[1], "0");
+  EXPECT_EQ(m1[1], "1");
+  EXPECT_EQ(m0[2], m1[2]) << "ranks diverged";
+  EXPECT_NE(log0.find("2 processes over gloo"), std::string::npos) << log0;
+  EXPECT_EQ(log1.find("steps/s"), std::string::npos) << "rank 1 printed progress:\n" << log1;
+  const Model m = load_model((out / "model.safetensors").string());
+  EXPECT_EQ(model_digest(m), m0[2].str());
+  EXPECT_EQ(m.provenance.at("world_size"), 2);
+  EXPECT_EQ(m.provenance.at("global_batch"), 2);
+}
+
+}  // namespace
