@@ -1,0 +1,557 @@
+/**
+ * SECTION:element-vccolorize
+ * @title: vccolorize
+ *
+ * Colorizes gray video with the network f of a vidcolor model file (Lei & Chen, CVPR 2019).
+ * f predicts d candidate colorizations (d = 4 for the shipped configurations); the output
+ * shows one of them (#GstVcColorize:candidate: fixed, or -1 = auto: the most saturated over
+ * the first 8 frames, then locked until a scene cut or a flush, so it cannot flicker), or
+ * all of them as a grid (#GstVcColorize:mosaic), for choosing.
+ *
+ * Input is full-range luma (GRAY8 or GRAY16_LE, as vcgray outputs). Luma is never changed:
+ * the Y plane of I420, NV12 and Y444 output is the input gray byte for byte (GRAY16_LE input
+ * is rounded to 8 bits, round(v * 255 / 65535), as vcgray does). Only chroma is predicted,
+ * at the inference size (#GstVcColorize:inference-size), and brought to full resolution
+ * with a guided filter on the full-resolution luma; I420 and NV12 chroma is the mean of each
+ * 2 x 2 block (centred siting, chroma-site=jpeg). Output Y'CbCr is full-range BT.601, the
+ * color space the networks are trained in, so no conversion touches the hot path; the caps
+ * say so (colorimetry 1:4:16:4) and videoconvert handles consumers that want another.
+ * R'G'B' output (RGB, BGRx, RGBA) keeps the luma too: out-of-gamut chroma is scaled
+ * towards gray until the pixel fits, instead of clipping channels. In mosaic mode each cell
+ * shows the frame scaled to the cell, so Y is no longer the input.
+ *
+ * The model is loaded at READY→PAUSED; a missing or corrupt file fails the state change
+ * with an error naming the file and the problem. Timestamps, flags and video metas are kept;
+ * metas tied to the picture content (such as VcFlowMeta) are not copied.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=film.mp4 ! decodebin ! vcgray ! vccolorize threads=0 ! videoconvert ! autovideosink
+ * gst-launch-1.0 videotestsrc ! vcgray ! vccolorize mosaic=true ! videoconvert ! autovideosink
+ * ]|
+ */
+#include "vccolorize.h"
+
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <vidcolor/color.hpp>
+#include <vidcolor/colorize_engine.hpp>
+#include <vidcolor/error.hpp>
+#include <vidcolor/frame_planes.hpp>
+#include <vidcolor/inference_runtime.hpp>
+#include <vidcolor/model_file.hpp>
+
+static_assert(G_BYTE_ORDER == G_LITTLE_ENDIAN, "GRAY16_LE planes are read as native uint16");
+
+GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
+#define GST_CAT_DEFAULT gst_vc_colorize_debug
+
+// "auto" uses a GPU when this LibTorch has CUDA and one is present, else the CPU: the right
+// choice on both kinds of machine without configuration.
+#define DEFAULT_DEVICE "auto"
+#define DEFAULT_THREADS 0
+#define DEFAULT_CANDIDATE -1
+#define MAX_CANDIDATE 7
+#define DEFAULT_MOSAIC FALSE
+#define DEFAULT_INFERENCE_SIZE 0
+#define MIN_INFERENCE_SIZE 64
+#define MAX_INFERENCE_SIZE 1080
+#define MAX_THREADS 1024
+
+enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_THREADS, PROP_CANDIDATE, PROP_MOSAIC, PROP_INFERENCE_SIZE };
+
+namespace {
+
+struct Settings {
+  std::string model;
+  std::string device = DEFAULT_DEVICE;
+  int threads = DEFAULT_THREADS;
+  int candidate = DEFAULT_CANDIDATE;
+  bool mosaic = DEFAULT_MOSAIC;
+  int inference_size = DEFAULT_INFERENCE_SIZE;
+};
+
+// Running state: created in start, dropped in stop (streaming thread only in between).
+struct State {
+  std::shared_ptr<const vidcolor::Model> model;
+  std::unique_ptr<vidcolor::ColorizeEngine> engine;
+  torch::Device device{torch::kCPU};
+  // Options that failed to build an engine (warned once; retried when the settings change).
+  int rejected_candidate = -2, rejected_inference_size = -1;
+  // LibTorch thread count applied to which streaming thread (see set_inference_threads).
+  std::thread::id threads_thread;
+  int threads_applied = -1;
+  std::vector<uint8_t> y8;  // 8-bit luma scratch for R'G'B' output
+};
+
+struct Private {
+  GMutex lock;  // guards settings
+  Settings settings;
+  State state;
+};
+
+}  // namespace
+
+struct _GstVcColorize {
+  GstVideoFilter parent;
+  Private* priv;
+};
+
+#define SRC_FORMATS "{ I420, NV12, Y444, RGB, BGRx, RGBA }"
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ GRAY8, GRAY16_LE }")));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS)));
+
+G_DEFINE_TYPE(GstVcColorize, gst_vc_colorize, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE(vccolorize, "vccolorize", GST_RANK_NONE, GST_TYPE_VC_COLORIZE);
+
+static Settings read_settings(GstVcColorize* self) {
+  g_mutex_lock(&self->priv->lock);
+  Settings s = self->priv->settings;
+  g_mutex_unlock(&self->priv->lock);
+  return s;
+}
+
+// Full-range BT.601 (matrix, transfer and primaries of SMPTE 170M, range 0-255): the color
+// space of the networks' chroma.
+static const gchar* output_colorimetry() {
+  static gchar* text = nullptr;
+  if (g_once_init_enter(&text)) {
+    GstVideoColorimetry c = {GST_VIDEO_COLOR_RANGE_0_255, GST_VIDEO_COLOR_MATRIX_BT601,
+                             GST_VIDEO_TRANSFER_BT601, GST_VIDEO_COLOR_PRIMARIES_SMPTE170M};
+    g_once_init_leave(&text, gst_video_colorimetry_to_string(&c));
+  }
+  return text;
+}
+
+static void set_formats(GstStructure* s, std::initializer_list<const gchar*> formats) {
+  if (formats.size() == 1) {
+    gst_structure_set(s, "format", G_TYPE_STRING, *formats.begin(), nullptr);
+    return;
+  }
+  GValue list = G_VALUE_INIT;
+  gst_value_list_init(&list, formats.size());
+  for (const gchar* f : formats) {
+    GValue item = G_VALUE_INIT;
+    g_value_init(&item, G_TYPE_STRING);
+    g_value_set_string(&item, f);
+    gst_value_list_append_and_take_value(&list, &item);
+  }
+  gst_structure_take_value(s, "format", &list);
+}
+
+// Width, height, framerate and pixel-aspect-ratio carry over; the format maps gray <-> color.
+static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
+                                               GstCaps* caps, GstCaps* filter) {
+  GstCaps* result = gst_caps_new_empty();
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    GstCapsFeatures* features = gst_caps_get_features(caps, i);
+    if (features != nullptr && !gst_caps_features_is_any(features) &&
+        !gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
+      continue;  // system memory only
+    GstStructure* base = gst_structure_copy(gst_caps_get_structure(caps, i));
+    gst_structure_remove_fields(base, "format", "colorimetry", "chroma-site", nullptr);
+    if (direction == GST_PAD_SINK) {
+      GstStructure* yuv420 = gst_structure_copy(base);
+      set_formats(yuv420, {"I420", "NV12"});
+      gst_structure_set(yuv420, "colorimetry", G_TYPE_STRING, output_colorimetry(),
+                        "chroma-site", G_TYPE_STRING, "jpeg", nullptr);
+      GstStructure* yuv444 = gst_structure_copy(base);
+      set_formats(yuv444, {"Y444"});
+      gst_structure_set(yuv444, "colorimetry", G_TYPE_STRING, output_colorimetry(), nullptr);
+      GstStructure* rgb = gst_structure_copy(base);
+      set_formats(rgb, {"RGB", "BGRx", "RGBA"});
+      result = gst_caps_merge_structure(result, yuv420);
+      result = gst_caps_merge_structure(result, yuv444);
+      result = gst_caps_merge_structure(result, rgb);
+    } else {
+      GstStructure* gray = gst_structure_copy(base);
+      set_formats(gray, {"GRAY8", "GRAY16_LE"});
+      result = gst_caps_merge_structure(result, gray);
+    }
+    gst_structure_free(base);
+  }
+  if (filter != nullptr) {
+    GstCaps* tmp = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(result);
+    result = tmp;
+  }
+  GST_DEBUG_OBJECT(trans, "%s caps %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+                   direction == GST_PAD_SINK ? "sink" : "src", caps, result);
+  return result;
+}
+
+// Builds the engine for the current settings; throws vidcolor::Error.
+static std::unique_ptr<vidcolor::ColorizeEngine> make_engine(const State& st, const Settings& s) {
+  vidcolor::ColorizeOptions o;
+  o.candidate = s.candidate;
+  o.inference_size = s.inference_size;
+  return std::make_unique<vidcolor::ColorizeEngine>(st.model, st.device, o);
+}
+
+static gboolean gst_vc_colorize_start(GstBaseTransform* trans) {
+  GstVcColorize* self = GST_VC_COLORIZE(trans);
+  const Settings s = read_settings(self);
+  State& st = self->priv->state;
+  st = State();
+  try {
+    st.device = vidcolor::parse_device(s.device);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Unusable device \"%s\"", s.device.c_str()),
+                      ("vccolorize.cpp: %s", e.what()));
+    return FALSE;
+  }
+  try {
+    st.model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(s.model));
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                      ("Cannot load the colorization model \"%s\"", s.model.c_str()),
+                      ("vccolorize.cpp: %s", e.what()));
+    st = State();
+    return FALSE;
+  }
+  try {
+    st.engine = make_engine(st, s);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Cannot run the model \"%s\"", s.model.c_str()),
+                      ("vccolorize.cpp: %s", e.what()));
+    st = State();
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "model %s (%d candidates) on %s", s.model.c_str(),
+                  st.engine->candidates(), st.device.str().c_str());
+  return TRUE;
+}
+
+static gboolean gst_vc_colorize_stop(GstBaseTransform* trans) {
+  GST_VC_COLORIZE(trans)->priv->state = State();
+  return TRUE;
+}
+
+static gboolean gst_vc_colorize_set_info(GstVideoFilter* filter, GstCaps* incaps,
+                                         GstVideoInfo* in_info, GstCaps* outcaps,
+                                         GstVideoInfo* out_info) {
+  GstVcColorize* self = GST_VC_COLORIZE(filter);
+  (void)incaps;
+  (void)outcaps;
+  // New caps (a new size, or a new stream): choose the candidate again.
+  if (self->priv->state.engine) self->priv->state.engine->reset();
+  GST_INFO_OBJECT(self, "%s %dx%d -> %s", GST_VIDEO_INFO_NAME(in_info),
+                  GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info),
+                  GST_VIDEO_INFO_NAME(out_info));
+  return TRUE;
+}
+
+static gboolean gst_vc_colorize_sink_event(GstBaseTransform* trans, GstEvent* event) {
+  GstVcColorize* self = GST_VC_COLORIZE(trans);
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+      GST_DEBUG_OBJECT(self, "%s: choosing the candidate again", GST_EVENT_TYPE_NAME(event));
+      if (self->priv->state.engine) self->priv->state.engine->reset();
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_vc_colorize_parent_class)->sink_event(trans, event);
+}
+
+// Streaming-thread housekeeping: LibTorch threads of this thread, and an engine for the
+// current candidate / inference-size (both may change while playing).
+static void update_runtime(GstVcColorize* self, State& st, const Settings& s) {
+  if (st.threads_thread != std::this_thread::get_id() || st.threads_applied != s.threads) {
+    vidcolor::set_inference_threads(s.threads);
+    st.threads_thread = std::this_thread::get_id();
+    st.threads_applied = s.threads;
+    GST_DEBUG_OBJECT(self, "LibTorch threads: %d", vidcolor::resolve_thread_count(s.threads));
+  }
+  const vidcolor::ColorizeOptions& o = st.engine->options();
+  if (o.candidate == s.candidate && o.inference_size == s.inference_size) return;
+  if (st.rejected_candidate == s.candidate && st.rejected_inference_size == s.inference_size)
+    return;
+  try {
+    st.engine = make_engine(st, s);
+    st.rejected_candidate = -2;
+    st.rejected_inference_size = -1;
+  } catch (const std::exception& e) {
+    st.rejected_candidate = s.candidate;
+    st.rejected_inference_size = s.inference_size;
+    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("Ignoring the new settings"),
+                        ("vccolorize.cpp: %s; keeping candidate %d, inference-size %d", e.what(),
+                         o.candidate, o.inference_size));
+  }
+}
+
+// Writes one output frame from the input gray and the predicted chroma (the math is in
+// vidcolor/frame_planes.hpp).
+static void write_output(const GstVideoFrame* in, GstVideoFrame* out, State& st,
+                         const torch::Tensor* mosaic_luma, const torch::Tensor& chroma) {
+  const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
+  const GstVideoFormat in_format = GST_VIDEO_FRAME_FORMAT(in);
+  const GstVideoFormat out_format = GST_VIDEO_FRAME_FORMAT(out);
+  const auto* in_data = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
+  const gsize in_stride = GST_VIDEO_FRAME_PLANE_STRIDE(in, 0);
+
+  const bool rgb = out_format == GST_VIDEO_FORMAT_RGB || out_format == GST_VIDEO_FORMAT_BGRx ||
+                   out_format == GST_VIDEO_FORMAT_RGBA;
+  // The 8-bit luma: the output's Y plane, or scratch for R'G'B'.
+  guint8* y8;
+  gsize y8_stride;
+  if (rgb) {
+    st.y8.resize(static_cast<size_t>(w) * h);
+    y8 = st.y8.data();
+    y8_stride = w;
+  } else {
+    y8 = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(out, 0));
+    y8_stride = GST_VIDEO_FRAME_PLANE_STRIDE(out, 0);
+  }
+  if (mosaic_luma != nullptr) {
+    vidcolor::tensor_to_gray8_plane(*mosaic_luma, y8, y8_stride);
+  } else {
+    for (int y = 0; y < h; ++y) {
+      const guint8* src = in_data + y * in_stride;
+      guint8* dst = y8 + y * y8_stride;
+      if (in_format == GST_VIDEO_FORMAT_GRAY8)
+        memcpy(dst, src, w);
+      else
+        vidcolor::luma16_row_to_gray8(reinterpret_cast<const uint16_t*>(src), dst, w,
+                                      vidcolor::Range::Full);
+    }
+  }
+
+  auto plane = [&](int p) { return static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(out, p)); };
+  auto stride = [&](int p) { return static_cast<size_t>(GST_VIDEO_FRAME_PLANE_STRIDE(out, p)); };
+  switch (out_format) {
+    case GST_VIDEO_FORMAT_I420:
+      vidcolor::chroma_to_planes8(chroma, {plane(1), stride(1), plane(2), stride(2), 1, 2, 2});
+      break;
+    case GST_VIDEO_FORMAT_NV12:
+      vidcolor::chroma_to_planes8(chroma, {plane(1), stride(1), plane(1) + 1, stride(1), 2, 2, 2});
+      break;
+    case GST_VIDEO_FORMAT_Y444:
+      vidcolor::chroma_to_planes8(chroma, {plane(1), stride(1), plane(2), stride(2), 1, 1, 1});
+      break;
+    case GST_VIDEO_FORMAT_RGB:
+      vidcolor::ycc_to_rgb8_plane(y8, y8_stride, chroma, {3, 0, 1, 2}, -1, plane(0), stride(0));
+      break;
+    case GST_VIDEO_FORMAT_BGRx:
+      vidcolor::ycc_to_rgb8_plane(y8, y8_stride, chroma, {4, 2, 1, 0}, 3, plane(0), stride(0));
+      break;
+    case GST_VIDEO_FORMAT_RGBA:
+      vidcolor::ycc_to_rgb8_plane(y8, y8_stride, chroma, {4, 0, 1, 2}, 3, plane(0), stride(0));
+      break;
+    default:
+      throw vidcolor::Error(std::string("unexpected output format ") +
+                            gst_video_format_to_string(out_format));
+  }
+}
+
+static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, GstVideoFrame* in,
+                                                     GstVideoFrame* out) {
+  GstVcColorize* self = GST_VC_COLORIZE(filter);
+  State& st = self->priv->state;
+  if (!st.engine) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No model loaded"),
+                      ("vccolorize.cpp: a frame arrived before start()"));
+    return GST_FLOW_ERROR;
+  }
+  const Settings s = read_settings(self);
+  try {
+    update_runtime(self, st, s);
+    const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
+    const auto* data = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
+    const gsize stride = GST_VIDEO_FRAME_PLANE_STRIDE(in, 0);
+    const torch::Tensor luma =
+        GST_VIDEO_FRAME_FORMAT(in) == GST_VIDEO_FORMAT_GRAY8
+            ? vidcolor::gray8_plane_to_tensor(data, w, h, stride)
+            : vidcolor::gray16_plane_to_tensor(reinterpret_cast<const uint16_t*>(data), w, h,
+                                               stride);
+    if (s.mosaic) {
+      const vidcolor::MosaicFrame m = st.engine->colorize_mosaic(luma);
+      write_output(in, out, st, &m.luma, m.chroma);
+    } else {
+      write_output(in, out, st, nullptr, st.engine->colorize(luma));
+    }
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Colorization failed"),
+                      ("vccolorize.cpp: %s", e.what()));
+    return GST_FLOW_ERROR;
+  } catch (...) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Colorization failed"),
+                      ("vccolorize.cpp: unknown exception"));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
+                                         GParamSpec* pspec) {
+  GstVcColorize* self = GST_VC_COLORIZE(object);
+  g_mutex_lock(&self->priv->lock);
+  Settings& s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_MODEL: {
+      const gchar* v = g_value_get_string(value);
+      s.model = (v != nullptr && v[0] != '\0') ? v : vidcolor::default_model_path();
+      break;
+    }
+    case PROP_DEVICE: {
+      const gchar* v = g_value_get_string(value);
+      s.device = (v != nullptr && v[0] != '\0') ? v : DEFAULT_DEVICE;
+      break;
+    }
+    case PROP_THREADS:
+      s.threads = g_value_get_int(value);
+      break;
+    case PROP_CANDIDATE:
+      s.candidate = g_value_get_int(value);
+      break;
+    case PROP_MOSAIC:
+      s.mosaic = g_value_get_boolean(value);
+      break;
+    case PROP_INFERENCE_SIZE: {
+      const int v = g_value_get_int(value);
+      if (v > 0 && v < MIN_INFERENCE_SIZE)
+        GST_WARNING_OBJECT(self, "inference-size %d raised to %d", v, MIN_INFERENCE_SIZE);
+      s.inference_size = (v > 0 && v < MIN_INFERENCE_SIZE) ? MIN_INFERENCE_SIZE : v;
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock(&self->priv->lock);
+}
+
+static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue* value,
+                                         GParamSpec* pspec) {
+  GstVcColorize* self = GST_VC_COLORIZE(object);
+  g_mutex_lock(&self->priv->lock);
+  const Settings& s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, s.model.c_str());
+      break;
+    case PROP_DEVICE:
+      g_value_set_string(value, s.device.c_str());
+      break;
+    case PROP_THREADS:
+      g_value_set_int(value, s.threads);
+      break;
+    case PROP_CANDIDATE:
+      g_value_set_int(value, s.candidate);
+      break;
+    case PROP_MOSAIC:
+      g_value_set_boolean(value, s.mosaic);
+      break;
+    case PROP_INFERENCE_SIZE:
+      g_value_set_int(value, s.inference_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock(&self->priv->lock);
+}
+
+static void gst_vc_colorize_finalize(GObject* object) {
+  GstVcColorize* self = GST_VC_COLORIZE(object);
+  g_mutex_clear(&self->priv->lock);
+  delete self->priv;
+  self->priv = nullptr;
+  G_OBJECT_CLASS(gst_vc_colorize_parent_class)->finalize(object);
+}
+
+static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass* trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstVideoFilterClass* filter_class = GST_VIDEO_FILTER_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_vc_colorize_debug, "vccolorize", 0, "vidcolor colorization (f)");
+
+  gobject_class->set_property = gst_vc_colorize_set_property;
+  gobject_class->get_property = gst_vc_colorize_get_property;
+  gobject_class->finalize = gst_vc_colorize_finalize;
+
+  const GParamFlags ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                     GST_PARAM_MUTABLE_READY);
+  const GParamFlags playing = static_cast<GParamFlags>(
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  // The default path is found at run time, so GLib keeps copies (not G_PARAM_STATIC_BLURB).
+  const std::string model_default = vidcolor::default_model_path();
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string(
+          "model", "Model",
+          "vidcolor model file (safetensors with f and g). Default: the environment variable "
+          "VIDCOLOR_MODEL if set, else the installed model, else the source tree's (uninstalled "
+          "builds). Loaded at READY->PAUSED",
+          model_default.c_str(),
+          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK |
+                                   G_PARAM_STATIC_BLURB | GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_DEVICE,
+      g_param_spec_string("device", "Device",
+                          "Where f runs: cpu, cuda (= cuda:0), cuda:N, or auto (the first GPU "
+                          "when LibTorch has CUDA and one is present, else cpu). An explicit "
+                          "cuda device without CUDA support fails the state change",
+                          DEFAULT_DEVICE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_THREADS,
+      g_param_spec_int("threads", "Threads",
+                       "LibTorch intra-op threads of the streaming thread (0 = all cores)", 0,
+                       MAX_THREADS, DEFAULT_THREADS, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_CANDIDATE,
+      g_param_spec_int("candidate", "Candidate",
+                       "Which of the model's d colorizations to output: -1 = auto (the most "
+                       "saturated over the first 8 frames, then locked until a scene cut or a "
+                       "flush), 0..d-1 = that one (a value >= d fails the state change; set "
+                       "while playing, it is ignored with a warning)",
+                       -1, MAX_CANDIDATE, DEFAULT_CANDIDATE, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MOSAIC,
+      g_param_spec_boolean("mosaic", "Mosaic",
+                           "Output all d candidates as a grid (2x2 for d = 4) at the output "
+                           "size, each cell the frame scaled to it, for choosing a candidate",
+                           DEFAULT_MOSAIC, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_INFERENCE_SIZE,
+      g_param_spec_int("inference-size", "Inference size",
+                       "Short side (pixels) f runs at: 0 = the model's configuration, else "
+                       "64 to 1080 (smaller values are raised to 64); chroma is brought to full "
+                       "resolution guided by the luma",
+                       0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, playing));
+
+  gst_element_class_set_static_metadata(
+      element_class, "vidcolor colorization", "Filter/Effect/Video",
+      "Colorizes gray video with a neural network (Lei & Chen, CVPR 2019): Y passes through "
+      "exactly, chroma is predicted; one of d candidate colorizations or all as a mosaic",
+      "vidcolor developers");
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+
+  trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_vc_colorize_sink_event);
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_vc_colorize_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_vc_colorize_stop);
+  trans_class->passthrough_on_same_caps = FALSE;
+  filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_colorize_set_info);
+  filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_frame);
+}
+
+static void gst_vc_colorize_init(GstVcColorize* self) {
+  self->priv = new Private();
+  g_mutex_init(&self->priv->lock);
+  self->priv->settings.model = vidcolor::default_model_path();
+}

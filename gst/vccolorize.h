@@ -1,0 +1,13 @@
+// vccolorize: network f on gray video; d candidate colorizations, one chosen (or all as a
+// mosaic); luma passes through exactly, only chroma is predicted.
+#pragma once
+
+#include <gst/video/gstvideofilter.h>
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_VC_COLORIZE (gst_vc_colorize_get_type())
+G_DECLARE_FINAL_TYPE(GstVcColorize, gst_vc_colorize, GST, VC_COLORIZE, GstVideoFilter)
+
+G_END_DECLS

@@ -1,0 +1,461 @@
+// vccolorize through GstHarness and in pipelines, with a small random model made here: Y is
+// the input gray byte for byte (I420, NV12, Y444, odd sizes), GRAY16 input, R'G'B' output
+// keeps the luma, timestamps and flags, a resolution change mid-stream, missing and corrupt
+// model files as bus errors naming the file, refused caps, the candidate and mosaic
+// properties, and frames in == frames out behind vcgray (VcFlowMeta not passed on).
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <vidcolor/model_file.hpp>
+
+#include "../../gst/vcflowmeta.h"
+#include "gst_test_util.hpp"
+
+using namespace vctest;
+namespace fs = std::filesystem;
+
+VCTEST_GST_MAIN_ENV;
+
+namespace {
+
+// Each candidate's chroma is about this constant (head bias), plus a little of the random
+// network (head weights scaled down), so candidates are far apart and known.
+const float kChroma[4][2] = {{0.2f, -0.1f}, {-0.2f, 0.1f}, {0.1f, 0.2f}, {-0.1f, -0.2f}};
+
+// The test model files, made once per binary.
+struct Models {
+  fs::path dir;
+  std::string good, corrupt, missing;
+  Models() {
+    dir = fs::temp_directory_path() / ("vidcolor-test-vccolorize-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    torch::manual_seed(21);
+    vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
+    c.inference_size = 32;
+    vidcolor::Model m = vidcolor::make_model(c);
+    {
+      torch::NoGradGuard no_grad;
+      auto p = m.f->named_parameters(true);
+      p["head.weight"].mul_(0.1);
+      for (int i = 0; i < 4; ++i)
+        for (int k = 0; k < 2; ++k) p["head.bias"][2 * i + k] = std::atanh(2.0f * kChroma[i][k]);
+    }
+    good = (dir / "model.safetensors").string();
+    vidcolor::save_model(m, good);
+    corrupt = (dir / "corrupt.safetensors").string();
+    std::ifstream in(good, std::ios::binary);
+    std::vector<char> bytes(4096);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(corrupt, std::ios::binary).write(bytes.data(), in.gcount());
+    missing = (dir / "no-such-model.safetensors").string();
+  }
+  ~Models() { fs::remove_all(dir); }
+};
+
+const Models& models() {
+  static Models m;
+  return m;
+}
+
+// A harness around a vccolorize configured before it starts (start() loads the model).
+HarnessPtr colorize_harness(const std::string& in_caps, const std::string& out_caps,
+                            int candidate = -1, bool mosaic = false) {
+  GstElement* e = gst_element_factory_make("vccolorize", nullptr);
+  EXPECT_NE(e, nullptr);
+  g_object_set(e, "model", models().good.c_str(), "device", "cpu", "threads", 1, "candidate",
+               candidate, "mosaic", mosaic, nullptr);
+  HarnessPtr h(gst_harness_new_with_element(e, "sink", "src"));
+  gst_object_unref(e);
+  gst_harness_set_src_caps_str(h.get(), in_caps.c_str());
+  gst_harness_set_sink_caps_str(h.get(), out_caps.c_str());
+  return h;
+}
+
+std::vector<uint8_t> random_gray(int w, int h, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> v(static_cast<size_t>(w) * h);
+  // Smooth-ish content with texture: a gradient plus noise.
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      v[y * w + x] = static_cast<uint8_t>((x * 200 / w + y * 40 / h + rng() % 16) & 0xff);
+  return v;
+}
+
+GstBuffer* gray8_frame(const std::vector<uint8_t>& px, int w, int h, GstClockTime pts) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_GRAY8, w, h);
+  GstBuffer* b = make_frame(&info, [&](GstVideoFrame* f) {
+    for (int y = 0; y < h; ++y)
+      std::memcpy(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0)) +
+                      y * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0),
+                  &px[static_cast<size_t>(y) * w], w);
+  });
+  GST_BUFFER_PTS(b) = pts;
+  GST_BUFFER_DURATION(b) = 40 * GST_MSECOND;
+  return b;
+}
+
+// One output frame's planes without padding, and its format.
+struct Planes {
+  GstVideoFormat format = GST_VIDEO_FORMAT_UNKNOWN;
+  int width = 0, height = 0;
+  std::vector<std::vector<uint8_t>> planes;  // rows of COMP width (bytes incl. pstride)
+  std::string colorimetry;
+};
+
+Planes read_planes(GstHarness* h, GstBuffer* out) {
+  Planes r;
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  GstVideoInfo info;
+  EXPECT_TRUE(gst_video_info_from_caps(&info, caps));
+  const gchar* cm = gst_structure_get_string(gst_caps_get_structure(caps, 0), "colorimetry");
+  r.colorimetry = cm ? cm : "";
+  gst_caps_unref(caps);
+  GstVideoFrame f;
+  if (!gst_video_frame_map(&f, &info, out, GST_MAP_READ)) {
+    ADD_FAILURE() << "cannot map the output";
+    return r;
+  }
+  r.format = GST_VIDEO_FRAME_FORMAT(&f);
+  r.width = GST_VIDEO_FRAME_WIDTH(&f);
+  r.height = GST_VIDEO_FRAME_HEIGHT(&f);
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&f); ++p) {
+    const int comp = p == 0 ? 0 : 1;
+    const int rows = GST_VIDEO_FRAME_COMP_HEIGHT(&f, comp);
+    const int row_bytes = GST_VIDEO_FRAME_COMP_WIDTH(&f, comp) * GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
+    std::vector<uint8_t> v;
+    for (int y = 0; y < rows; ++y) {
+      const uint8_t* row = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, p)) +
+                           y * GST_VIDEO_FRAME_PLANE_STRIDE(&f, p);
+      v.insert(v.end(), row, row + row_bytes);
+    }
+    r.planes.push_back(std::move(v));
+  }
+  gst_video_frame_unmap(&f);
+  return r;
+}
+
+BufferPtr push_pull(GstHarness* h, GstBuffer* in) {
+  if (gst_harness_push(h, in) != GST_FLOW_OK) return nullptr;
+  return BufferPtr(gst_harness_pull(h));
+}
+
+// The text of the first error on the bus after trying to start vccolorize with `model`, or
+// "" if none (then the state change must have worked).
+std::string start_error(const std::string& model, bool expect_failure = true) {
+  GstElement* pipeline = gst_pipeline_new(nullptr);
+  GstElement* e = gst_element_factory_make("vccolorize", nullptr);
+  g_object_set(e, "model", model.c_str(), "device", "cpu", nullptr);
+  gst_bin_add(GST_BIN(pipeline), e);
+  const GstStateChangeReturn ret = gst_element_set_state(pipeline, GST_STATE_PAUSED);
+  EXPECT_EQ(ret == GST_STATE_CHANGE_FAILURE, expect_failure) << model;
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, expect_failure ? 5 * GST_SECOND : 0,
+                                               GST_MESSAGE_ERROR);
+  std::string text;
+  if (msg != nullptr) {
+    GError* err = nullptr;
+    gchar* dbg = nullptr;
+    gst_message_parse_error(msg, &err, &dbg);
+    text = std::string(err->message) + " | " + (dbg ? dbg : "");
+    g_error_free(err);
+    g_free(dbg);
+    gst_message_unref(msg);
+  }
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return text;
+}
+
+double mean_of(const std::vector<uint8_t>& plane, int row_bytes, int x0, int x1, int y0, int y1,
+               int pstride = 1, int offset = 0) {
+  double s = 0;
+  long n = 0;
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x, ++n) s += plane[y * row_bytes + x * pstride + offset];
+  return s / n;
+}
+
+}  // namespace
+
+class YPlaneExact
+    : public ::testing::TestWithParam<std::tuple<const char*, std::pair<int, int>>> {};
+
+TEST_P(YPlaneExact, YIsTheInputGrayAndChromaIsColor) {
+  const char* format = std::get<0>(GetParam());
+  const auto [w, h] = std::get<1>(GetParam());
+  auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps(format, w, h));
+  const std::vector<uint8_t> gray = random_gray(w, h, 3);
+  BufferPtr out = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+  ASSERT_TRUE(out);
+  const Planes p = read_planes(hr.get(), out.get());
+  EXPECT_EQ(p.format, gst_video_format_from_string(format));
+  ASSERT_EQ(p.width, w);
+  EXPECT_EQ(p.planes[0], gray) << "Y must be the input, byte for byte";
+  EXPECT_EQ(p.colorimetry.rfind("1:4:", 0), 0u) << "full-range BT.601, got " << p.colorimetry;
+  // Chroma: candidate colors are far from gray, so the chroma planes are not 128.
+  double dev = 0;
+  for (size_t pl = 1; pl < p.planes.size(); ++pl)
+    for (uint8_t v : p.planes[pl]) dev = std::max(dev, std::abs(v - 128.0));
+  EXPECT_GT(dev, 10.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, YPlaneExact,
+    ::testing::Combine(::testing::Values("I420", "NV12", "Y444"),
+                       ::testing::Values(std::make_pair(64, 48), std::make_pair(33, 17))));
+
+TEST(VcColorize, Gray16InputRoundsToEightBits) {
+  const int w = 21, h = 13;
+  auto hr = colorize_harness(video_caps("GRAY16_LE", w, h), video_caps("I420", w, h));
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_GRAY16_LE, w, h);
+  std::vector<uint16_t> v(static_cast<size_t>(w) * h);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint16_t>(i * 331 % 65536);
+  GstBuffer* in = make_frame(&info, [&](GstVideoFrame* f) {
+    for (int y = 0; y < h; ++y)
+      std::memcpy(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0)) +
+                      y * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0),
+                  &v[static_cast<size_t>(y) * w], w * 2);
+  });
+  BufferPtr out = push_pull(hr.get(), in);
+  ASSERT_TRUE(out);
+  const Planes p = read_planes(hr.get(), out.get());
+  for (size_t i = 0; i < v.size(); ++i)
+    ASSERT_EQ(p.planes[0][i], std::lround(v[i] * 255.0 / 65535.0)) << "pixel " << i;
+}
+
+TEST(VcColorize, RgbOutputKeepsTheLuma) {
+  const int w = 33, h = 17;
+  const std::vector<uint8_t> gray = random_gray(w, h, 4);
+  for (const char* format : {"RGB", "BGRx", "RGBA"}) {
+    auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps(format, w, h));
+    BufferPtr out = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+    ASSERT_TRUE(out) << format;
+    const Planes p = read_planes(hr.get(), out.get());
+    const int ps = std::string(format) == "RGB" ? 3 : 4;
+    const int r = std::string(format) == "BGRx" ? 2 : 0, b = 2 - r;
+    int max_err = 0;
+    double sat = 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const uint8_t* px = &p.planes[0][(y * w + x) * ps];
+        const double lum = 0.299 * px[r] + 0.587 * px[1] + 0.114 * px[b];
+        max_err = std::max(max_err, static_cast<int>(std::lround(std::abs(lum - gray[y * w + x]))));
+        sat += std::max({px[0], px[1], px[2]}) - std::min({px[0], px[1], px[2]});
+        if (ps == 4) {
+          ASSERT_EQ(px[3], 255) << format;
+        }
+      }
+    EXPECT_LE(max_err, 1) << format;
+    EXPECT_GT(sat / (w * h), 10.0) << format << ": colored, not gray";
+  }
+}
+
+TEST(VcColorize, KeepsTimestampsFlagsAndVideoMetas) {
+  const int w = 32, h = 24;
+  auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("I420", w, h));
+  const std::vector<uint8_t> gray = random_gray(w, h, 5);
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer* in = gray8_frame(gray, w, h, (1000 + 40 * i) * GST_MSECOND);
+    GST_BUFFER_DTS(in) = (990 + 40 * i) * GST_MSECOND;
+    GST_BUFFER_DURATION(in) = 39 * GST_MSECOND;
+    GST_BUFFER_OFFSET(in) = 7 + i;
+    if (i == 1) GST_BUFFER_FLAG_SET(in, GST_BUFFER_FLAG_DISCONT);
+    gst_buffer_add_video_time_code_meta_full(in, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE,
+                                             1, 2, 3, i, 0);
+    BufferPtr out = push_pull(hr.get(), in);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(GST_BUFFER_PTS(out.get()), (1000 + 40 * i) * GST_MSECOND);
+    EXPECT_EQ(GST_BUFFER_DTS(out.get()), (990 + 40 * i) * GST_MSECOND);
+    EXPECT_EQ(GST_BUFFER_DURATION(out.get()), 39 * GST_MSECOND);
+    EXPECT_EQ(GST_BUFFER_OFFSET(out.get()), static_cast<guint64>(7 + i));
+    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out.get(), GST_BUFFER_FLAG_DISCONT), i == 1);
+    GstVideoTimeCodeMeta* tc = gst_buffer_get_video_time_code_meta(out.get());
+    ASSERT_NE(tc, nullptr) << "frame " << i;
+    EXPECT_EQ(tc->tc.frames, static_cast<guint>(i));
+  }
+}
+
+TEST(VcColorize, ResolutionChangeMidStream) {
+  auto hr = colorize_harness(video_caps("GRAY8", 64, 48), "video/x-raw,format=I420");
+  for (int i = 0; i < 2; ++i) {
+    const std::vector<uint8_t> gray = random_gray(64, 48, 6 + i);
+    BufferPtr out = push_pull(hr.get(), gray8_frame(gray, 64, 48, i * 40 * GST_MSECOND));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(read_planes(hr.get(), out.get()).planes[0], gray);
+  }
+  gst_harness_set_src_caps_str(hr.get(), video_caps("GRAY8", 45, 31).c_str());
+  const std::vector<uint8_t> gray = random_gray(45, 31, 8);
+  BufferPtr out = push_pull(hr.get(), gray8_frame(gray, 45, 31, 80 * GST_MSECOND));
+  ASSERT_TRUE(out);
+  const Planes p = read_planes(hr.get(), out.get());
+  EXPECT_EQ(p.width, 45);
+  EXPECT_EQ(p.height, 31);
+  EXPECT_EQ(p.planes[0], gray);
+  // A flush in between is fine too.
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_flush_stop(TRUE)));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_segment(&seg)));
+  EXPECT_TRUE(push_pull(hr.get(), gray8_frame(gray, 45, 31, 0)));
+}
+
+TEST(VcColorize, MissingOrCorruptModelIsABusErrorNamingTheFile) {
+  const std::string missing = start_error(models().missing);
+  EXPECT_NE(missing.find(models().missing), std::string::npos) << missing;
+  EXPECT_NE(missing.find("Cannot load the colorization model"), std::string::npos) << missing;
+  const std::string corrupt = start_error(models().corrupt);
+  EXPECT_NE(corrupt.find(models().corrupt), std::string::npos) << corrupt;
+  EXPECT_NE(corrupt.find("vccolorize.cpp: "), std::string::npos) << "the reason: " << corrupt;
+  EXPECT_EQ(start_error(models().good, false), "");
+}
+
+TEST(VcColorize, ExplicitCudaWithoutCudaIsABusError) {
+  if (torch::cuda::is_available()) {
+    GTEST_SKIP() << "this machine has CUDA";
+  }
+  GstElement* pipeline = gst_pipeline_new(nullptr);
+  GstElement* e = gst_element_factory_make("vccolorize", nullptr);
+  g_object_set(e, "model", models().good.c_str(), "device", "cuda:0", nullptr);
+  gst_bin_add(GST_BIN(pipeline), e);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstBus* bus = gst_element_get_bus(pipeline);
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  ASSERT_NE(msg, nullptr);
+  GError* err = nullptr;
+  gst_message_parse_error(msg, &err, nullptr);
+  EXPECT_NE(std::string(err->message).find("cuda:0"), std::string::npos) << err->message;
+  g_error_free(err);
+  gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+}
+
+TEST(VcColorize, RefusesCapsItCannotTake) {
+  auto hr = colorize_harness(video_caps("GRAY8", 32, 24), video_caps("I420", 32, 24));
+  CapsPtr rgb_in(gst_caps_from_string(video_caps("RGB", 32, 24).c_str()));
+  CapsPtr gray_in(gst_caps_from_string(video_caps("GRAY8", 32, 24).c_str()));
+  GstPad* sink = gst_element_get_static_pad(hr->element, "sink");
+  EXPECT_FALSE(gst_pad_query_accept_caps(sink, rgb_in.get()));
+  EXPECT_TRUE(gst_pad_query_accept_caps(sink, gray_in.get()));
+  gst_object_unref(sink);
+  // Downstream that only takes gray: not negotiated.
+  auto bad = colorize_harness(video_caps("GRAY8", 32, 24), video_caps("GRAY8", 32, 24));
+  EXPECT_NE(gst_harness_push(bad.get(), gray8_frame(random_gray(32, 24, 1), 32, 24, 0)),
+            GST_FLOW_OK);
+}
+
+TEST(VcColorize, CandidatePropertyIsHonoured) {
+  const int w = 32, h = 32;
+  const std::vector<uint8_t> gray(w * h, 128);
+  for (int k = 0; k < 4; ++k) {
+    auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("Y444", w, h), k);
+    BufferPtr out = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+    ASSERT_TRUE(out);
+    const Planes p = read_planes(hr.get(), out.get());
+    EXPECT_NEAR(mean_of(p.planes[1], w, 0, w, 0, h), 128 + 255 * kChroma[k][0], 8) << k;
+    EXPECT_NEAR(mean_of(p.planes[2], w, 0, w, 0, h), 128 + 255 * kChroma[k][1], 8) << k;
+  }
+}
+
+TEST(VcColorize, MosaicShowsTheCandidatesInQuadrants) {
+  const int w = 64, h = 48;
+  const std::vector<uint8_t> gray = random_gray(w, h, 9);
+  auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("Y444", w, h), -1, true);
+  BufferPtr out = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+  ASSERT_TRUE(out);
+  const Planes p = read_planes(hr.get(), out.get());
+  double means[4][2];
+  for (int i = 0; i < 4; ++i) {
+    const int x0 = (i % 2) * w / 2, y0 = (i / 2) * h / 2;
+    for (int c = 0; c < 2; ++c)
+      means[i][c] = mean_of(p.planes[1 + c], w, x0, x0 + w / 2, y0, y0 + h / 2);
+    EXPECT_NEAR(means[i][0], 128 + 255 * kChroma[i][0], 10) << "quadrant " << i;
+    EXPECT_NEAR(means[i][1], 128 + 255 * kChroma[i][1], 10) << "quadrant " << i;
+  }
+  for (int i = 0; i < 4; ++i)
+    for (int j = i + 1; j < 4; ++j)
+      EXPECT_GT(std::abs(means[i][0] - means[j][0]) + std::abs(means[i][1] - means[j][1]), 20)
+          << i << " vs " << j;
+  // Each quadrant's luma is the frame scaled down: similar mean brightness.
+  double mean_in = 0;
+  for (uint8_t v : gray) mean_in += v;
+  mean_in /= gray.size();
+  EXPECT_NEAR(mean_of(p.planes[0], w, w / 2, w, h / 2, h), mean_in, 6);
+}
+
+namespace {
+
+struct Counts {
+  int frames = 0, flow_metas = 0;
+};
+
+GstPadProbeReturn count_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* c = static_cast<Counts*>(data);
+  GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+  ++c->frames;
+  if (gst_buffer_get_vc_flow_meta(b) != nullptr) ++c->flow_metas;
+  return GST_PAD_PROBE_OK;
+}
+
+Counts run_counting(const std::string& desc) {
+  Counts c;
+  GError* err = nullptr;
+  GstElement* p = gst_parse_launch(desc.c_str(), &err);
+  if (err != nullptr) {
+    ADD_FAILURE() << err->message;
+    g_error_free(err);
+    return c;
+  }
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, &c, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstBus* bus = gst_element_get_bus(p);
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus, 60 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (msg == nullptr || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS) {
+    GError* e = nullptr;
+    gchar* dbg = nullptr;
+    if (msg) gst_message_parse_error(msg, &e, &dbg);
+    ADD_FAILURE() << desc << ": " << (e ? e->message : "timeout") << " " << (dbg ? dbg : "");
+    if (e) g_error_free(e);
+    g_free(dbg);
+  }
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  return c;
+}
+
+}  // namespace
+
+TEST(VcColorizePipeline, FramesInEqualFramesOut) {
+  const Counts c = run_counting(
+      "videotestsrc num-buffers=12 pattern=ball ! video/x-raw,width=160,height=120 ! vcgray ! "
+      "vccolorize device=cpu threads=1 model=" + models().good + " ! fakesink name=sink");
+  EXPECT_EQ(c.frames, 12);
+}
+
+TEST(VcColorizePipeline, DoesNotPassOnTheFlowMeta) {
+  const Counts c = run_counting(
+      "videotestsrc num-buffers=6 pattern=ball ! video/x-raw,width=96,height=64 ! vcgray ! "
+      "vcflow ! vccolorize device=cpu threads=1 model=" + models().good +
+      " ! video/x-raw,format=NV12 ! fakesink name=sink");
+  EXPECT_EQ(c.frames, 6);
+  EXPECT_EQ(c.flow_metas, 0) << "the flow belongs to the gray frames upstream";
+}
