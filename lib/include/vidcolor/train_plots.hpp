@@ -1,6 +1,6 @@
 // The pictures vidcolor-train writes at each checkpoint, drawn into uint8 tensors with LibTorch
 // alone (no OpenCV): a sheet of sample colorizations and the loss curves. Text uses a built-in
-// 5x7 pixel font (lower-case letters, digits, a little punctuation; upper case is drawn as
+// 5x8 pixel font (lower-case letters, digits, a little punctuation; upper case is drawn as
 // lower case), enough for labels and axis values.
 #pragma once
 
