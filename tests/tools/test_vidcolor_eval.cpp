@@ -1,0 +1,181 @@
+// vidcolor-eval end to end: two short real DAVIS clips at a small size through a tiny random
+// model. Checks the JSON report (every key, finite), that its gray-input PSNR is the metric
+// computed here directly on the same gray frames, and the PNG strips.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vidcolor/color.hpp"
+#include "vidcolor/metrics.hpp"
+#include "vidcolor/model_file.hpp"
+#include "vidcolor/networks.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kFrames = 3;
+constexpr int kSize = 64;
+const std::array<const char*, 2> kClips{"camel", "goat"};
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+struct PipeDeleter {
+  void operator()(FILE* f) const { pclose(f); }
+};
+
+// Runs a command, returns its stdout and sets *rc to its exit status.
+std::string run(const std::string& cmd, int* rc) {
+  std::unique_ptr<FILE, PipeDeleter> p(popen(cmd.c_str(), "r"));
+  if (!p) return {};
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
+  *rc = pclose(p.release());
+  return out;
+}
+
+class VidcolorEval : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = env("VIDCOLOR_SHARED_DATA");
+    exe_ = env("VIDCOLOR_EVAL");
+    ASSERT_FALSE(exe_.empty()) << "VIDCOLOR_EVAL is not set";
+    ASSERT_TRUE(fs::is_directory(fs::path(data_) / "videos/davis2016")) << data_;
+    tmp_ = fs::temp_directory_path() / ("vidcolor-eval-test-" + std::to_string(::getpid()));
+    fs::create_directories(tmp_);
+    // A tiny random model, saved as a real model file.
+    vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
+    c.candidates = 2;
+    c.colorizer_channels = {4, 6, 8};
+    c.refiner_channels = {4, 6};
+    c.inference_size = 32;
+    torch::manual_seed(1);
+    model_ = (tmp_ / "tiny.safetensors").string();
+    vidcolor::save_model(vidcolor::make_model(c), model_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+  std::string clip(const char* name) const { return (fs::path(data_) / "videos/davis2016" / name).string(); }
+
+  std::string data_, exe_, model_;
+  fs::path tmp_;
+};
+
+// PSNR of the gray input for one clip, computed independently of the tool: the first
+// kFrames frames, resized with cv::INTER_AREA to short side kSize, BT.601 luma in all three
+// channels against the resized color frame.
+double gray_psnr_of_clip(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  double sum = 0;
+  for (int i = 0; i < kFrames; ++i) {
+    const cv::Mat full = cv::imread(files[static_cast<size_t>(i)], cv::IMREAD_COLOR);
+    const int w = static_cast<int>(std::lround(full.cols * static_cast<double>(kSize) / full.rows));
+    cv::Mat bgr;
+    cv::resize(full, bgr, cv::Size(w, kSize), 0, 0, cv::INTER_AREA);
+    auto gt = torch::empty({3, bgr.rows, bgr.cols}, torch::kDouble);
+    auto gray = torch::empty({3, bgr.rows, bgr.cols}, torch::kDouble);
+    auto g = gt.accessor<double, 3>();
+    auto y = gray.accessor<double, 3>();
+    for (int r = 0; r < bgr.rows; ++r) {
+      std::vector<uint8_t> luma(static_cast<size_t>(bgr.cols));
+      vidcolor::rgb_row_to_gray8(bgr.ptr<uint8_t>(r), {3, 2, 1, 0}, luma.data(), bgr.cols,
+                                 vidcolor::Matrix::BT601);
+      for (int c = 0; c < bgr.cols; ++c) {
+        const auto px = bgr.at<cv::Vec3b>(r, c);
+        for (int ch = 0; ch < 3; ++ch) {
+          g[ch][r][c] = px[2 - ch] / 255.0;
+          y[ch][r][c] = luma[static_cast<size_t>(c)] / 255.0;
+        }
+      }
+    }
+    sum += vidcolor::psnr(gray, gt);
+  }
+  return sum / kFrames;
+}
+
+}  // namespace
+
+TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
+  const fs::path out = tmp_ / "strips";
+  int rc = -1;
+  const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+                          " " + clip(kClips[1]) + " --max-frames " + std::to_string(kFrames) +
+                          " --size " + std::to_string(kSize) + " --threads 1 --out " +
+                          out.string() + " 2>" + (tmp_ / "stderr.txt").string();
+  const std::string stdout_text = run(cmd, &rc);
+  ASSERT_EQ(rc, 0) << cmd << "\n" << stdout_text;
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(stdout_text)) << stdout_text;
+
+  // The overall keys the issue asks for, all finite.
+  ASSERT_TRUE(j.contains("overall"));
+  for (const char* k : {"psnr", "psnr_gray", "ssim", "cdc", "cdc_f_only", "warp_error",
+                        "warp_error_f_only", "colorfulness", "fps"}) {
+    ASSERT_TRUE(j["overall"].contains(k)) << k;
+    ASSERT_TRUE(j["overall"][k].is_number()) << k << ": " << j["overall"][k];
+    EXPECT_TRUE(std::isfinite(j["overall"][k].get<double>())) << k;
+  }
+  EXPECT_GT(j["overall"]["fps"].get<double>(), 0.0);
+  // Gray has no color; any model's output has some; the ground truth has plenty.
+  EXPECT_NEAR(j["overall"]["colorfulness_gray"].get<double>(), 0.0, 1e-9);
+  EXPECT_GT(j["overall"]["colorfulness_gt"].get<double>(), 1.0);
+
+  ASSERT_EQ(j["clips"].size(), kClips.size());
+  double gray_sum = 0;
+  for (size_t i = 0; i < kClips.size(); ++i) {
+    const auto& c = j["clips"][i];
+    EXPECT_EQ(c["name"], kClips[i]);
+    EXPECT_EQ(c["frames"], kFrames);
+    EXPECT_EQ(c["height"], kSize);
+    for (const auto& [k, v] : c.items()) {
+      if (k == "name" || k == "path") continue;
+      EXPECT_TRUE(v.is_number()) << kClips[i] << " " << k << ": " << v;
+    }
+    // psnr_gray is the metric on the gray frames, computed here without the tool. The tool
+    // holds frames as float (x / 255), this test as double: they agree to ~1e-7 dB, while a
+    // different resize, crop or luma would move it by far more than the tolerance.
+    const double direct = gray_psnr_of_clip(clip(kClips[i]));
+    EXPECT_NEAR(c["psnr_gray"].get<double>(), direct, 1e-5) << kClips[i];
+    gray_sum += direct;
+    // A PNG strip per clip: 4 panels wide, first/middle/last frame rows.
+    const cv::Mat strip = cv::imread((out / (std::string(kClips[i]) + ".png")).string());
+    ASSERT_FALSE(strip.empty()) << kClips[i];
+    EXPECT_EQ(strip.cols, 4 * c["width"].get<int>());
+    EXPECT_EQ(strip.rows, 3 * kSize);
+  }
+  EXPECT_NEAR(j["overall"]["psnr_gray"].get<double>(), gray_sum / kClips.size(), 1e-5);
+}
+
+TEST_F(VidcolorEval, FailsClearlyOnAMissingClip) {
+  int rc = 0;
+  const std::string err = (tmp_ / "stderr.txt").string();
+  run(exe_ + " --json --model " + model_ + " --clips " + (tmp_ / "nope").string() + " 2>" + err, &rc);
+  EXPECT_NE(rc, 0);
+  std::string text;
+  std::unique_ptr<FILE, decltype(&fclose)> f(fopen(err.c_str(), "r"), &fclose);
+  ASSERT_TRUE(f);
+  char buf[512];
+  while (fgets(buf, sizeof buf, f.get())) text += buf;
+  EXPECT_NE(text.find("nope"), std::string::npos) << text;
+}

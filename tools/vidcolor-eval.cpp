@@ -1,0 +1,336 @@
+// vidcolor-eval: scores a model on color ground-truth clips (frame folders, video files or
+// images). Each clip is made gray (BT.601 luma, as vcgray), colorized through the elements'
+// code path (f -> flow -> g, vidcolor::VideoColorizer) and compared with the original:
+// PSNR, SSIM, CDC, warp error, colorfulness and speed, for f + g and for the ablations
+// (f alone with candidate auto, the gray input). Writes PNG strips (gray | f | f+g | ground
+// truth) to --out. Metric definitions: lib/include/vidcolor/metrics.hpp.
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eval/clip_source.hpp"
+#include "eval/frames.hpp"
+#include "eval/report.hpp"
+#include "vidcolor-config.h"
+#include "vidcolor/clip_metrics.hpp"
+#include "vidcolor/error.hpp"
+#include "vidcolor/model_file.hpp"
+#include "vidcolor/optical_flow.hpp"
+#include "vidcolor/video_colorizer.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string model;
+  std::vector<std::string> clips;
+  int max_frames = 0;
+  int size = 0;
+  int threads = 0;
+  int strip_rows = 3;
+  std::string out;
+  bool json = false;
+  bool stills = false;
+};
+
+const char* kUsage =
+    "usage: vidcolor-eval [--model FILE] [--clips] PATH... [options]\n"
+    "\n"
+    "Scores a vidcolor model on color clips: each is turned gray, colorized through the\n"
+    "elements' code path (f -> flow -> g) and compared with the original.\n"
+    "\n"
+    "  --model FILE       model file (default: the shipped default model)\n"
+    "  --clips PATH...    frame folders (sorted names = consecutive frames), folders of such\n"
+    "                     folders, video files, or images (also accepted without --clips)\n"
+    "  --stills           folders of images are photo collections: each image is scored\n"
+    "                     alone (no temporal metrics) instead of as a frame sequence\n"
+    "  --max-frames N     score at most N frames per clip (default: all)\n"
+    "  --size N           resize the clips so their short side is N pixels (default: as is)\n"
+    "  --threads N        LibTorch and OpenCV threads (default: all cores)\n"
+    "  --out DIR          write one PNG strip per clip: gray | f | f+g | ground truth\n"
+    "  --strip-rows N     frames per strip, spread over the clip (default 3)\n"
+    "  --json             print one JSON object instead of the table\n"
+    "\n"
+    "Progress and ETA go to stderr.\n";
+
+int parse_int(const std::string& opt, const char* v) {
+  try {
+    size_t used = 0;
+    const int n = std::stoi(v, &used);
+    if (used == std::string(v).size()) return n;
+  } catch (const std::exception&) {
+  }
+  throw vidcolor::Error("vidcolor-eval: " + opt + " needs a number, got '" + v + "'");
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) throw vidcolor::Error("vidcolor-eval: " + a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--model") {
+      o.model = value();
+    } else if (a == "--clips") {
+      // Marks the start of the paths; paths are clips with or without it.
+    } else if (a == "--max-frames") {
+      o.max_frames = parse_int(a, value());
+    } else if (a == "--size") {
+      o.size = parse_int(a, value());
+    } else if (a == "--threads") {
+      o.threads = parse_int(a, value());
+    } else if (a == "--strip-rows") {
+      o.strip_rows = parse_int(a, value());
+    } else if (a == "--out") {
+      o.out = value();
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--stills") {
+      o.stills = true;
+    } else if (a.rfind("--", 0) == 0) {
+      throw vidcolor::Error("vidcolor-eval: unknown option " + a + " (see --help)");
+    } else {
+      o.clips.push_back(a);
+    }
+  }
+  if (o.clips.empty()) throw vidcolor::Error("vidcolor-eval: no clips given (see --help)");
+  return o;
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const long t = std::lround(s);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  return buf;
+}
+
+// Progress with ETA on stderr: rewritten in place on a terminal, a line every few seconds
+// otherwise (logs stay short).
+class Progress {
+ public:
+  explicit Progress(long total) : total_(total), start_(Clock::now()), tty_(isatty(2)) {}
+  void frame_done(const std::string& clip, size_t clip_i, size_t clips, int frame, int frames) {
+    ++done_;
+    const double el = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (!tty_ && el - last_ < 5.0 && frame != frames) return;
+    last_ = el;
+    const double rate = done_ / std::max(el, 1e-9);
+    const double eta = total_ > done_ ? (total_ - done_) / rate : 0.0;
+    std::fprintf(stderr, "%s[%zu/%zu] %s: frame %d/%d  %.2f frames/s  ETA %s%s",
+                 tty_ ? "\r\033[K" : "", clip_i + 1, clips, clip.c_str(), frame, frames, rate,
+                 format_duration(eta).c_str(), tty_ ? "" : "\n");
+    std::fflush(stderr);
+  }
+  void clip_done() {
+    if (tty_) std::fputc('\n', stderr);
+  }
+
+ private:
+  long total_, done_ = 0;
+  Clock::time_point start_;
+  bool tty_;
+  double last_ = -1e9;
+};
+
+// One frame waiting for its colorization: the ground truth and what scoring it needs.
+struct Pending {
+  cv::Mat bgr, gray;
+  torch::Tensor flow_back, flow_fwd;  // ground-truth flows to the previous frame
+};
+
+class ClipRun {
+ public:
+  ClipRun(const vceval::ClipSpec& spec, const Options& o, vidcolor::VideoColorizer& colorizer,
+          vidcolor::OpticalFlow& flow, Progress& progress, size_t clip_i, size_t clips)
+      : spec_(spec), o_(o), colorizer_(colorizer), flow_(flow), progress_(progress),
+        clip_i_(clip_i), clips_(clips), metrics_(variant_names()) {}
+
+  vceval::ClipResult run() {
+    vceval::ClipReader reader(spec_, o_.max_frames, o_.size);
+    expected_ = reader.expected_frames();
+    cv::Mat bgr, prev_gray;
+    while (reader.next(bgr)) {
+      Pending p;
+      p.bgr = bgr.clone();
+      p.gray = vceval::bgr_to_gray8(p.bgr);
+      if (!prev_gray.empty()) {
+        if (prev_gray.size() != p.gray.size())
+          throw vidcolor::Error("vidcolor-eval: " + spec_.path + ": the frame size changes");
+        // Flows on the ground truth (its luma), the same for every variant.
+        p.flow_back = vidcolor::flow_mat_to_tensor(flow_.compute(p.gray, prev_gray));
+        p.flow_fwd = vidcolor::flow_mat_to_tensor(flow_.compute(prev_gray, p.gray));
+      }
+      prev_gray = p.gray;
+      pending_.push_back(std::move(p));
+      const auto t0 = Clock::now();
+      auto done = colorizer_.push(pending_.back().gray);
+      seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+      for (auto& f : done) score(f);
+    }
+    const auto t0 = Clock::now();
+    auto rest = colorizer_.finish();
+    seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
+    for (auto& f : rest) score(f);
+    if (!pending_.empty())
+      throw vidcolor::Error("vidcolor-eval: the colorizer returned fewer frames than it was given");
+    if (scored_ == 0) throw vidcolor::Error("vidcolor-eval: " + spec_.path + ": no frames");
+    if (!last_row_.empty() && last_row_index_ != last_added_) strip_.add_row(last_row_);
+    if (!o_.out.empty() && !strip_.empty())
+      strip_.write((fs::path(o_.out) / (spec_.name + ".png")).string());
+    progress_.clip_done();
+
+    vceval::ClipResult r;
+    r.name = spec_.name;
+    r.path = spec_.path;
+    r.frames = scored_;
+    r.width = width_;
+    r.height = height_;
+    r.seconds = seconds_;
+    for (size_t i = 0; i < metrics_.variants().size(); ++i) r.scores.push_back(metrics_.scores(i));
+    r.ground_truth = metrics_.ground_truth_scores();
+    return r;
+  }
+
+ private:
+  static std::vector<std::string> variant_names() {
+    std::vector<std::string> names;
+    for (const auto& v : vceval::variants()) names.push_back(v.label);
+    return names;
+  }
+
+  bool strip_row_wanted(int index) const {
+    if (o_.strip_rows <= 0 || index == last_added_) return false;
+    if (index == 0) return true;
+    const int n = std::max(expected_, 1);
+    for (int r = 1; r + 1 < o_.strip_rows; ++r)
+      if (index == static_cast<int>(std::lround(static_cast<double>(r) * (n - 1) / (o_.strip_rows - 1))))
+        return true;
+    return false;
+  }
+
+  void score(const vidcolor::ColorizedFrame& f) {
+    if (pending_.empty() || f.index != scored_)
+      throw vidcolor::Error("vidcolor-eval: the colorizer returned frame " + std::to_string(f.index) +
+                            " where frame " + std::to_string(scored_) + " was due");
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    const auto gt = vceval::bgr_to_rgb_tensor(p.bgr);
+    const auto fg = vceval::colorized_rgb_tensor(p.gray, f.chroma_fg);
+    const auto fo = vceval::colorized_rgb_tensor(p.gray, f.chroma_f);
+    const auto gray = vceval::gray_to_rgb_tensor(p.gray);
+    // Same order as vceval::variants(): f+g, f only, gray.
+    metrics_.add(gt, {fg, fo, gray}, p.flow_back, p.flow_fwd);
+    width_ = p.bgr.cols;
+    height_ = p.bgr.rows;
+    if (!o_.out.empty() && o_.strip_rows > 0) {
+      std::vector<cv::Mat> row{vceval::rgb_tensor_to_bgr(gray), vceval::rgb_tensor_to_bgr(fo),
+                               vceval::rgb_tensor_to_bgr(fg), p.bgr};
+      if (strip_row_wanted(scored_)) {
+        strip_.add_row(row);
+        last_added_ = scored_;
+      }
+      last_row_ = row;  // the clip's last frame always ends the strip
+      last_row_index_ = scored_;
+    }
+    ++scored_;
+    progress_.frame_done(spec_.name, clip_i_, clips_, scored_, std::max(expected_, scored_));
+  }
+
+  const vceval::ClipSpec& spec_;
+  const Options& o_;
+  vidcolor::VideoColorizer& colorizer_;
+  vidcolor::OpticalFlow& flow_;
+  Progress& progress_;
+  size_t clip_i_, clips_;
+  vidcolor::ClipMetrics metrics_;
+  std::deque<Pending> pending_;
+  vceval::Strip strip_;
+  std::vector<cv::Mat> last_row_;
+  int last_row_index_ = -1, last_added_ = -1;
+  int expected_ = 0, scored_ = 0, width_ = 0, height_ = 0;
+  double seconds_ = 0.0;
+};
+
+// The shipped model: from the source tree when run uninstalled, else the installed one.
+std::string default_model_path() {
+  const fs::path source = fs::path(VIDCOLOR_SOURCE_MODEL_DIR) / VIDCOLOR_DEFAULT_MODEL_NAME;
+  if (fs::exists(source)) return source.string();
+  return (fs::path(VIDCOLOR_INSTALLED_MODEL_DIR) / VIDCOLOR_DEFAULT_MODEL_NAME).string();
+}
+
+int run(const Options& o) {
+  const int threads = o.threads > 0 ? o.threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  cv::setNumThreads(threads);
+  torch::NoGradGuard no_grad;
+
+  const std::string model_path = o.model.empty() ? default_model_path() : o.model;
+  auto model = std::make_shared<vidcolor::Model>(vidcolor::load_model(model_path));
+  const auto clips = vceval::find_clips(o.clips, o.stills);
+  if (!o.out.empty()) fs::create_directories(o.out);
+
+  long total = 0;
+  for (const auto& c : clips) {
+    vceval::ClipReader r(c, o.max_frames, o.size);
+    total += r.expected_frames();
+  }
+  Progress progress(total);
+  vidcolor::VideoColorizer colorizer(model);
+  // The metric's flow, computed on the ground truth (its luma) at the scoring size with the
+  // most accurate CPU backend; it does not depend on the model being scored.
+  vidcolor::OpticalFlow flow(vidcolor::FlowBackend::DisMedium);
+  std::vector<vceval::ClipResult> results;
+  for (size_t i = 0; i < clips.size(); ++i) {
+    ClipRun clip(clips[i], o, colorizer, flow, progress, i, clips.size());
+    results.push_back(clip.run());
+  }
+
+  nlohmann::json info;
+  info["model"] = model_path;
+  info["model_config"] = model->config.to_json();
+  info["size"] = o.size;
+  info["max_frames"] = o.max_frames;
+  info["threads"] = threads;
+  info["version"] = VIDCOLOR_VERSION;
+  const auto report = vceval::to_json(results, info);
+  if (o.json)
+    std::cout << report.dump(2) << std::endl;
+  else
+    vceval::print_table(std::cout, report);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse_args(argc, argv));
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << std::endl;
+    return 1;
+  }
+}
