@@ -11,6 +11,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   gboolean ok = FALSE;
   ok |= GST_ELEMENT_REGISTER(vcgray, plugin);
   ok |= GST_ELEMENT_REGISTER(vcflow, plugin);
+  ok |= GST_ELEMENT_REGISTER(vcrefine, plugin);
   ok |= GST_ELEMENT_REGISTER(vccolorize, plugin);
   return ok;
 }

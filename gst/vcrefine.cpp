@@ -1,0 +1,753 @@
+/**
+ * SECTION:element-vcrefine
+ * @title: vcrefine
+ *
+ * Temporal refinement of colorized video with the refinement network g of the model file
+ * (Lei & Chen, CVPR 2019, §4.2): each frame s is refined with its neighbours s−λ…s+λ
+ * (#GstVcRefine:window = λ), warped into s with the optical flow that `vcflow` attached as
+ * #GstVcFlowMeta, the confidence maps of eq. 4 (#GstVcRefine:alpha) and g; the neighbours'
+ * results are combined (vidcolor/refine_engine.hpp). #GstVcRefine:iterations runs the whole
+ * pass again on the refined frames, which reaches further in time.
+ *
+ * Only the chroma planes change; the Y plane, timestamps, flags and metas pass through.
+ * Input is Y'CbCr (I420, NV12, Y444) with full-range BT.601 chroma, as `vccolorize` emits.
+ * R'G'B' is not accepted: its luma is not a plane, so it could not pass through bit-exact
+ * (put videoconvert after vcrefine instead).
+ *
+ * Frame s is output once frame s + window × iterations has arrived, so the element holds
+ * frames and adds window × iterations frame durations to the LATENCY query (from the caps
+ * framerate; with a variable framerate 0/1 it uses the duration of the last buffer, and adds
+ * nothing until a buffer with a duration has been seen). It never drops, duplicates or
+ * reorders frames, and serialized events (tags, …) stay in order with the held frames.
+ * At EOS, SEGMENT, GAP, STREAM_START, a caps change and a DISCONT buffer the held frames
+ * are refined with the neighbours that exist and pushed before the event or buffer (the
+ * window starts again after it); FLUSH_STOP drops them. A frame without flow meta has no
+ * link to the frame before it; if upstream sends none at all (no vcflow), a warning is
+ * posted once and the frames come out unrefined.
+ *
+ * The model is loaded in the READY→PAUSED transition (an unreadable or invalid file fails
+ * it with an error naming the file and the reason).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! vcgray ! vccolorize ! vcflow ! \
+ *     vcrefine window=1 iterations=2 ! videoconvert ! autovideosink
+ * ]|
+ */
+#include "vcrefine.h"
+
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <vidcolor/chroma_read.hpp>
+#include <vidcolor/frame_planes.hpp>
+#include <vidcolor/inference_runtime.hpp>
+#include <vidcolor/model_file.hpp>
+#include <vidcolor/refine_engine.hpp>
+
+#include "vcflowmeta.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_vc_refine_debug);
+#define GST_CAT_DEFAULT gst_vc_refine_debug
+
+#define DEFAULT_DEVICE "auto"
+#define DEFAULT_THREADS 0
+#define MAX_THREADS 256
+#define DEFAULT_WINDOW 1
+#define MAX_WINDOW 2
+#define DEFAULT_ITERATIONS 1
+#define MAX_ITERATIONS 4
+#define DEFAULT_ALPHA 15.0
+#define DEFAULT_INFERENCE_SIZE 0
+#define MAX_INFERENCE_SIZE 4096
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_THREADS,
+  PROP_WINDOW,
+  PROP_ITERATIONS,
+  PROP_ALPHA,
+  PROP_INFERENCE_SIZE,
+};
+
+namespace {
+
+struct Settings {
+  std::string model;  // empty = vidcolor::default_model_path()
+  std::string device = DEFAULT_DEVICE;
+  int threads = DEFAULT_THREADS;
+  guint window = DEFAULT_WINDOW;
+  guint iterations = DEFAULT_ITERATIONS;
+  double alpha = DEFAULT_ALPHA;
+  int inference_size = DEFAULT_INFERENCE_SIZE;
+};
+
+// One held frame: its buffer until it is pushed, its planes as tensors, its chroma after
+// each pass, and the flows linking it to the frame before it (from its own VcFlowMeta).
+struct Held {
+  GstBuffer* buffer = nullptr;             // owned until pushed
+  std::vector<GstEvent*> events_before;    // serialized events received just before it
+  torch::Tensor luma;                      // [1,1,H,W]
+  std::vector<torch::Tensor> chroma;       // chroma[k]: after k passes, [1,2,Hc,Wc]
+  bool linked = false;                     // flows to the previous held frame exist
+  torch::Tensor back_flow, back_valid;     // F_{t->t-1}, mask on t
+  torch::Tensor fwd_flow, fwd_valid;       // F_{t-1->t}, mask on t-1
+  bool changed = false;                    // some pass had a neighbour
+  std::map<int, vidcolor::ChainedFlow> flows;  // cache: offset -> F_{s->s+offset}
+};
+
+// Streaming-thread state: the engine is created in READY->PAUSED, the rest per stream.
+struct State {
+  std::unique_ptr<vidcolor::RefineEngine> engine;
+  guint window = DEFAULT_WINDOW;
+  guint iterations = DEFAULT_ITERATIONS;
+  std::deque<Held> frames;  // consecutive frames; the first `pushed` have been pushed
+  size_t pushed = 0;
+  std::vector<GstEvent*> pending_events;  // serialized events after the last held frame
+  int applied_threads = -1;
+  bool warned_no_meta = false;
+  GstVideoInfo info;
+  bool have_info = false;
+};
+
+struct Private {
+  GMutex lock;  // guards settings and the latency inputs below
+  Settings settings;
+  gint fps_n = 0, fps_d = 1;
+  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
+  State state;  // streaming thread (and state changes while it is stopped)
+};
+
+}  // namespace
+
+struct _GstVcRefine {
+  GstElement parent;
+  GstPad* sinkpad;
+  GstPad* srcpad;
+  Private* priv;
+};
+
+#define FORMATS "{ I420, NV12, Y444 }"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
+
+G_DEFINE_TYPE(GstVcRefine, gst_vc_refine, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE(vcrefine, "vcrefine", GST_RANK_NONE, GST_TYPE_VC_REFINE);
+
+static Settings read_settings(GstVcRefine* self) {
+  g_mutex_lock(&self->priv->lock);
+  const Settings s = self->priv->settings;
+  g_mutex_unlock(&self->priv->lock);
+  return s;
+}
+
+// ------------------------------------------------------------------ frames <-> tensors
+
+static vidcolor::ChromaPlanes8 chroma_planes(GstVideoFrame* frame) {
+  vidcolor::ChromaPlanes8 p{};
+  p.cb = static_cast<uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(frame, 1));
+  p.cb_stride = static_cast<size_t>(GST_VIDEO_FRAME_COMP_STRIDE(frame, 1));
+  p.cr = static_cast<uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(frame, 2));
+  p.cr_stride = static_cast<size_t>(GST_VIDEO_FRAME_COMP_STRIDE(frame, 2));
+  p.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 1);
+  p.sub_x = p.sub_y = 1;  // the tensors are at the chroma planes' own size
+  return p;
+}
+
+// Interleaved (dx, dy) float flow of the meta -> [1,2,h,w]; uint8 mask -> [1,1,h,w] float.
+static torch::Tensor flow_tensor(GBytes* bytes, guint w, guint h) {
+  const auto* data = static_cast<const float*>(g_bytes_get_data(bytes, nullptr));
+  return torch::from_blob(const_cast<float*>(data), {static_cast<int64_t>(h), static_cast<int64_t>(w), 2},
+                          torch::kFloat32)
+      .permute({2, 0, 1})
+      .unsqueeze(0)
+      .contiguous();
+}
+
+static torch::Tensor mask_tensor(GBytes* bytes, guint w, guint h) {
+  const auto* data = static_cast<const uint8_t*>(g_bytes_get_data(bytes, nullptr));
+  return torch::from_blob(const_cast<uint8_t*>(data), {1, 1, static_cast<int64_t>(h), static_cast<int64_t>(w)},
+                          torch::kUInt8)
+      .to(torch::kFloat32);
+}
+
+static bool meta_usable(const GstVcFlowMeta* m) {
+  if (m == nullptr || m->width == 0 || m->height == 0) return false;
+  const gsize n = static_cast<gsize>(m->width) * m->height;
+  auto holds = [](GBytes* b, gsize size) { return b != nullptr && g_bytes_get_size(b) == size; };
+  return holds(m->backward, n * 2 * sizeof(gfloat)) && holds(m->forward, n * 2 * sizeof(gfloat)) &&
+         holds(m->backward_valid, n) && holds(m->forward_valid, n);
+}
+
+// ------------------------------------------------------------------ the window
+
+static void clear_frames(State& st) {
+  for (Held& h : st.frames) {
+    if (h.buffer) gst_buffer_unref(h.buffer);
+    for (GstEvent* e : h.events_before) gst_event_unref(e);
+  }
+  st.frames.clear();
+  st.pushed = 0;
+  for (GstEvent* e : st.pending_events) gst_event_unref(e);
+  st.pending_events.clear();
+}
+
+// F_{p -> p+offset} and its mask, composed from the per-frame links; nullopt when a link on
+// the way is missing.
+static std::optional<vidcolor::ChainedFlow> flow_between(State& st, size_t p, int offset) {
+  Held& h = st.frames[p];
+  auto cached = h.flows.find(offset);
+  if (cached != h.flows.end()) return cached->second;
+  std::optional<vidcolor::ChainedFlow> out;
+  if (offset == -1) {
+    if (h.linked) out = vidcolor::ChainedFlow{h.back_flow, h.back_valid};
+  } else if (offset == 1) {
+    const Held& next = st.frames[p + 1];
+    if (next.linked) out = vidcolor::ChainedFlow{next.fwd_flow, next.fwd_valid};
+  } else {
+    const int step = offset > 0 ? 1 : -1;
+    const auto first = flow_between(st, p, offset - step);
+    if (!first) return std::nullopt;
+    const auto second = flow_between(st, p + offset - step, step);
+    if (!second) return std::nullopt;
+    out = vidcolor::chain_flows(first->flow, first->valid, second->flow, second->valid);
+  }
+  if (out) h.flows.emplace(offset, *out);
+  return out;
+}
+
+// Pass k (1-based) for the frame at position p, with the neighbours that exist.
+static void refine_frame(State& st, size_t p, size_t k) {
+  Held& h = st.frames[p];
+  std::vector<vidcolor::RefineNeighbour> nbs;
+  for (int dir : {-1, 1}) {
+    for (int d = 1; d <= static_cast<int>(st.window); ++d) {
+      const long q = static_cast<long>(p) + dir * d;
+      if (q < 0 || q >= static_cast<long>(st.frames.size())) break;
+      const auto flow = flow_between(st, p, dir * d);
+      if (!flow) break;
+      const Held& n = st.frames[static_cast<size_t>(q)];
+      nbs.push_back({n.luma, n.chroma[k - 1], flow->flow, flow->valid});
+    }
+  }
+  h.chroma.push_back(st.engine->refine(h.luma, h.chroma[k - 1], nbs));
+  h.changed = h.changed || !nbs.empty();
+}
+
+static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
+  State& st = self->priv->state;
+  for (GstEvent* e : h.events_before) gst_pad_push_event(self->srcpad, e);
+  h.events_before.clear();
+  GstBuffer* buf = h.buffer;
+  h.buffer = nullptr;
+  if (h.changed) {
+    buf = gst_buffer_make_writable(buf);
+    GstVideoFrame frame;
+    if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READWRITE)) {
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot map the video frame for writing"),
+                        ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes", gst_buffer_get_size(buf)));
+      gst_buffer_unref(buf);
+      return GST_FLOW_ERROR;
+    }
+    try {
+      vidcolor::chroma_to_planes8(h.chroma.back(), chroma_planes(&frame));
+    } catch (...) {
+      gst_video_frame_unmap(&frame);
+      gst_buffer_unref(buf);
+      throw;
+    }
+    gst_video_frame_unmap(&frame);
+  }
+  GST_LOG_OBJECT(self, "pushing %" GST_TIME_FORMAT "%s", GST_TIME_ARGS(GST_BUFFER_PTS(buf)),
+                 h.changed ? "" : " (unrefined)");
+  return gst_pad_push(self->srcpad, buf);
+}
+
+// Pushes the frames whose last pass is done, then forgets those no frame needs any more
+// (a frame's passes read its neighbours up to `window` frames back).
+static GstFlowReturn push_ready(GstVcRefine* self) {
+  State& st = self->priv->state;
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (st.pushed < st.frames.size() && st.frames[st.pushed].chroma.size() == st.iterations + 1) {
+    ret = push_frame(self, st.frames[st.pushed]);
+    ++st.pushed;
+    if (ret != GST_FLOW_OK) break;
+  }
+  while (st.pushed > st.window) {
+    Held& h = st.frames.front();
+    for (GstEvent* e : h.events_before) gst_event_unref(e);
+    st.frames.pop_front();
+    --st.pushed;
+  }
+  return ret;
+}
+
+// Refines every held frame with the neighbours that exist, pushes them and the events
+// after them, and starts an empty window. Returns the first non-OK push result.
+static GstFlowReturn drain(GstVcRefine* self) {
+  State& st = self->priv->state;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (st.frames.size() > st.pushed) {
+    GST_DEBUG_OBJECT(self, "draining %" G_GSIZE_FORMAT " frames", st.frames.size() - st.pushed);
+    // Pass by pass, so every pass k reads pass k-1 of all its neighbours.
+    for (size_t k = 1; k <= st.iterations; ++k)
+      for (size_t p = st.pushed; p < st.frames.size(); ++p)
+        if (st.frames[p].chroma.size() == k) refine_frame(st, p, k);
+    while (st.pushed < st.frames.size()) {
+      const GstFlowReturn r = push_frame(self, st.frames[st.pushed]);
+      ++st.pushed;
+      if (ret == GST_FLOW_OK) ret = r;
+    }
+  }
+  for (GstEvent* e : st.pending_events) gst_pad_push_event(self->srcpad, e);
+  st.pending_events.clear();
+  clear_frames(st);
+  return ret;
+}
+
+// Drain from an event handler: errors become element errors (the event still goes on).
+static void drain_for_event(GstVcRefine* self, GstEvent* event) {
+  try {
+    const GstFlowReturn r = drain(self);
+    if (r != GST_FLOW_OK)
+      GST_DEBUG_OBJECT(self, "drain before %s: %s", GST_EVENT_TYPE_NAME(event), gst_flow_get_name(r));
+  } catch (const std::exception& e) {
+    clear_frames(self->priv->state);
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
+  }
+}
+
+// ------------------------------------------------------------------ pads
+
+static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuffer* buf) {
+  GstVcRefine* self = GST_VC_REFINE(parent);
+  Private* p = self->priv;
+  State& st = p->state;
+  (void)pad;
+  if (!st.have_info || !st.engine) {
+    gst_buffer_unref(buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  try {
+    const Settings s = read_settings(self);
+    if (s.threads != st.applied_threads) {
+      vidcolor::set_inference_threads(s.threads);  // LibTorch threads are per calling thread
+      st.applied_threads = s.threads;
+    }
+    if (GST_BUFFER_DURATION_IS_VALID(buf)) {
+      g_mutex_lock(&p->lock);
+      p->last_duration = GST_BUFFER_DURATION(buf);
+      g_mutex_unlock(&p->lock);
+    }
+    GstFlowReturn ret = GST_FLOW_OK;
+    if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && !st.frames.empty()) {
+      GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": draining the window",
+                       GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+      ret = drain(self);
+      if (ret != GST_FLOW_OK) {
+        gst_buffer_unref(buf);
+        return ret;
+      }
+    }
+
+    Held h;
+    GstVcFlowMeta* meta = gst_buffer_get_vc_flow_meta(buf);
+    if (!meta_usable(meta)) meta = nullptr;
+    if (meta == nullptr && !st.frames.empty() && !st.warned_no_meta) {
+      st.warned_no_meta = true;
+      GST_ELEMENT_WARNING(self, STREAM, FAILED, ("No optical flow on the input: frames pass unrefined"),
+                          ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " follows another frame but "
+                           "carries no VcFlowMeta; put vcflow before vcrefine",
+                           GST_TIME_ARGS(GST_BUFFER_PTS(buf))));
+    }
+    if (meta != nullptr && !st.frames.empty()) {
+      h.linked = true;
+      h.back_flow = flow_tensor(meta->backward, meta->width, meta->height);
+      h.fwd_flow = flow_tensor(meta->forward, meta->width, meta->height);
+      h.back_valid = mask_tensor(meta->backward_valid, meta->width, meta->height);
+      h.fwd_valid = mask_tensor(meta->forward_valid, meta->width, meta->height);
+    }
+
+    GstVideoFrame frame;
+    if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READ)) {
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot map the video frame"),
+                        ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
+                         gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&st.info),
+                         GST_VIDEO_INFO_HEIGHT(&st.info), GST_VIDEO_INFO_NAME(&st.info)));
+      gst_buffer_unref(buf);
+      return GST_FLOW_ERROR;
+    }
+    try {
+      h.luma = vidcolor::gray8_plane_to_tensor(
+          static_cast<const uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(&frame, 0)),
+          GST_VIDEO_FRAME_COMP_WIDTH(&frame, 0), GST_VIDEO_FRAME_COMP_HEIGHT(&frame, 0),
+          static_cast<size_t>(GST_VIDEO_FRAME_COMP_STRIDE(&frame, 0)));
+      h.chroma.push_back(vidcolor::planes8_to_chroma(chroma_planes(&frame),
+                                                     GST_VIDEO_FRAME_COMP_WIDTH(&frame, 1),
+                                                     GST_VIDEO_FRAME_COMP_HEIGHT(&frame, 1)));
+    } catch (...) {
+      gst_video_frame_unmap(&frame);
+      gst_buffer_unref(buf);
+      throw;
+    }
+    gst_video_frame_unmap(&frame);
+    h.buffer = buf;
+    h.events_before.swap(st.pending_events);
+    st.frames.push_back(std::move(h));
+
+    // The wavefront: pass k of frame n - k*window needs pass k-1 of frames up to n - (k-1)*window,
+    // which the previous step (or the input, k = 1) has just made.
+    const long n = static_cast<long>(st.frames.size()) - 1;
+    for (size_t k = 1; k <= st.iterations; ++k) {
+      const long m = n - static_cast<long>(k * st.window);
+      if (m >= static_cast<long>(st.pushed) && st.frames[static_cast<size_t>(m)].chroma.size() == k)
+        refine_frame(st, static_cast<size_t>(m), k);
+    }
+    return push_ready(self);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+}
+
+static void update_framerate(GstVcRefine* self, const GstVideoInfo& info) {
+  Private* p = self->priv;
+  g_mutex_lock(&p->lock);
+  const bool changed = p->fps_n != GST_VIDEO_INFO_FPS_N(&info) || p->fps_d != GST_VIDEO_INFO_FPS_D(&info);
+  p->fps_n = GST_VIDEO_INFO_FPS_N(&info);
+  p->fps_d = GST_VIDEO_INFO_FPS_D(&info);
+  g_mutex_unlock(&p->lock);
+  // The added latency is counted in frames: a new framerate changes it.
+  if (changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+}
+
+static gboolean gst_vc_refine_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  GstVcRefine* self = GST_VC_REFINE(parent);
+  State& st = self->priv->state;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps* caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      GstVideoInfo info;
+      if (!gst_video_info_from_caps(&info, caps)) {
+        GST_ERROR_OBJECT(self, "cannot parse caps %" GST_PTR_FORMAT, caps);
+        gst_event_unref(event);
+        return FALSE;
+      }
+      if (st.have_info && gst_video_info_is_equal(&info, &st.info)) break;  // nothing changes
+      // Held frames go out with the caps they came with; the window starts again after.
+      drain_for_event(self, event);
+      st.info = info;
+      st.have_info = true;
+      update_framerate(self, info);
+      GST_INFO_OBJECT(self, "%s %dx%d", GST_VIDEO_INFO_NAME(&info), GST_VIDEO_INFO_WIDTH(&info),
+                      GST_VIDEO_INFO_HEIGHT(&info));
+      return gst_pad_push_event(self->srcpad, event);
+    }
+    case GST_EVENT_EOS:
+    case GST_EVENT_SEGMENT:
+    case GST_EVENT_GAP:
+    case GST_EVENT_STREAM_START:
+      drain_for_event(self, event);
+      return gst_pad_event_default(pad, parent, event);
+    case GST_EVENT_FLUSH_STOP:
+      GST_DEBUG_OBJECT(self, "flush: dropping %" G_GSIZE_FORMAT " held frames",
+                       st.frames.size() - st.pushed);
+      clear_frames(st);
+      return gst_pad_event_default(pad, parent, event);
+    default:
+      break;
+  }
+  // Other serialized events stay in order with the held frames.
+  if (GST_EVENT_IS_SERIALIZED(event) && st.frames.size() > st.pushed) {
+    st.pending_events.push_back(event);
+    return TRUE;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+static GstClockTime added_latency(GstVcRefine* self) {
+  Private* p = self->priv;
+  g_mutex_lock(&p->lock);
+  const guint64 frames = static_cast<guint64>(p->settings.window) * p->settings.iterations;
+  GstClockTime latency = 0;
+  if (p->fps_n > 0 && p->fps_d > 0)
+    latency = gst_util_uint64_scale_int(frames * GST_SECOND, p->fps_d, p->fps_n);
+  else if (GST_CLOCK_TIME_IS_VALID(p->last_duration))
+    latency = frames * p->last_duration;
+  g_mutex_unlock(&p->lock);
+  return latency;
+}
+
+static gboolean gst_vc_refine_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstVcRefine* self = GST_VC_REFINE(parent);
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+    gboolean live = FALSE;
+    GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+    gst_query_parse_latency(query, &live, &min, &max);
+    const GstClockTime add = added_latency(self);
+    GST_DEBUG_OBJECT(self, "upstream latency %" GST_TIME_FORMAT ", adding %" GST_TIME_FORMAT,
+                     GST_TIME_ARGS(min), GST_TIME_ARGS(add));
+    min += add;
+    if (GST_CLOCK_TIME_IS_VALID(max)) max += add;
+    gst_query_set_latency(query, live, min, max);
+    return TRUE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+static gboolean gst_vc_refine_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  if (GST_QUERY_TYPE(query) == GST_QUERY_ALLOCATION) {
+    // Not forwarded: the held frames must not come from a downstream pool of bounded size
+    // (it could run dry while we hold them). Upstream makes its own pool; we map frames
+    // through GstVideoMeta, so any strides are fine.
+    gst_query_add_allocation_meta(query, GST_VIDEO_META_API_TYPE, nullptr);
+    return TRUE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+// ------------------------------------------------------------------ state
+
+static bool load_engine(GstVcRefine* self) {
+  const Settings s = read_settings(self);
+  State& st = self->priv->state;
+  const std::string path = s.model.empty() ? vidcolor::default_model_path() : s.model;
+  std::shared_ptr<const vidcolor::Model> model;
+  try {
+    model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(path));
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot load the model file \"%s\"", path.c_str()),
+                      ("vcrefine.cpp: %s", e.what()));
+    return false;
+  }
+  try {
+    st.engine = std::make_unique<vidcolor::RefineEngine>(model, vidcolor::parse_device(s.device), s.alpha,
+                                                         s.inference_size);
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot set up refinement on device \"%s\"", s.device.c_str()),
+                      ("vcrefine.cpp: model %s: %s", path.c_str(), e.what()));
+    return false;
+  }
+  st.window = s.window;
+  st.iterations = s.iterations;
+  st.applied_threads = -1;
+  st.warned_no_meta = false;
+  GST_INFO_OBJECT(self, "model %s, device %s, window %u, iterations %u", path.c_str(), s.device.c_str(),
+                  s.window, s.iterations);
+  return true;
+}
+
+static void reset_state(GstVcRefine* self) {
+  State& st = self->priv->state;
+  clear_frames(st);
+  st.engine.reset();
+  st.have_info = false;
+  g_mutex_lock(&self->priv->lock);
+  self->priv->fps_n = 0;
+  self->priv->fps_d = 1;
+  self->priv->last_duration = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock(&self->priv->lock);
+}
+
+static GstStateChangeReturn gst_vc_refine_change_state(GstElement* element, GstStateChange transition) {
+  GstVcRefine* self = GST_VC_REFINE(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    reset_state(self);
+    if (!load_engine(self)) return GST_STATE_CHANGE_FAILURE;
+  }
+  const GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(gst_vc_refine_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) reset_state(self);  // streaming has stopped
+  return ret;
+}
+
+// ------------------------------------------------------------------ properties
+
+static bool settings_locked(GstVcRefine* self, GParamSpec* pspec) {
+  // Model, device, window, iterations, alpha and size shape the running state: READY/NULL only.
+  GST_OBJECT_LOCK(self);
+  const bool running = GST_STATE(self) > GST_STATE_READY;
+  GST_OBJECT_UNLOCK(self);
+  if (running)
+    GST_WARNING_OBJECT(self, "property '%s' can only change in the NULL or READY state", pspec->name);
+  return running;
+}
+
+static void gst_vc_refine_set_property(GObject* object, guint prop_id, const GValue* value,
+                                       GParamSpec* pspec) {
+  GstVcRefine* self = GST_VC_REFINE(object);
+  if (prop_id != PROP_THREADS && settings_locked(self, pspec)) return;
+  Private* p = self->priv;
+  g_mutex_lock(&p->lock);
+  switch (prop_id) {
+    case PROP_MODEL: {
+      const gchar* v = g_value_get_string(value);
+      p->settings.model = v != nullptr ? v : "";
+      break;
+    }
+    case PROP_DEVICE: {
+      const gchar* v = g_value_get_string(value);
+      p->settings.device = v != nullptr && *v != '\0' ? v : DEFAULT_DEVICE;
+      break;
+    }
+    case PROP_THREADS:
+      p->settings.threads = g_value_get_int(value);
+      break;
+    case PROP_WINDOW:
+      p->settings.window = g_value_get_uint(value);
+      break;
+    case PROP_ITERATIONS:
+      p->settings.iterations = g_value_get_uint(value);
+      break;
+    case PROP_ALPHA:
+      p->settings.alpha = g_value_get_double(value);
+      break;
+    case PROP_INFERENCE_SIZE:
+      p->settings.inference_size = g_value_get_int(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock(&p->lock);
+}
+
+static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
+  GstVcRefine* self = GST_VC_REFINE(object);
+  Private* p = self->priv;
+  g_mutex_lock(&p->lock);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, p->settings.model.empty() ? nullptr : p->settings.model.c_str());
+      break;
+    case PROP_DEVICE:
+      g_value_set_string(value, p->settings.device.c_str());
+      break;
+    case PROP_THREADS:
+      g_value_set_int(value, p->settings.threads);
+      break;
+    case PROP_WINDOW:
+      g_value_set_uint(value, p->settings.window);
+      break;
+    case PROP_ITERATIONS:
+      g_value_set_uint(value, p->settings.iterations);
+      break;
+    case PROP_ALPHA:
+      g_value_set_double(value, p->settings.alpha);
+      break;
+    case PROP_INFERENCE_SIZE:
+      g_value_set_int(value, p->settings.inference_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock(&p->lock);
+}
+
+static void gst_vc_refine_finalize(GObject* object) {
+  GstVcRefine* self = GST_VC_REFINE(object);
+  clear_frames(self->priv->state);
+  g_mutex_clear(&self->priv->lock);
+  delete self->priv;
+  self->priv = nullptr;
+  G_OBJECT_CLASS(gst_vc_refine_parent_class)->finalize(object);
+}
+
+static void gst_vc_refine_class_init(GstVcRefineClass* klass) {
+  GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_vc_refine_debug, "vcrefine", 0, "vidcolor temporal refinement");
+  // The flow meta API must exist for gst_buffer_get_vc_flow_meta() (looked up by name).
+  (void)gst_vc_flow_meta_get_info();
+
+  gobject_class->set_property = gst_vc_refine_set_property;
+  gobject_class->get_property = gst_vc_refine_get_property;
+  gobject_class->finalize = gst_vc_refine_finalize;
+
+  const auto ready_only = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string("model", "Model file",
+                          "vidcolor model file (f and g; this element runs g). Unset: the "
+                          "VIDCOLOR_MODEL environment variable, else the installed default model",
+                          nullptr, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_DEVICE,
+      g_param_spec_string("device", "Device",
+                          "Where g runs: cpu, cuda, cuda:N, or auto (the first GPU when this "
+                          "build's LibTorch has CUDA and sees one, else cpu)",
+                          DEFAULT_DEVICE, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_THREADS,
+      g_param_spec_int("threads", "Threads",
+                       "LibTorch intra-op threads of the streaming thread (0 = all cores)", 0,
+                       MAX_THREADS, DEFAULT_THREADS,
+                       static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                GST_PARAM_MUTABLE_PLAYING)));
+  g_object_class_install_property(
+      gobject_class, PROP_WINDOW,
+      g_param_spec_uint("window", "Window",
+                        "Neighbours on each side used to refine a frame (the paper's lambda; "
+                        "frames further than 1 use chained flows). Adds window x iterations "
+                        "frames of latency",
+                        1, MAX_WINDOW, DEFAULT_WINDOW, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_ITERATIONS,
+      g_param_spec_uint("iterations", "Iterations",
+                        "Refinement passes; each pass refines the previous pass's frames, so "
+                        "information travels further in time. Adds window x iterations frames "
+                        "of latency",
+                        1, MAX_ITERATIONS, DEFAULT_ITERATIONS, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_ALPHA,
+      g_param_spec_double("alpha", "Alpha",
+                          "Confidence map sharpness of eq. 4: W = max(1 - alpha |difference|, 0)",
+                          0.01, 1000.0, DEFAULT_ALPHA, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_INFERENCE_SIZE,
+      g_param_spec_int("inference-size", "Inference size",
+                       "Short side g runs at (sides rounded to multiples of 16; 0 = the model's)",
+                       0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready_only));
+
+  gst_element_class_set_static_metadata(
+      element_class, "vidcolor temporal refinement", "Filter/Effect/Video",
+      "Refines the chroma of colorized video with its neighbouring frames (network g, optical "
+      "flow from VcFlowMeta, confidence maps); luma passes through",
+      "vidcolor developers");
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_vc_refine_change_state);
+}
+
+static void gst_vc_refine_init(GstVcRefine* self) {
+  self->priv = new Private();
+  g_mutex_init(&self->priv->lock);
+  gst_video_info_init(&self->priv->state.info);
+
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vc_refine_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vc_refine_sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_vc_refine_sink_query));
+  GST_PAD_SET_PROXY_CAPS(self->sinkpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_vc_refine_src_query));
+  GST_PAD_SET_PROXY_CAPS(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+}
