@@ -12,6 +12,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
   ok |= GST_ELEMENT_REGISTER(vcgray, plugin);
   ok |= GST_ELEMENT_REGISTER(vcflow, plugin);
   ok |= GST_ELEMENT_REGISTER(vcrefine, plugin);
+  ok |= GST_ELEMENT_REGISTER(vidcolorize, plugin);
   ok |= GST_ELEMENT_REGISTER(vccolorize, plugin);
   return ok;
 }
