@@ -1,0 +1,48 @@
+# Shared by the pipelines/ scripts (sourced, not run): where the plugin is, element checks,
+# the source part of a pipeline for a file or a frame folder, and audio detection.
+#
+# Environment:
+#   VIDCOLOR_BUILD  build tree whose plugin to use (default: build/ beside pipelines/); an
+#                   installed plugin is found by GStreamer as usual.
+#   VIDCOLOR_MODEL  model file the elements use when no -m is given (see README).
+
+vc_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GST_PLUGIN_PATH="${VIDCOLOR_BUILD:-$vc_root/build}/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+
+# vc_need ELEMENT...: exits with a clear message when an element is not installed.
+vc_need() {
+  local e
+  for e in "$@"; do
+    gst-inspect-1.0 "$e" >/dev/null 2>&1 ||
+      { echo "$(basename "$0"): GStreamer element '$e' is not available (README, set-up)" >&2; exit 1; }
+  done
+}
+
+# vc_video_source INPUT: prints the source part of a pipeline ending in decoded raw video.
+# INPUT is a folder of NNNNN.jpg frames (25 fps) or a media file in any container.
+vc_video_source() {
+  local in="$1"
+  if [ -d "$in" ]; then
+    local first ext digits start
+    first=$(ls "$in" | grep -E '^[0-9]+\.jpe?g$' | sort | head -n1)
+    [ -n "$first" ] || { echo "$(basename "$0"): no NNNNN.jpg frames in $in" >&2; exit 1; }
+    ext="${first##*.}"
+    digits=$(( ${#first} - ${#ext} - 1 ))
+    start=$((10#${first%.*}))
+    echo "multifilesrc location=$in/%0${digits}d.$ext start-index=$start caps=image/jpeg,framerate=25/1 ! jpegdec"
+  elif [ -f "$in" ]; then
+    echo "filesrc location=$in ! decodebin"
+  else
+    echo "$(basename "$0"): no such file or folder: $in" >&2
+    exit 1
+  fi
+}
+
+# vc_has_audio FILE: true when FILE has an audio stream GStreamer can decode. (The video
+# pad is left unlinked; with an audio branch linked the demuxer goes on, otherwise it stops
+# with not-linked.)
+vc_has_audio() {
+  [ -f "$1" ] || return 1
+  timeout 30 gst-launch-1.0 -q filesrc location="$1" ! decodebin ! audio/x-raw ! \
+    fakesink num-buffers=1 >/dev/null 2>&1
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The candidate mosaic: all d colorizations of network f side by side in one frame
+# (vccolorize mosaic=true; 2 x 2 cells for d = 4, candidate i in cell i, row-major), to
+# choose a candidate for vidcolorize's / vccolorize's `candidate` property. No refinement.
+#
+# usage: pipelines/mosaic.sh [-m MODEL] [-p "PROPS"] INPUT [OUTPUT.mp4]
+#   INPUT    a media file in any container, or a folder of NNNNN.jpg frames (25 fps)
+#   OUTPUT   the mosaic as H.264 MP4; without it, shown with autovideosink
+#   -m       model file (default: $VIDCOLOR_MODEL, else the installed model)
+#   -p       more vccolorize properties, e.g. -p "inference-size=96 threads=2"
+# example: pipelines/mosaic.sh ../shared/data/videos/davis2016/dog out/dog-mosaic.mp4
+set -euo pipefail
+source "$(dirname "$0")/_common.sh"
+
+model="" props=""
+while getopts "m:p:h" opt; do
+  case "$opt" in
+    m) model="$OPTARG" ;;
+    p) props="$OPTARG" ;;
+    *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+in="${1:?usage: $0 [-m MODEL] [-p PROPS] INPUT [OUTPUT.mp4]}"
+out="${2:-}"
+src=$(vc_video_source "$in")
+vc_need vcgray vccolorize
+if [ -n "$out" ]; then
+  vc_need x264enc mp4mux
+  mkdir -p "$(dirname "$out")"
+  sink="x264enc ! mp4mux ! filesink location=$out"
+else
+  sink="autovideosink"
+fi
+gst-launch-1.0 -e $src ! videoconvert ! vcgray ! \
+  vccolorize mosaic=true ${model:+model=$model} $props ! videoconvert ! $sink
+[ -z "$out" ] || echo "vidcolor: wrote $out"
