@@ -73,6 +73,7 @@ const char* kUsage =
     "  --out DIR                checkpoint, model, train-log.csv, samples-*.png, loss-curves.png\n"
     "  -o, --output MODEL       the model file (default DIR/model.safetensors)\n"
     "  --checkpoint-every N     steps (500); each writes the checkpoint, the model and the PNGs\n"
+    "  --checkpoint-minutes M   also after M minutes since the last one (15; 0 = off)\n"
     "  --resume                 continue DIR's checkpoint (same options)\n"
     "  --max-minutes M          stop after M minutes (checkpoint + model written; --resume later)\n"
     "  --stop-after N           stop after global step N (likewise)\n"
@@ -233,6 +234,7 @@ int run(int argc, char** argv) {
     else if (a == "--out") o.out_dir = value();
     else if (a == "-o" || a == "--output") o.model_path = value();
     else if (a == "--checkpoint-every") o.checkpoint_every = integer(1);
+    else if (a == "--checkpoint-minutes") o.checkpoint_minutes = real();
     else if (a == "--resume") o.resume = true;
     else if (a == "--max-minutes") o.max_minutes = real();
     else if (a == "--stop-after") o.stop_after = integer(1);

@@ -872,6 +872,7 @@ struct Trainer::Impl {
 
   TrainResult run() {
     const Clock::time_point t0 = Clock::now();
+    Clock::time_point last_checkpoint = t0;
     const int64_t step0 = step;
     TrainResult r;
     // Flags agreed by all ranks through the step's all-reduce (rank 0 decides time-based ones).
@@ -980,8 +981,14 @@ struct Trainer::Impl {
         r.stopped_by = fl[kSignal] > 0 ? "signal" : fl[kBudget] > 0 ? "time budget" : "stop-after";
         break;
       }
-      if (step % o.checkpoint_every == 0 && stage < o.stages.size())
+      // Checkpoints by steps, and by time so that slow steps lose little on a crash (rank 0
+      // alone writes, so the time rule needs no agreement between ranks).
+      const bool by_time = o.checkpoint_minutes > 0 && rank == 0 &&
+                           seconds_since(last_checkpoint) >= o.checkpoint_minutes * 60;
+      if ((step % o.checkpoint_every == 0 || by_time) && stage < o.stages.size()) {
         write_outputs(r, seconds_now, true);
+        last_checkpoint = Clock::now();
+      }
     }
     r.finished = stage >= o.stages.size();
     r.steps = step;

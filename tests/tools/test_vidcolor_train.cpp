@@ -1,8 +1,9 @@
 // vidcolor-train: the trainer (lib) and the tool (path in VIDCOLOR_TRAIN_TOOL) on a tiny real
-// pack (4 BSDS500 crops + 3 DAVIS pairs at 64x64): the loss goes down when overfitting, the
-// outputs (model, checkpoint, CSV, PNGs) are written and the model loads, f stays frozen while
-// g trains, a resumed run computes bit-identically the step the uninterrupted run computes, and
-// two processes over c10d Gloo on 127.0.0.1 end with identical parameters.
+// pack (4 BSDS500 crops + 3 DAVIS pairs at 64x64): the loss goes down when overfitting; the
+// outputs (model, checkpoint, CSV, PNGs) are written and the model loads and colorizes in
+// vccolorize's ColorizeEngine; f stays frozen while g trains; a resumed run computes
+// bit-identically the step the uninterrupted run computes; two processes over c10d Gloo on
+// 127.0.0.1 end with identical parameters.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 
 #include "vidcolor-config.h"
 #include "vidcolor/backbone_weights.hpp"
+#include "vidcolor/colorize_engine.hpp"
 #include "vidcolor/distributed.hpp"
 #include "vidcolor/error.hpp"
 #include "vidcolor/model_file.hpp"
@@ -330,6 +332,11 @@ TEST_F(TrainTest, ToolTrainsAndReports) {
   const Model m = load_model((out / "model.safetensors").string());
   EXPECT_NE(m.provenance.at("command").get<std::string>().find("vidcolor-train --pack"), std::string::npos);
   EXPECT_EQ(m.provenance.at("steps"), 3);
+  // What vccolorize runs takes the trained model and colorizes a frame.
+  ColorizeEngine engine(std::make_shared<const Model>(m), torch::Device(torch::kCPU));
+  const torch::Tensor chroma = engine.colorize(torch::rand({1, 1, 96, 160}));
+  EXPECT_EQ(chroma.sizes(), torch::IntArrayRef({1, 2, 96, 160}));
+  EXPECT_TRUE(torch::isfinite(chroma).all().item<bool>());
 
   const ToolRun cuda = run_tool("", "--pack " + pack() + " --device cuda --out " + dir("tool-cuda").string());
   if (!torch::cuda::is_available()) {

@@ -104,6 +104,7 @@ struct TrainOptions {
   std::string out_dir;                 // checkpoint, model, CSV log, PNGs
   std::string model_path;              // the final model; empty = out_dir/model.safetensors
   int64_t checkpoint_every = 500;      // steps
+  double checkpoint_minutes = 15;      // also after this much time since the last one; 0 = off
   bool resume = false;                 // continue from out_dir/checkpoint.safetensors
   double max_minutes = 0;              // this invocation's time budget; 0 = none
   int64_t stop_after = 0;              // stop (checkpoint + model) after this global step; 0 = off
