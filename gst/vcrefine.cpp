@@ -324,6 +324,9 @@ static void drain_for_event(GstVcRefine* self, GstEvent* event) {
   } catch (const std::exception& e) {
     clear_frames(self->priv->state);
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
+  } catch (...) {
+    clear_frames(self->priv->state);
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: unknown exception"));
   }
 }
 
@@ -416,6 +419,9 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
     return push_ready(self);
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
+    return GST_FLOW_ERROR;
+  } catch (...) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: unknown exception"));
     return GST_FLOW_ERROR;
   }
 }
@@ -531,6 +537,10 @@ static bool load_engine(GstVcRefine* self) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot load the model file \"%s\"", path.c_str()),
                       ("vcrefine.cpp: %s", e.what()));
     return false;
+  } catch (...) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot load the model file \"%s\"", path.c_str()),
+                      ("vcrefine.cpp: unknown exception"));
+    return false;
   }
   try {
     st.engine = std::make_unique<vidcolor::RefineEngine>(model, vidcolor::parse_device(s.device), s.alpha,
@@ -538,6 +548,10 @@ static bool load_engine(GstVcRefine* self) {
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot set up refinement on device \"%s\"", s.device.c_str()),
                       ("vcrefine.cpp: model %s: %s", path.c_str(), e.what()));
+    return false;
+  } catch (...) {
+    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot set up refinement on device \"%s\"", s.device.c_str()),
+                      ("vcrefine.cpp: model %s: unknown exception", path.c_str()));
     return false;
   }
   st.window = s.window;
