@@ -876,7 +876,7 @@ struct Trainer::Impl {
     const int64_t step0 = step;
     TrainResult r;
     // Flags agreed by all ranks through the step's all-reduce (rank 0 decides time-based ones).
-    enum { kSignal, kBudget, kStopAfter, kEndStage, kFine, kFlags };
+    enum { kSignal, kBudget, kStopAfter, kEndStage, kFine, kNonFinite, kFlags };
     const size_t n_terms = StepLosses::names().size();
     while (stage < o.stages.size()) {
       const StageSpec& spec = o.stages[stage];
@@ -904,6 +904,7 @@ struct Trainer::Impl {
       extra.resize(n_terms + kFlags, 0.f);
       float* flags = extra.data() + n_terms;
       flags[kSignal] = o.stop && o.stop->load() ? 1.f : 0.f;
+      flags[kNonFinite] = std::isfinite(local.total) ? 0.f : 1.f;  // every rank stops together
       if (rank == 0) {
         const double now = seconds_since(t0);
         flags[kBudget] = o.max_minutes > 0 && now >= o.max_minutes * 60 ? 1.f : 0.f;
@@ -941,7 +942,7 @@ struct Trainer::Impl {
       l.temporal = vals[3];
       l.refine = vals[4];
       l.refine_consistency = vals[5];
-      if (!std::isfinite(local.total) || !std::isfinite(l.total))
+      if (agreed[n_terms + kNonFinite] > 0 || !std::isfinite(l.total))
         fail("the loss is not finite at step " + std::to_string(step + 1) + " (stage " +
              stage_name(spec.kind) + "); the last checkpoint is in " + o.out_dir +
              " (try a lower --lr)");
