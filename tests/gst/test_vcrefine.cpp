@@ -507,7 +507,10 @@ TEST(VcRefine, PropertiesHaveRangesAndDefaults) {
   guint window = 0, iterations = 0;
   double alpha = 0;
   gchar* device = nullptr;
-  g_object_get(e, "window", &window, "iterations", &iterations, "alpha", &alpha, "device", &device, nullptr);
+  gint threads = -1;
+  g_object_get(e, "window", &window, "iterations", &iterations, "alpha", &alpha, "device", &device,
+               "threads", &threads, nullptr);
+  EXPECT_EQ(threads, 1);
   EXPECT_EQ(window, 1u);
   EXPECT_EQ(iterations, 1u);
   EXPECT_DOUBLE_EQ(alpha, 15.0);
