@@ -336,6 +336,15 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // LibTorch's OpenMP worker threads spin while they wait (GNU OpenMP's default policy). On a
+  // machine shared with other work the spinning steals the cores from the threads that compute:
+  // on this project's 2 shared cores one f step took 7-20 s with 2 threads, 0.8 s with
+  // OMP_WAIT_POLICY=PASSIVE (1 thread: 0.9-1.5 s). libgomp reads the variable when it loads,
+  // before main(), so set it and run this program again, once; an explicit setting is kept.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
+  }
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {
