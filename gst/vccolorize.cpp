@@ -32,6 +32,8 @@
  */
 #include "vccolorize.h"
 
+#include "frame_size_check.h"
+
 #include <cstring>
 #include <exception>
 #include <initializer_list>
@@ -471,6 +473,17 @@ static void gst_vc_colorize_finalize(GObject* object) {
   G_OBJECT_CLASS(gst_vc_colorize_parent_class)->finalize(object);
 }
 
+// Short buffers are an error, not a silently dropped frame (frame_size_check.h).
+static GstFlowReturn gst_vc_colorize_submit_input_buffer(GstBaseTransform* trans,
+                                                         gboolean is_discont, GstBuffer* input) {
+  if (!vc_video_filter_input_is_whole(GST_VIDEO_FILTER(trans), input)) {
+    gst_buffer_unref(input);
+    return GST_FLOW_ERROR;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_vc_colorize_parent_class)
+      ->submit_input_buffer(trans, is_discont, input);
+}
+
 static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
@@ -545,6 +558,7 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_vc_colorize_sink_event);
   trans_class->start = GST_DEBUG_FUNCPTR(gst_vc_colorize_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_vc_colorize_stop);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_vc_colorize_submit_input_buffer);
   trans_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_colorize_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_frame);

@@ -45,8 +45,9 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_flow_debug);
 #define DEFAULT_SCALE 0.5
 #define MIN_SCALE 0.05
 #define MAX_SCALE 1.0
-// Flow fields smaller than this (per side) are too coarse for DIS patches; the scaled size
-// is raised to it (or to the frame size when the frame is smaller).
+// Flow fields smaller than this (per side) are too coarse for DIS patches (and DIS fails on a
+// few pixels); the scaled size is raised to it, upscaling frames smaller than that. The meta
+// carries the flow's own size, so readers resample it like any other scaled flow.
 #define MIN_FLOW_SIDE 32
 
 enum { PROP_0, PROP_BACKEND, PROP_SCALE };
@@ -130,7 +131,7 @@ static Settings read_settings(GstVcFlow* self) {
 static cv::Size flow_size(int width, int height, double scale) {
   auto side = [scale](int full) {
     const int s = static_cast<int>(std::lround(full * scale));
-    return std::min(full, std::max(s, MIN_FLOW_SIDE));
+    return std::max(s, MIN_FLOW_SIDE);
   };
   return {side(width), side(height)};
 }
@@ -237,7 +238,9 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
       if (size == luma.size())
         cur = luma.clone();  // `luma` may view the buffer, which is not ours to keep
       else
-        cv::resize(luma, cur, size, 0, 0, cv::INTER_AREA);
+        cv::resize(luma, cur, size, 0, 0,
+                   size.width <= luma.cols && size.height <= luma.rows ? cv::INTER_AREA
+                                                                     : cv::INTER_LINEAR);
     } catch (...) {
       gst_video_frame_unmap(&frame);
       throw;

@@ -17,6 +17,7 @@
 
 #include <vidcolor/color.hpp>
 
+#include "frame_size_check.h"
 #include "luma_matrix.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vc_gray_debug);
@@ -240,18 +241,10 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
   return GST_FLOW_OK;
 }
 
-// GstVideoFilter drops a buffer it cannot map with only a warning; a buffer smaller than its
-// caps say is a broken stream, so it stops here with an error naming the sizes.
+// Short buffers are an error, not a silently dropped frame (frame_size_check.h).
 static GstFlowReturn gst_vc_gray_submit_input_buffer(GstBaseTransform* trans, gboolean is_discont,
                                                      GstBuffer* input) {
-  GstVideoFilter* filter = GST_VIDEO_FILTER(trans);
-  if (filter->negotiated && gst_buffer_get_video_meta(input) == nullptr &&
-      gst_buffer_get_size(input) < GST_VIDEO_INFO_SIZE(&filter->in_info)) {
-    GST_ELEMENT_ERROR(trans, STREAM, FORMAT, ("Buffer too small for its caps"),
-                      ("%" G_GSIZE_FORMAT " bytes, but a %dx%d %s frame needs %" G_GSIZE_FORMAT,
-                       gst_buffer_get_size(input), GST_VIDEO_INFO_WIDTH(&filter->in_info),
-                       GST_VIDEO_INFO_HEIGHT(&filter->in_info),
-                       GST_VIDEO_INFO_NAME(&filter->in_info), GST_VIDEO_INFO_SIZE(&filter->in_info)));
+  if (!vc_video_filter_input_is_whole(GST_VIDEO_FILTER(trans), input)) {
     gst_buffer_unref(input);
     return GST_FLOW_ERROR;
   }
