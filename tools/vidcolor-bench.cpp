@@ -1,0 +1,448 @@
+// vidcolor-bench: speed of the whole chain (issue 7). Runs real 854x480 video (a DAVIS clip,
+// decoded into memory first so JPEG decoding is not measured) through
+//   appsrc ! vcgray ! queue ! vccolorize ! queue ! vcflow ! queue ! vcrefine ! fakesink
+// as fast as it goes, and in the same run the same model frame by frame by a plain loop over
+// lib/ (vidcolor::VideoColorizer: f -> flow -> g on one thread, no GStreamer), and reports
+//   end-to-end fps of both (and their ratio: what the queues' parallelism buys),
+//   per-element time per frame (pad probes: time from a buffer entering an element's sink
+//     pad to the element pushing its output, in that element's streaming thread),
+//   the latency the pipeline reports (LATENCY query) and the measured one (push -> sink),
+//   peak memory (max RSS),
+//   the networks' achieved GFLOP/s versus a measured single-core SGEMM peak x cores.
+// Results go to a JSON file (--out) and a summary on stdout. Not part of the unit suite:
+// run it by hand (docs/BENCHMARKS.md has the command and the numbers).
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vidcolor-config.h"
+#include "vidcolor/error.hpp"
+#include "vidcolor/inference_runtime.hpp"
+#include "vidcolor/model_file.hpp"
+#include "vidcolor/networks.hpp"
+#include "vidcolor/video_colorizer.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::string model;
+  std::string clip;
+  int frames = 200;
+  int colorize_threads = 1;
+  int refine_threads = 1;
+  int inference_size = 0;
+  std::string flow_backend = "dis-fast";
+  std::string out = "out/bench/bench.json";
+  bool skip_plain = false;
+};
+
+const char* kUsage =
+    "usage: vidcolor-bench [options]\n"
+    "  --model FILE           model file (default: the shipped default model)\n"
+    "  --clip DIR             folder of color frames (default: DAVIS 'dog' from ../shared/data)\n"
+    "  --frames N             frames to run (the clip repeats; default 200)\n"
+    "  --colorize-threads N   LibTorch threads of vccolorize (default 1)\n"
+    "  --refine-threads N     LibTorch threads of vcrefine (default 1)\n"
+    "  --inference-size N     short side f and g run at (default: the model's)\n"
+    "  --flow NAME            vcflow backend (default dis-fast)\n"
+    "  --skip-plain           do not run the plain lib/ loop\n"
+    "  --out FILE             JSON results (default out/bench/bench.json)\n";
+
+struct GstObjectDeleter {
+  void operator()(gpointer p) const {
+    if (p) gst_object_unref(p);
+  }
+};
+using ElementPtr = std::unique_ptr<GstElement, GstObjectDeleter>;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Max resident set size of this process so far, in MiB.
+double peak_rss_mib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+std::vector<cv::Mat> load_clip(const std::string& dir, int frames) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<cv::Mat> clip;
+  for (const auto& f : files) {
+    cv::Mat bgr = cv::imread(f.string(), cv::IMREAD_COLOR);
+    if (!bgr.empty()) clip.push_back(bgr);
+  }
+  if (clip.empty()) throw vidcolor::Error("no readable frames in '" + dir + "'");
+  for (const auto& m : clip)
+    if (m.size() != clip.front().size())
+      throw vidcolor::Error("frames of '" + dir + "' differ in size");
+  // Repeat the clip forwards and backwards (a ping-pong keeps motion continuous, so the flow
+  // and g see what a longer real clip would give them).
+  std::vector<cv::Mat> out;
+  for (int i = 0; static_cast<int>(out.size()) < frames; ++i) {
+    const int n = static_cast<int>(clip.size());
+    const int period = std::max(1, 2 * n - 2);
+    const int k = i % period;
+    out.push_back(clip[k < n ? k : period - k]);
+  }
+  return out;
+}
+
+// Per-element timing from pad probes. Each element runs in its own streaming thread (the
+// queues), so the time from the latest input (buffer or EOS) to each output push is the time
+// the element spent producing that output.
+struct ElementClock {
+  std::string name;
+  std::mutex mutex;
+  Clock::time_point last_in{};
+  bool have_in = false;
+  double busy_s = 0.0;
+  int64_t outputs = 0;
+};
+
+GstPadProbeReturn on_sink(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* c = static_cast<ElementClock*>(data);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
+  }
+  std::lock_guard<std::mutex> lock(c->mutex);
+  c->last_in = Clock::now();
+  c->have_in = true;
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn on_src(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* c = static_cast<ElementClock*>(data);
+  std::lock_guard<std::mutex> lock(c->mutex);
+  const auto now = Clock::now();
+  if (c->have_in) c->busy_s += std::chrono::duration<double>(now - c->last_in).count();
+  // The next output of the same input (none here: one out per in) would start from now.
+  c->last_in = now;
+  ++c->outputs;
+  return GST_PAD_PROBE_OK;
+}
+
+void watch(GstElement* pipeline, const char* name, ElementClock* clock) {
+  ElementPtr e(gst_bin_get_by_name(GST_BIN(pipeline), name));
+  if (!e) throw vidcolor::Error(std::string("no element ") + name + " in the pipeline");
+  clock->name = name;
+  GstPad* sink = gst_element_get_static_pad(e.get(), "sink");
+  GstPad* src = gst_element_get_static_pad(e.get(), "src");
+  gst_pad_add_probe(sink, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                    on_sink, clock, nullptr);
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, on_src, clock, nullptr);
+  gst_object_unref(sink);
+  gst_object_unref(src);
+}
+
+// Arrival time at the sink of each pts, to measure latency push -> out.
+struct Arrivals {
+  std::mutex mutex;
+  std::map<GstClockTime, Clock::time_point> pushed;
+  std::vector<double> latency_s;
+  int64_t count = 0;
+  GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  bool monotonic = true;
+};
+
+GstPadProbeReturn on_arrival(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* a = static_cast<Arrivals*>(data);
+  GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+  const GstClockTime pts = GST_BUFFER_PTS(buf);
+  std::lock_guard<std::mutex> lock(a->mutex);
+  ++a->count;
+  if (GST_CLOCK_TIME_IS_VALID(a->last_pts) && pts <= a->last_pts) a->monotonic = false;
+  a->last_pts = pts;
+  auto it = a->pushed.find(pts);
+  if (it != a->pushed.end()) {
+    a->latency_s.push_back(std::chrono::duration<double>(Clock::now() - it->second).count());
+    a->pushed.erase(it);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+struct PipelineResult {
+  double fps = 0.0;
+  int64_t frames_out = 0;
+  bool monotonic = true;
+  double reported_latency_ms = 0.0;
+  double latency_mean_ms = 0.0, latency_max_ms = 0.0;
+  std::vector<std::pair<std::string, double>> element_ms;  // per frame
+};
+
+PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames) {
+  const int w = frames.front().cols, h = frames.front().rows;
+  std::string desc =
+      "appsrc name=src is-live=false format=time block=true max-bytes=20000000 "
+      "caps=video/x-raw,format=BGR,width=" + std::to_string(w) + ",height=" + std::to_string(h) +
+      ",framerate=25/1 ! vcgray name=gray ! queue max-size-buffers=4 ! vccolorize name=colorize "
+      "threads=" + std::to_string(o.colorize_threads) +
+      (o.inference_size > 0 ? " inference-size=" + std::to_string(o.inference_size) : std::string()) +
+      " ! queue max-size-buffers=4 ! vcflow name=flow backend=" + o.flow_backend +
+      " ! queue max-size-buffers=4 ! vcrefine name=refine threads=" + std::to_string(o.refine_threads) +
+      " ! fakesink name=sink sync=false";
+  GError* err = nullptr;
+  ElementPtr pipeline(gst_parse_launch(desc.c_str(), &err));
+  if (err) {
+    const std::string msg = err->message;
+    g_error_free(err);
+    throw vidcolor::Error("cannot build the pipeline: " + msg);
+  }
+  for (const char* name : {"colorize", "refine"}) {
+    ElementPtr e(gst_bin_get_by_name(GST_BIN(pipeline.get()), name));
+    g_object_set(e.get(), "model", o.model.c_str(), nullptr);
+  }
+  std::vector<std::unique_ptr<ElementClock>> clocks;
+  for (const char* name : {"gray", "colorize", "flow", "refine"}) {
+    clocks.push_back(std::make_unique<ElementClock>());
+    watch(pipeline.get(), name, clocks.back().get());
+  }
+  Arrivals arrivals;
+  {
+    ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sink"));
+    GstPad* pad = gst_element_get_static_pad(sink.get(), "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_arrival, &arrivals, nullptr);
+    gst_object_unref(pad);
+  }
+  ElementPtr src(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
+  if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    throw vidcolor::Error("the pipeline did not start (model file? see the bus)");
+
+  const GstClockTime duration = GST_SECOND / 25;
+  const auto t0 = Clock::now();
+  std::thread feeder([&] {
+    for (size_t i = 0; i < frames.size(); ++i) {
+      const cv::Mat& m = frames[i];
+      const size_t bytes = m.total() * m.elemSize();
+      GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
+      gst_buffer_fill(buf, 0, m.data, bytes);  // BGR rows are tightly packed: stride = 3w
+      GST_BUFFER_PTS(buf) = i * duration;
+      GST_BUFFER_DURATION(buf) = duration;
+      {
+        std::lock_guard<std::mutex> lock(arrivals.mutex);
+        arrivals.pushed[i * duration] = Clock::now();
+      }
+      if (gst_app_src_push_buffer(GST_APP_SRC(src.get()), buf) != GST_FLOW_OK) break;
+    }
+    gst_app_src_end_of_stream(GST_APP_SRC(src.get()));
+  });
+
+  ElementPtr bus(GST_ELEMENT_CAST(gst_element_get_bus(pipeline.get())));
+  std::string error;
+  for (;;) {
+    GstMessage* msg = gst_bus_timed_pop_filtered(GST_BUS(bus.get()), 600 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (!msg) {
+      error = "no EOS within 600 s";
+      break;
+    }
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+      GError* e = nullptr;
+      gchar* dbg = nullptr;
+      gst_message_parse_error(msg, &e, &dbg);
+      error = std::string(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg))) + ": " + e->message +
+              (dbg ? std::string(" (") + dbg + ")" : std::string());
+      g_error_free(e);
+      g_free(dbg);
+    }
+    gst_message_unref(msg);
+    break;
+  }
+  const double wall = seconds_since(t0);
+  PipelineResult r;
+  GstQuery* q = gst_query_new_latency();
+  if (gst_element_query(pipeline.get(), q)) {
+    gboolean live;
+    GstClockTime min_l, max_l;
+    gst_query_parse_latency(q, &live, &min_l, &max_l);
+    r.reported_latency_ms = static_cast<double>(min_l) / 1e6;
+  }
+  gst_query_unref(q);
+  if (!error.empty()) gst_app_src_end_of_stream(GST_APP_SRC(src.get()));
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  feeder.join();
+  if (!error.empty()) throw vidcolor::Error(error);
+
+  r.frames_out = arrivals.count;
+  r.monotonic = arrivals.monotonic;
+  r.fps = static_cast<double>(arrivals.count) / wall;
+  if (!arrivals.latency_s.empty()) {
+    double sum = 0.0, mx = 0.0;
+    for (double l : arrivals.latency_s) {
+      sum += l;
+      mx = std::max(mx, l);
+    }
+    r.latency_mean_ms = 1e3 * sum / static_cast<double>(arrivals.latency_s.size());
+    r.latency_max_ms = 1e3 * mx;
+  }
+  for (const auto& c : clocks)
+    r.element_ms.emplace_back(c->name, c->outputs ? 1e3 * c->busy_s / static_cast<double>(c->outputs) : 0.0);
+  return r;
+}
+
+// The plain loop: the same frames through lib/ alone, one frame after the other.
+double run_plain(const Options& o, const std::vector<cv::Mat>& frames) {
+  auto model = std::make_shared<vidcolor::Model>(vidcolor::load_model(o.model));
+  if (o.inference_size > 0) model->config.inference_size = o.inference_size;
+  vidcolor::set_inference_threads(o.colorize_threads);
+  vidcolor::VideoColorizer colorizer(model);
+  std::vector<cv::Mat> gray(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) cv::cvtColor(frames[i], gray[i], cv::COLOR_BGR2GRAY);
+  const auto t0 = Clock::now();
+  size_t out = 0;
+  for (const cv::Mat& g : gray) out += colorizer.push(g).size();
+  out += colorizer.finish().size();
+  const double wall = seconds_since(t0);
+  if (out != frames.size()) throw vidcolor::Error("plain loop lost frames");
+  return static_cast<double>(out) / wall;
+}
+
+// Single-core float32 matrix-multiply throughput: the practical peak the networks are
+// measured against (times the cores for the machine).
+double sgemm_gflops_one_core() {
+  at::set_num_threads(1);
+  torch::InferenceMode guard;
+  const int64_t n = 1024;
+  const auto a = torch::rand({n, n}), b = torch::rand({n, n});
+  for (int i = 0; i < 2; ++i) torch::mm(a, b);
+  const int reps = 10;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) torch::mm(a, b);
+  return 2.0 * n * n * n * reps / seconds_since(t0) / 1e9;
+}
+
+bool parse(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw vidcolor::Error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--model") o->model = next();
+    else if (a == "--clip") o->clip = next();
+    else if (a == "--frames") o->frames = std::stoi(next());
+    else if (a == "--colorize-threads") o->colorize_threads = std::stoi(next());
+    else if (a == "--refine-threads") o->refine_threads = std::stoi(next());
+    else if (a == "--inference-size") o->inference_size = std::stoi(next());
+    else if (a == "--flow") o->flow_backend = next();
+    else if (a == "--skip-plain") o->skip_plain = true;
+    else if (a == "--out") o->out = next();
+    else if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return false;
+    } else {
+      throw vidcolor::Error("unknown option " + a + "\n" + kUsage);
+    }
+  }
+  if (o->frames < 3) throw vidcolor::Error("--frames must be at least 3");
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  try {
+    Options o;
+    o.model = vidcolor::default_model_path();
+    o.clip = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/videos/davis2016/dog";
+    if (!parse(argc, argv, &o)) return 0;
+    const vidcolor::Model model = vidcolor::load_model(o.model);
+    std::fprintf(stderr, "vidcolor-bench: decoding %s ...\n", o.clip.c_str());
+    const std::vector<cv::Mat> frames = load_clip(o.clip, o.frames);
+    const int w = frames.front().cols, h = frames.front().rows;
+    vidcolor::ModelConfig cfg = model.config;
+    if (o.inference_size > 0) cfg.inference_size = o.inference_size;
+    int iw = 0, ih = 0;
+    cfg.inference_dims(w, h, &iw, &ih);
+    const double rss_before = peak_rss_mib();
+
+    std::fprintf(stderr, "vidcolor-bench: pipeline, %d frames of %dx%d ...\n", o.frames, w, h);
+    const PipelineResult p = run_pipeline(o, frames);
+    const double rss_pipeline = peak_rss_mib();
+    double plain_fps = 0.0;
+    if (!o.skip_plain) {
+      std::fprintf(stderr, "vidcolor-bench: plain lib/ loop ...\n");
+      plain_fps = run_plain(o, frames);
+    }
+    const double peak1 = sgemm_gflops_one_core();
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+
+    double f_ms = 0.0, g_ms = 0.0;
+    for (const auto& [name, ms] : p.element_ms) {
+      if (name == "colorize") f_ms = ms;
+      if (name == "refine") g_ms = ms;
+    }
+    const double f_gflop = vidcolor::colorizer_flops(cfg, iw, ih) / 1e9;
+    const double g_gflop = 2.0 * vidcolor::refiner_flops(cfg, iw, ih) / 1e9;  // two neighbours
+
+    nlohmann::json j;
+    j["machine"] = {{"cores", cores}, {"sgemm_gflops_one_core", peak1},
+                    {"sgemm_gflops_all_cores", peak1 * cores}};
+    j["input"] = {{"clip", o.clip}, {"frames", o.frames}, {"width", w}, {"height", h},
+                  {"inference_width", iw}, {"inference_height", ih}};
+    j["settings"] = {{"model", o.model}, {"colorize_threads", o.colorize_threads},
+                     {"refine_threads", o.refine_threads}, {"flow", o.flow_backend}};
+    j["pipeline"] = {{"fps", p.fps}, {"frames_out", p.frames_out}, {"timestamps_monotonic", p.monotonic},
+                     {"reported_latency_ms", p.reported_latency_ms},
+                     {"measured_latency_mean_ms", p.latency_mean_ms},
+                     {"measured_latency_max_ms", p.latency_max_ms}};
+    for (const auto& [name, ms] : p.element_ms) j["pipeline"]["element_ms_per_frame"][name] = ms;
+    j["plain_loop"] = {{"fps", plain_fps}, {"pipeline_over_plain", plain_fps > 0 ? p.fps / plain_fps : 0.0}};
+    j["networks"] = {{"f_gflop_per_frame", f_gflop}, {"g_gflop_per_frame", g_gflop},
+                     {"f_gflops_achieved", f_ms > 0 ? f_gflop / (f_ms / 1e3) : 0.0},
+                     {"vcrefine_gflops_achieved", g_ms > 0 ? g_gflop / (g_ms / 1e3) : 0.0}};
+    j["memory"] = {{"peak_rss_mib_after_decoding", rss_before}, {"peak_rss_mib_pipeline", rss_pipeline},
+                   {"peak_rss_mib_end", peak_rss_mib()}};
+
+    fs::path out(o.out);
+    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    std::ofstream(out) << j.dump(2) << "\n";
+
+    std::printf("vidcolor-bench: %d frames %dx%d (nets at %dx%d), %u cores\n", o.frames, w, h, iw, ih, cores);
+    std::printf("  pipeline        %6.1f fps  (%lld frames out, timestamps %s)\n", p.fps,
+                static_cast<long long>(p.frames_out), p.monotonic ? "monotonic" : "NOT monotonic");
+    for (const auto& [name, ms] : p.element_ms) std::printf("    %-12s %6.1f ms/frame\n", name.c_str(), ms);
+    std::printf("  latency         %6.1f ms reported, %.1f ms mean / %.1f ms max measured\n",
+                p.reported_latency_ms, p.latency_mean_ms, p.latency_max_ms);
+    if (plain_fps > 0)
+      std::printf("  plain lib loop  %6.1f fps  (pipeline / plain = %.2f)\n", plain_fps, p.fps / plain_fps);
+    std::printf("  networks        f %.2f GFLOP -> %.1f GFLOP/s, g x2 %.2f GFLOP -> %.1f GFLOP/s; "
+                "SGEMM peak %.1f GFLOP/s per core\n",
+                f_gflop, f_ms > 0 ? f_gflop / (f_ms / 1e3) : 0.0, g_gflop,
+                g_ms > 0 ? g_gflop / (g_ms / 1e3) : 0.0, peak1);
+    std::printf("  memory          peak RSS %.0f MiB (%.0f MiB after decoding the frames)\n",
+                rss_pipeline, rss_before);
+    std::printf("  results         %s\n", o.out.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vidcolor-bench: %s\n", e.what());
+    return 1;
+  }
+}
