@@ -57,7 +57,10 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 // "auto" uses a GPU when this LibTorch has CUDA and one is present, else the CPU: the right
 // choice on both kinds of machine without configuration.
 #define DEFAULT_DEVICE "auto"
-#define DEFAULT_THREADS 0
+// One thread by default: in a pipeline the queues already put vccolorize, vcflow and vcrefine
+// on different cores, and LibTorch's OpenMP teams spin while waiting, so a multi-thread team
+// on cores the other stages use is much slower (measured 15x on the 2-core machine).
+#define DEFAULT_THREADS 1
 #define DEFAULT_CANDIDATE -1
 #define MAX_CANDIDATE 7
 #define DEFAULT_MOSAIC FALSE
@@ -522,7 +525,8 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_THREADS,
       g_param_spec_int("threads", "Threads",
-                       "LibTorch intra-op threads of the streaming thread (0 = all cores)", 0,
+                       "LibTorch intra-op threads of the streaming thread (0 = all cores; more than 1 helps only on "
+                       "cores the other stages leave idle, best with OMP_WAIT_POLICY=PASSIVE)", 0,
                        MAX_THREADS, DEFAULT_THREADS, playing));
   g_object_class_install_property(
       gobject_class, PROP_CANDIDATE,

@@ -181,9 +181,9 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
       gobject_class, PROP_THREADS,
       g_param_spec_int("threads", "Threads",
                        "LibTorch threads of vccolorize's and vcrefine's streaming threads, set "
-                       "on both (0 = all cores; the two run at the same time). Unset: vccolorize "
-                       "uses all cores, vcrefine one",
-                       0, 256, 0, playing));
+                       "on both (0 = all cores; the two run at the same time, so more than 1 only "
+                       "pays on a machine with cores to spare)",
+                       0, 256, 1, playing));
   g_object_class_install_property(
       gobject_class, PROP_CANDIDATE,
       g_param_spec_int("candidate", "Candidate",
