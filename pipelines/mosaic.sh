@@ -6,7 +6,8 @@
 # usage: pipelines/mosaic.sh [-m MODEL] [-p "PROPS"] INPUT [OUTPUT.mp4]
 #   INPUT    a media file in any container, or a folder of NNNNN.jpg frames (25 fps)
 #   OUTPUT   the mosaic as H.264 MP4; without it, shown with autovideosink
-#   -m       model file (default: $VIDCOLOR_MODEL, else the installed model)
+#   -m       model file (default: $VIDCOLOR_MODEL, else the installed model, else models/ of
+#            the source tree: the shipped vidcolor-default.safetensors)
 #   -p       more vccolorize properties, e.g. -p "inference-size=96 threads=2"
 # example: pipelines/mosaic.sh ../shared/data/videos/davis2016/dog out/dog-mosaic.mp4
 set -euo pipefail
