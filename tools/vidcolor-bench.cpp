@@ -96,7 +96,10 @@ std::vector<cv::Mat> load_clip(const std::string& dir, int frames) {
   std::vector<cv::Mat> clip;
   for (const auto& f : files) {
     cv::Mat bgr = cv::imread(f.string(), cv::IMREAD_COLOR);
-    if (!bgr.empty()) clip.push_back(bgr);
+    if (bgr.empty()) continue;
+    cv::Mat bgrx;  // 4 bytes a pixel: rows need no padding to GStreamer's 4-byte stride
+    cv::cvtColor(bgr, bgrx, cv::COLOR_BGR2BGRA);
+    clip.push_back(bgrx);
   }
   if (clip.empty()) throw vidcolor::Error("no readable frames in '" + dir + "'");
   for (const auto& m : clip)
@@ -200,7 +203,7 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
   const int w = frames.front().cols, h = frames.front().rows;
   std::string desc =
       "appsrc name=src is-live=false format=time block=true max-bytes=20000000 "
-      "caps=video/x-raw,format=BGR,width=" + std::to_string(w) + ",height=" + std::to_string(h) +
+      "caps=video/x-raw,format=BGRx,width=" + std::to_string(w) + ",height=" + std::to_string(h) +
       ",framerate=25/1 ! vcgray name=gray ! queue max-size-buffers=4 ! vccolorize name=colorize "
       "threads=" + std::to_string(o.colorize_threads) +
       (o.inference_size > 0 ? " inference-size=" + std::to_string(o.inference_size) : std::string()) +
@@ -241,7 +244,7 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
       const cv::Mat& m = frames[i];
       const size_t bytes = m.total() * m.elemSize();
       GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
-      gst_buffer_fill(buf, 0, m.data, bytes);  // BGR rows are tightly packed: stride = 3w
+      gst_buffer_fill(buf, 0, m.data, bytes);  // BGRx rows: stride 4w, as GStreamer lays them out
       GST_BUFFER_PTS(buf) = i * duration;
       GST_BUFFER_DURATION(buf) = duration;
       {
@@ -313,7 +316,7 @@ double run_plain(const Options& o, const std::vector<cv::Mat>& frames) {
   vidcolor::set_inference_threads(o.colorize_threads);
   vidcolor::VideoColorizer colorizer(model);
   std::vector<cv::Mat> gray(frames.size());
-  for (size_t i = 0; i < frames.size(); ++i) cv::cvtColor(frames[i], gray[i], cv::COLOR_BGR2GRAY);
+  for (size_t i = 0; i < frames.size(); ++i) cv::cvtColor(frames[i], gray[i], cv::COLOR_BGRA2GRAY);
   const auto t0 = Clock::now();
   size_t out = 0;
   for (const cv::Mat& g : gray) out += colorizer.push(g).size();
