@@ -279,8 +279,14 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
   }
   const double wall = seconds_since(t0);
   PipelineResult r;
+  // Asked at vcrefine's src pad: the pipeline-level query goes to fakesink, which (sync=false)
+  // answers without asking upstream.
   GstQuery* q = gst_query_new_latency();
-  if (gst_element_query(pipeline.get(), q)) {
+  ElementPtr refine(gst_bin_get_by_name(GST_BIN(pipeline.get()), "refine"));
+  GstPad* refine_src = gst_element_get_static_pad(refine.get(), "src");
+  const gboolean answered = gst_pad_query(refine_src, q);
+  gst_object_unref(refine_src);
+  if (answered) {
     gboolean live;
     GstClockTime min_l, max_l;
     gst_query_parse_latency(q, &live, &min_l, &max_l);
