@@ -58,8 +58,22 @@ inline GstBuffer* make_frame(const GstVideoInfo* info,
 
 // Runs a gst-launch style pipeline to EOS or error, returning the error text (empty on
 // success). Gives up after timeout_s.
+// Adds a buffer probe on the sink pad of the element named `sink_name` (e.g. a fakesink).
+inline void add_sink_buffer_probe(GstElement* pipeline, GstPadProbeCallback probe, gpointer data,
+                                  const char* sink_name = "sink") {
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), sink_name);
+  ASSERT_NE(sink, nullptr) << "no element named " << sink_name;
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, probe, data, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+}
+
+// `before_play`, when given, sees the built pipeline before it is set to PLAYING (to add
+// probes, set properties).
 inline std::string run_pipeline(const std::string& description, int timeout_s = 60,
-                                GstElement** keep = nullptr) {
+                                GstElement** keep = nullptr,
+                                const std::function<void(GstElement*)>& before_play = {}) {
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(description.c_str(), &err);
   if (err != nullptr) {
@@ -68,6 +82,7 @@ inline std::string run_pipeline(const std::string& description, int timeout_s = 
     if (pipeline) gst_object_unref(pipeline);
     return msg;
   }
+  if (before_play) before_play(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
   GstMessage* msg = gst_bus_timed_pop_filtered(

@@ -145,14 +145,7 @@ GstPadProbeReturn log_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
   return GST_PAD_PROBE_OK;
 }
 
-void watch_sink(GstElement* pipeline, SinkLog* log) {
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
-  ASSERT_NE(sink, nullptr);
-  GstPad* pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, log_buffer, log, nullptr);
-  gst_object_unref(pad);
-  gst_object_unref(sink);
-}
+void watch_sink(GstElement* pipeline, SinkLog* log) { add_sink_buffer_probe(pipeline, log_buffer, log); }
 
 // Waits for EOS or an error; returns "" on EOS, else the error text (or "timeout").
 std::string wait_eos(GstElement* pipeline, int timeout_s) {

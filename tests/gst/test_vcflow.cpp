@@ -334,32 +334,10 @@ GstPadProbeReturn count_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 // Runs `desc` (which must end in `fakesink name=sink`) to EOS, counting what reaches the sink.
 Counts run_counting(const std::string& desc) {
   Counts c;
-  GError* err = nullptr;
-  GstElement* p = gst_parse_launch(desc.c_str(), &err);
-  if (err != nullptr) {
-    ADD_FAILURE() << err->message;
-    g_error_free(err);
-    return c;
-  }
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(p), "sink");
-  GstPad* pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, &c, nullptr);
-  gst_object_unref(pad);
-  gst_object_unref(sink);
-  gst_element_set_state(p, GST_STATE_PLAYING);
-  GstBus* bus = gst_element_get_bus(p);
-  GstMessage* msg = gst_bus_timed_pop_filtered(
-      bus, 60 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  if (msg == nullptr || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_EOS) {
-    GError* e = nullptr;
-    if (msg) gst_message_parse_error(msg, &e, nullptr);
-    ADD_FAILURE() << desc << ": " << (e ? e->message : "timeout");
-    if (e) g_error_free(e);
-  }
-  if (msg) gst_message_unref(msg);
-  gst_object_unref(bus);
-  gst_element_set_state(p, GST_STATE_NULL);
-  gst_object_unref(p);
+  const std::string err = run_pipeline(desc, 60, nullptr, [&c](GstElement* p) {
+    add_sink_buffer_probe(p, count_probe, &c);
+  });
+  if (!err.empty()) ADD_FAILURE() << desc << ": " << err;
   return c;
 }
 
