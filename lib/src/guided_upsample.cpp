@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "guided_upsample_cpu.hpp"
 #include "shape_string.hpp"
 #include "vidcolor/error.hpp"
 
@@ -20,10 +21,8 @@ torch::Tensor box(const torch::Tensor& x, int r) {
                               .count_include_pad(false));
 }
 
-}  // namespace
-
-torch::Tensor guided_upsample(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
-                              const torch::Tensor& guide_hr, int radius, double eps) {
+void validate(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
+              const torch::Tensor& guide_hr, int radius, double eps) {
   if (src_lr.dim() != 4 || guide_lr.dim() != 4 || guide_hr.dim() != 4)
     fail("needs src_lr [N,C,h,w], guide_lr [N,1,h,w], guide_hr [N,1,H,W], got " +
          shape_str(src_lr) + ", " + shape_str(guide_lr) + ", " + shape_str(guide_hr));
@@ -48,7 +47,24 @@ torch::Tensor guided_upsample(const torch::Tensor& src_lr, const torch::Tensor& 
     fail("all tensors must be on one device");
   if (radius < 1) fail("radius must be >= 1, got " + std::to_string(radius));
   if (!(eps > 0)) fail("eps must be > 0, got " + std::to_string(eps));
+}
 
+}  // namespace
+
+torch::Tensor guided_upsample(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
+                              const torch::Tensor& guide_hr, int radius, double eps) {
+  validate(src_lr, guide_lr, guide_hr, radius, eps);
+  const bool needs_grad =
+      src_lr.requires_grad() || guide_lr.requires_grad() || guide_hr.requires_grad();
+  if (src_lr.device().is_cpu() && src_lr.scalar_type() == torch::kFloat32 && !needs_grad)
+    return detail::guided_upsample_cpu(src_lr, guide_lr, guide_hr, radius, eps);
+  return guided_upsample_torch(src_lr, guide_lr, guide_hr, radius, eps);
+}
+
+torch::Tensor guided_upsample_torch(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
+                                    const torch::Tensor& guide_hr, int radius, double eps) {
+  validate(src_lr, guide_lr, guide_hr, radius, eps);
+  const int64_t c = src_lr.size(1);
   // One pooling call for the four window means: I, p (C channels), I*p (C), I*I.
   const torch::Tensor stats =
       box(torch::cat({guide_lr, src_lr, guide_lr * src_lr, guide_lr * guide_lr}, 1), radius);

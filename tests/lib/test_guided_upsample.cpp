@@ -132,3 +132,35 @@ TEST(GuidedUpsample, BadInputsAreClearErrors) {
   expect_error([&] { guided_upsample(src, g_lr, g_hr, 0); }, "radius");
   expect_error([&] { guided_upsample(src, g_lr, g_hr, 1, 0.0); }, "eps");
 }
+
+// The CPU kernel (float32) against the LibTorch-ops version on random data: batches, several
+// channels, odd sizes, non-integer ratios, a larger radius, and shrinking as well as growing.
+TEST(GuidedUpsample, CpuKernelMatchesLibTorchOps) {
+  torch::manual_seed(7);
+  struct Case {
+    int64_t n, c, h, w, H, W;
+    int radius;
+  };
+  for (const Case& k : {Case{1, 2, 28, 48, 480, 854, 1}, Case{2, 3, 7, 5, 23, 11, 2},
+                        Case{1, 1, 1, 1, 3, 4, 1}, Case{1, 2, 16, 16, 9, 13, 1}}) {
+    const torch::Tensor src = torch::rand({k.n, k.c, k.h, k.w}) - 0.5;
+    const torch::Tensor guide_hr = torch::rand({k.n, 1, k.H, k.W});
+    const torch::Tensor guide_lr = torch::rand({k.n, 1, k.h, k.w});
+    const torch::Tensor fast = guided_upsample(src, guide_lr, guide_hr, k.radius, 1e-3);
+    const torch::Tensor ref = guided_upsample_torch(src, guide_lr, guide_hr, k.radius, 1e-3);
+    ASSERT_EQ(fast.sizes(), ref.sizes());
+    // eps = 1e-3 amplifies float rounding of the window statistics by up to ~1/eps.
+    EXPECT_LT((fast - ref).abs().max().item<double>(), 2e-4)
+        << k.n << "x" << k.c << " " << k.h << "x" << k.w << " -> " << k.H << "x" << k.W;
+  }
+}
+
+// A tensor that needs gradients keeps the differentiable LibTorch path.
+TEST(GuidedUpsample, GradientsFlowThroughTheLibTorchPath) {
+  const torch::Tensor src = (torch::rand({1, 2, 8, 8}) - 0.5).requires_grad_(true);
+  const torch::Tensor out =
+      guided_upsample(src, torch::rand({1, 1, 8, 8}), torch::rand({1, 1, 32, 32}));
+  out.sum().backward();
+  ASSERT_TRUE(src.grad().defined());
+  EXPECT_GT(src.grad().abs().sum().item<double>(), 0.0);
+}

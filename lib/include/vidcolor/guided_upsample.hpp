@@ -16,7 +16,16 @@ namespace vidcolor {
 // A src that is a linear function of the guide is reproduced where the guide varies within
 // every window (eps -> 0); a constant src stays constant. Throws vidcolor::Error for bad
 // shapes, dtypes, devices, radius < 1 or eps <= 0.
+// float32 on the CPU runs a plain-loop kernel (guided_upsample_cpu.cpp: the same arithmetic,
+// several times faster than LibTorch's pooling/upsampling ops on one thread); everything else
+// runs guided_upsample_torch.
 torch::Tensor guided_upsample(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
                               const torch::Tensor& guide_hr, int radius = 1, double eps = 1e-3);
+
+// The same filter in LibTorch ops, for any device and floating dtype (what GPUs run, and the
+// reference the CPU kernel is tested against).
+torch::Tensor guided_upsample_torch(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
+                                    const torch::Tensor& guide_hr, int radius = 1,
+                                    double eps = 1e-3);
 
 }  // namespace vidcolor
