@@ -80,7 +80,9 @@ const char* kUsage =
     "  --device cpu|cuda|cuda:N (cpu)  --threads N (all cores)  --samples N (4)\n"
     "\n"
     "Distributed: start one process per rank with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,\n"
-    "MASTER_PORT set (torchrun --no-python vidcolor-train ... sets them).\n";
+    "MASTER_PORT set (torchrun --no-python vidcolor-train ... sets them). Collectives run over\n"
+    "NCCL with --device cuda where this build has it, else over Gloo; VIDCOLOR_DIST_BACKEND=\n"
+    "gloo|nccl forces one.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -313,7 +315,9 @@ int run(int argc, char** argv) {
     o.progress = [&printer](const vidcolor::TrainProgress& p) { printer(p); };
     o.log = [&printer](const std::string& m) { printer.message(m); };
   }
-  std::shared_ptr<vidcolor::Collective> coll = vidcolor::make_collective(env);
+  // The collective follows the training device: NCCL on a GPU where built, else Gloo.
+  std::shared_ptr<vidcolor::Collective> coll =
+      vidcolor::make_collective(env, vidcolor::parse_train_device(o.device, env.local_rank));
   vidcolor::Trainer trainer(o, coll);
   if (env.rank == 0)
     printer.message("training " + vidcolor::stages_to_string(o.stages) + " on " + o.pack + " (" +

@@ -169,6 +169,42 @@ TEST(TrainDevice, CudaWithoutCudaIsAClearError) {
   }
 }
 
+// VIDCOLOR_DIST_BACKEND=nccl is refused with a clear error where it cannot run (no NCCL in this
+// build, or NCCL but a CPU device), even in a world of one; an unknown backend is refused by name.
+TEST(Distributed, ExplicitNcclIsRefusedWhereItCannotRun) {
+  DistributedEnv env;
+  env.backend = "nccl";
+  const auto message = [&env](const torch::Device& d) -> std::string {
+    try {
+      make_collective(env, d);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  if (!nccl_available()) {
+    const std::string m = message(torch::Device(torch::kCUDA, 0));
+    EXPECT_NE(m.find("VIDCOLOR_DIST_BACKEND=nccl but this build has no c10d NCCL"), std::string::npos) << m;
+  }
+  const std::string m = message(torch::Device(torch::kCPU));
+  EXPECT_NE(m.find(nccl_available() ? "needs a CUDA training device" : "has no c10d NCCL"), std::string::npos)
+      << m;
+  env.backend = "auto";
+  EXPECT_EQ(make_collective(env, torch::Device(torch::kCUDA, 0))->backend(), "none");
+
+  ASSERT_EQ(setenv("VIDCOLOR_DIST_BACKEND", "nccl", 1), 0);
+  EXPECT_EQ(DistributedEnv::from_environment().backend, "nccl");
+  ASSERT_EQ(setenv("VIDCOLOR_DIST_BACKEND", "mpi", 1), 0);
+  try {
+    DistributedEnv::from_environment();
+    ADD_FAILURE() << "no error for mpi";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("VIDCOLOR_DIST_BACKEND='mpi'"), std::string::npos) << e.what();
+  }
+  unsetenv("VIDCOLOR_DIST_BACKEND");
+  EXPECT_EQ(DistributedEnv::from_environment().backend, "auto");
+}
+
 TEST(TrainPlots, TextAndCurvesDrawPixels) {
   torch::Tensor c = torch::zeros({20, 80, 3}, torch::kUInt8);
   EXPECT_EQ(draw_text(c, 1, 1, "step 12", {255, 0, 0}), 42);
@@ -343,6 +379,10 @@ TEST_F(TrainTest, ToolTrainsAndReports) {
     EXPECT_EQ(cuda.status, 1) << cuda.output;
     EXPECT_NE(cuda.output.find("CUDA"), std::string::npos) << cuda.output;
   }
+  // An explicit NCCL request the build or device cannot serve fails before any training.
+  const ToolRun nccl = run_tool("VIDCOLOR_DIST_BACKEND=nccl", "--pack " + pack() + " --out " + dir("tool-nccl").string());
+  EXPECT_EQ(nccl.status, 1) << nccl.output;
+  EXPECT_NE(nccl.output.find("VIDCOLOR_DIST_BACKEND=nccl"), std::string::npos) << nccl.output;
   const ToolRun bad = run_tool("", "--pack " + pack() + " --stages paint:3 --out " + dir("tool-bad").string());
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("unknown stage"), std::string::npos) << bad.output;
