@@ -69,24 +69,29 @@ void chroma_to_planes8(const torch::Tensor& cbcr, const ChromaPlanes8& out) {
   if ((out.sub_x != 1 && out.sub_x != 2) || (out.sub_y != 1 && out.sub_y != 2) ||
       out.pixel_stride < 1)
     fail("subsampling must be 1 or 2 and pixel_stride >= 1");
-  torch::Tensor c = cbcr.to(torch::kCPU, torch::kFloat32);
-  if (out.sub_x > 1 || out.sub_y > 1) {
-    // ceil_mode keeps the partial blocks at odd edges; with no padding their divisor is the
-    // number of pixels they cover.
-    namespace F = torch::nn::functional;
-    c = F::avg_pool2d(c, F::AvgPool2dFuncOptions({out.sub_y, out.sub_x}).ceil_mode(true));
-  }
-  const torch::Tensor v = (c * 255.0f + 128.0f).round_().clamp_(0, 255).to(torch::kUInt8)
-                              .contiguous();
-  const int64_t h = v.size(2), w = v.size(3);
-  const uint8_t* cb = v.data_ptr<uint8_t>();
-  const uint8_t* cr = cb + h * w;
-  for (int64_t y = 0; y < h; ++y) {
-    uint8_t* ob = out.cb + y * out.cb_stride;
-    uint8_t* orr = out.cr + y * out.cr_stride;
-    for (int64_t x = 0; x < w; ++x) {
-      ob[x * out.pixel_stride] = cb[y * w + x];
-      orr[x * out.pixel_stride] = cr[y * w + x];
+  // One pass in plain loops: LibTorch's avg_pool2d + round + clamp + cast cost ~5 ms per
+  // 854x480 frame on one core, this a fraction of it (docs/BENCHMARKS.md).
+  const torch::Tensor c = cbcr.to(torch::kCPU, torch::kFloat32).contiguous();
+  const int64_t H = c.size(2), W = c.size(3);
+  const int64_t h = (H + out.sub_y - 1) / out.sub_y, w = (W + out.sub_x - 1) / out.sub_x;
+  const float* planes[2] = {c.data_ptr<float>(), c.data_ptr<float>() + H * W};
+  uint8_t* dst[2] = {out.cb, out.cr};
+  const size_t dst_stride[2] = {out.cb_stride, out.cr_stride};
+  for (int k = 0; k < 2; ++k) {
+    for (int64_t y = 0; y < h; ++y) {
+      // Partial blocks at odd edges average the pixels they cover.
+      const int64_t y0 = y * out.sub_y, ny = std::min<int64_t>(out.sub_y, H - y0);
+      uint8_t* o = dst[k] + y * dst_stride[k];
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t x0 = x * out.sub_x, nx = std::min<int64_t>(out.sub_x, W - x0);
+        float sum = 0.0f;
+        for (int64_t dy = 0; dy < ny; ++dy)
+          for (int64_t dx = 0; dx < nx; ++dx) sum += planes[k][(y0 + dy) * W + x0 + dx];
+        const float v = std::nearbyint(sum / static_cast<float>(ny * nx) * 255.0f + 128.0f);
+        // NaN (a broken network) becomes neutral gray, never an undefined cast.
+        o[x * out.pixel_stride] =
+            std::isnan(v) ? 128 : static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));
+      }
     }
   }
 }
