@@ -1,5 +1,6 @@
-# Shared by the pipelines/ scripts (sourced, not run): where the plugin is, element checks,
-# the source part of a pipeline for a file or a frame folder, and audio detection.
+# Shared by the pipelines/ scripts (sourced, not run): where the plugin is, option parsing,
+# element checks, the source part of a pipeline for a file or a frame folder, the MP4-or-window
+# sink, and audio detection.
 #
 # Environment:
 #   VIDCOLOR_BUILD  build tree whose plugin to use (default: build/ beside pipelines/); an
@@ -8,6 +9,27 @@
 
 vc_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GST_PLUGIN_PATH="${VIDCOLOR_BUILD:-$vc_root/build}/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+
+# vc_getopts SPEC "$@": the scripts' option loop. -m MODEL and -p PROPS (every script has them)
+# set $model and $props (default empty); each option in SPEC (getopts letters, e.g. "w:b:") is
+# handed to the script's own vc_opt function as `vc_opt LETTER ARG`; -h, an unknown option or a
+# missing argument prints the script's header comment (its usage) and exits 2. Sets $vc_nopts
+# to the number of arguments the options took:  vc_getopts "w:" "$@"; shift "$vc_nopts"
+vc_getopts() {
+  local spec="$1" opt
+  shift
+  model="" props=""
+  OPTIND=1
+  while getopts "${spec}m:p:h" opt; do
+    case "$opt" in
+      m) model="$OPTARG" ;;
+      p) props="$OPTARG" ;;
+      h | \?) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
+      *) vc_opt "$opt" "${OPTARG:-}" ;;
+    esac
+  done
+  vc_nopts=$((OPTIND - 1))
+}
 
 # vc_need ELEMENT...: exits with a clear message when an element is not installed.
 vc_need() {
@@ -35,6 +57,18 @@ vc_video_source() {
   else
     echo "$(basename "$0"): no such file or folder: $in" >&2
     exit 1
+  fi
+}
+
+# vc_video_sink OUTPUT: prints the end of a pipeline: H.264 in an MP4 at OUTPUT (its folder
+# made), or autovideosink when OUTPUT is empty.
+vc_video_sink() {
+  if [ -n "$1" ]; then
+    vc_need x264enc mp4mux
+    mkdir -p "$(dirname "$1")"
+    echo "x264enc ! mp4mux ! filesink location=$1"
+  else
+    echo "autovideosink"
   fi
 }
 

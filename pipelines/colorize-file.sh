@@ -13,16 +13,10 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
-model="" props="" bitrate=4000
-while getopts "m:p:b:h" opt; do
-  case "$opt" in
-    m) model="$OPTARG" ;;
-    p) props="$OPTARG" ;;
-    b) bitrate="$OPTARG" ;;
-    *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
+bitrate=4000
+vc_opt() { bitrate="$2"; }  # -b
+vc_getopts "b:" "$@"
+shift "$vc_nopts"
 in="${1:?usage: $0 [-m MODEL] [-p PROPS] INPUT OUTPUT.mp4}"
 out="${2:?usage: $0 [-m MODEL] [-p PROPS] INPUT OUTPUT.mp4}"
 src=$(vc_video_source "$in")

@@ -20,19 +20,17 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
-port=5000 srt="" out="out/live.mp4" preview=auto duration="" model="" props=""
-while getopts "u:s:o:v:d:m:p:h" opt; do
-  case "$opt" in
-    u) port="$OPTARG" ;;
-    s) srt="$OPTARG" ;;
-    o) out="$OPTARG" ;;
-    v) preview="$OPTARG" ;;
-    d) duration="$OPTARG" ;;
-    m) model="$OPTARG" ;;
-    p) props="$OPTARG" ;;
-    *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
+port=5000 srt="" out="out/live.mp4" preview=auto duration=""
+vc_opt() {
+  case "$1" in
+    u) port="$2" ;;
+    s) srt="$2" ;;
+    o) out="$2" ;;
+    v) preview="$2" ;;
+    d) duration="$2" ;;
   esac
-done
+}
+vc_getopts "u:s:o:v:d:" "$@"
 vc_need vidcolorize avdec_h264
 if [ -n "$srt" ]; then
   vc_need srtsrc tsdemux

@@ -13,26 +13,13 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
-model="" props=""
-while getopts "m:p:h" opt; do
-  case "$opt" in
-    m) model="$OPTARG" ;;
-    p) props="$OPTARG" ;;
-    *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
+vc_getopts "" "$@"
+shift "$vc_nopts"
 in="${1:?usage: $0 [-m MODEL] [-p PROPS] INPUT [OUTPUT.mp4]}"
 out="${2:-}"
 src=$(vc_video_source "$in")
 vc_need vcgray vccolorize
-if [ -n "$out" ]; then
-  vc_need x264enc mp4mux
-  mkdir -p "$(dirname "$out")"
-  sink="x264enc ! mp4mux ! filesink location=$out"
-else
-  sink="autovideosink"
-fi
+sink=$(vc_video_sink "$out")
 gst-launch-1.0 -e $src ! videoconvert ! vcgray ! \
   vccolorize mosaic=true ${model:+model=$model} $props ! videoconvert ! $sink
 [ -z "$out" ] || echo "vidcolor: wrote $out"

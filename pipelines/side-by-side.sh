@@ -12,27 +12,15 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
-width=640 model="" props=""
-while getopts "w:m:p:h" opt; do
-  case "$opt" in
-    w) width="$OPTARG" ;;
-    m) model="$OPTARG" ;;
-    p) props="$OPTARG" ;;
-    *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
+width=640
+vc_opt() { width="$2"; }  # -w
+vc_getopts "w:" "$@"
+shift "$vc_nopts"
 in="${1:?usage: $0 [-w WIDTH] [-m MODEL] [-p PROPS] INPUT [OUTPUT.mp4]}"
 out="${2:-}"
 src=$(vc_video_source "$in")
 vc_need vidcolorize compositor
-if [ -n "$out" ]; then
-  vc_need x264enc mp4mux
-  mkdir -p "$(dirname "$out")"
-  sink="x264enc ! mp4mux ! filesink location=$out"
-else
-  sink="autovideosink"
-fi
+sink=$(vc_video_sink "$out")
 
 # Both halves are scaled to WIDTH (square pixels) before the split, so the right half starts
 # at x = WIDTH. The left queue holds the frames while vidcolorize's window fills.
