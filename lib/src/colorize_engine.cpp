@@ -8,6 +8,7 @@
 #include "vidcolor/color_tensors.hpp"
 #include "vidcolor/error.hpp"
 #include "vidcolor/guided_upsample.hpp"
+#include "vidcolor/resize.hpp"
 
 namespace vidcolor {
 
@@ -18,16 +19,6 @@ namespace F = torch::nn::functional;
 [[noreturn]] void fail(const std::string& what) { throw Error("ColorizeEngine: " + what); }
 
 constexpr int64_t kHistogramBins = 16;
-
-// Area averaging when shrinking (no aliasing), bilinear with half-pixel centres otherwise.
-torch::Tensor resize(const torch::Tensor& x, int64_t h, int64_t w) {
-  if (x.size(2) == h && x.size(3) == w) return x;
-  const std::vector<int64_t> size{h, w};
-  if (h <= x.size(2) && w <= x.size(3))
-    return F::interpolate(x, F::InterpolateFuncOptions().size(size).mode(torch::kArea));
-  return F::interpolate(
-      x, F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false));
-}
 
 // A private copy of f on `device` (f is 1-2 MB). On the CPU its convolution weights are made
 // channels-last and f is fed channels-last input: oneDNN then runs the thin layers of f
@@ -122,7 +113,7 @@ struct ColorizeEngine::Impl {
     r.y = luma.to(device, torch::kFloat32);
     int w = 0, h = 0;
     config.inference_dims(static_cast<int>(luma.size(3)), static_cast<int>(luma.size(2)), &w, &h);
-    r.y_lr = resize(r.y, h, w);
+    r.y_lr = resize_planes(r.y, h, w);
     r.candidates = f->forward(device.is_cpu() ? r.y_lr.contiguous(torch::MemoryFormat::ChannelsLast)
                                               : r.y_lr);
     return r;
@@ -195,7 +186,7 @@ MosaicFrame ColorizeEngine::colorize_mosaic(const torch::Tensor& luma) {
     for (int64_t col = 0; col < cols; ++col) {
       const int64_t x0 = W * col / cols, x1 = W * (col + 1) / cols;
       if (y1 <= y0 || x1 <= x0) continue;  // frames smaller than the grid
-      const torch::Tensor cell = resize(r.y, y1 - y0, x1 - x0);
+      const torch::Tensor cell = resize_planes(r.y, y1 - y0, x1 - x0);
       out.luma.narrow(2, y0, y1 - y0).narrow(3, x0, x1 - x0).copy_(cell);
       const int64_t i = row * cols + col;
       if (i < d)

@@ -7,6 +7,7 @@
 #include "shape_string.hpp"
 #include "vidcolor/error.hpp"
 #include "vidcolor/guided_upsample.hpp"
+#include "vidcolor/resize.hpp"
 #include "vidcolor/warp.hpp"
 
 namespace vidcolor {
@@ -22,13 +23,6 @@ constexpr double kFallbackWeight = 1e-3;
 
 // Area average when shrinking (no aliasing of fine chroma), bilinear otherwise (a frame
 // smaller than the 16-pixel minimum inference size).
-torch::Tensor resize_to(const torch::Tensor& x, int64_t h, int64_t w) {
-  if (x.size(2) == h && x.size(3) == w) return x;
-  auto opts = F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w});
-  if (h <= x.size(2) && w <= x.size(3)) return F::interpolate(x, opts.mode(torch::kArea));
-  return F::interpolate(x, opts.mode(torch::kBilinear).align_corners(false));
-}
-
 // Undefined -> all ones; anything else -> float on `like`'s device, resampled to h x w.
 torch::Tensor mask_at(const torch::Tensor& valid, const torch::Tensor& like, int64_t h, int64_t w) {
   if (!valid.defined()) return torch::ones({1, 1, h, w}, like.options());
@@ -106,7 +100,7 @@ RefineInputs RefineEngine::prepare(const torch::Tensor& luma, const torch::Tenso
   int w = 0, h = 0;
   inference_dims(static_cast<int>(luma.size(3)), static_cast<int>(luma.size(2)), &w, &h);
   auto small = [&](const torch::Tensor& t) {
-    return resize_to(t.to(device_, torch::kFloat32), h, w);
+    return resize_planes(t.to(device_, torch::kFloat32), h, w);
   };
   RefineInputs in;
   in.y_s = small(luma);
@@ -157,7 +151,7 @@ torch::Tensor RefineEngine::refine(const torch::Tensor& luma, const torch::Tenso
       (in.weight.sum(0, true) + kFallbackWeight);
 
   const int64_t hc = chroma.size(2), wc = chroma.size(3);
-  const torch::Tensor guide_hr = resize_to(luma.to(device_, torch::kFloat32), hc, wc);
+  const torch::Tensor guide_hr = resize_planes(luma.to(device_, torch::kFloat32), hc, wc);
   const torch::Tensor delta = guided_upsample(out_lr - in.c_s, in.y_s, guide_hr);
   const torch::Tensor c_full = chroma.to(device_, torch::kFloat32);
   return (c_full + delta).clamp(-0.5, 0.5).to(chroma.device());
