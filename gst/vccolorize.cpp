@@ -572,4 +572,9 @@ static void gst_vc_colorize_init(GstVcColorize* self) {
   self->priv = new Private();
   g_mutex_init(&self->priv->lock);
   self->priv->settings.model = vidcolor::default_model_path();
+  // QoS on (BaseTransform's "qos" property): when a synchronising sink reports frames late
+  // (a live source faster than the chain), frames already too late are dropped here, before
+  // f, flow and g spend time on them, with a QoS message carrying the processed/dropped
+  // counts. Non-synchronising sinks (files, sync=false) send no QoS events: nothing is dropped.
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
 }

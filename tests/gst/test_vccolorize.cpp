@@ -5,6 +5,7 @@
 // properties, and frames in == frames out behind vcgray (VcFlowMeta not passed on).
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -434,4 +435,61 @@ TEST(VcColorizePipeline, DoesNotPassOnTheFlowMeta) {
       " ! video/x-raw,format=NV12 ! fakesink name=sink");
   EXPECT_EQ(c.frames, 6);
   EXPECT_EQ(c.flow_metas, 0) << "the flow belongs to the gray frames upstream";
+}
+
+namespace {
+
+struct QosSeen {
+  std::atomic<int> messages{0};
+  std::atomic<guint64> dropped{0}, processed{0};
+};
+
+GstBusSyncReply count_qos(GstBus*, GstMessage* msg, gpointer data) {
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_QOS &&
+      g_strcmp0(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), "colorize") == 0) {
+    auto* q = static_cast<QosSeen*>(data);
+    GstFormat format;
+    guint64 processed = 0, dropped = 0;
+    gst_message_parse_qos_stats(msg, &format, &processed, &dropped);
+    ++q->messages;
+    q->dropped = dropped;  // running totals: the last message has them all
+    q->processed = processed;
+  }
+  return GST_BUS_PASS;
+}
+
+}  // namespace
+
+// A live source far faster than the element (500 fps of 1280x720) into a synchronising sink:
+// QoS events from the sink make vccolorize drop frames that are already late, each drop
+// reported in a QoS message, and every frame is either shown or counted as dropped.
+TEST(VcColorizePipeline, LateFramesOfALiveSourceAreDroppedWithQosMessages) {
+  constexpr int kFrames = 150;
+  Counts c;
+  QosSeen q;
+  const std::string desc =
+      "videotestsrc is-live=true num-buffers=" + std::to_string(kFrames) +
+      " pattern=ball ! video/x-raw,format=GRAY8,width=1280,height=720,framerate=500/1 ! "
+      "vccolorize name=colorize device=cpu threads=1 model=" + models().good +
+      " ! fakesink name=sink sync=true qos=true";
+  const std::string err = run_pipeline(desc, 60, nullptr, [&](GstElement* p) {
+    add_sink_buffer_probe(p, count_probe, &c);
+    GstBus* bus = gst_element_get_bus(p);
+    gst_bus_set_sync_handler(bus, count_qos, &q, nullptr);
+    gst_object_unref(bus);
+  });
+  ASSERT_EQ(err, "") << desc;
+  EXPECT_GT(q.messages.load(), 0) << "no QoS message from vccolorize";
+  EXPECT_GT(q.dropped.load(), 0u);
+  EXPECT_EQ(static_cast<guint64>(c.frames) + q.dropped.load(), static_cast<guint64>(kFrames))
+      << c.frames << " shown, " << q.dropped.load() << " dropped";
+}
+
+// The same element with a non-synchronising sink (files, benchmarks) drops nothing.
+TEST(VcColorizePipeline, NoQosDropsWithoutASynchronisingSink) {
+  const Counts c = run_counting(
+      "videotestsrc num-buffers=40 pattern=ball ! "
+      "video/x-raw,format=GRAY8,width=1280,height=720,framerate=500/1 ! "
+      "vccolorize device=cpu threads=1 model=" + models().good + " ! fakesink name=sink sync=false");
+  EXPECT_EQ(c.frames, 40);
 }
