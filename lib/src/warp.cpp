@@ -1,6 +1,8 @@
 // Backward warping, eq. 4 confidence, forward-backward consistency, flow resizing.
 #include "vidcolor/warp.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "vidcolor/error.hpp"
@@ -59,12 +61,61 @@ torch::Tensor confidence(const torch::Tensor& a, const torch::Tensor& b, double 
   return (1.0 - alpha * (a - b).abs().mean(1, /*keepdim=*/true)).clamp_min(0.0);
 }
 
+// occlusion_mask in plain loops for CPU float32 (vcflow runs it twice per frame: LibTorch's
+// grid_sample and the elementwise ops took ~6 ms per 427x240 pair on one core). Same
+// arithmetic: B read bilinearly at x + F(x), the position clamped to the frame (grid_sample's
+// border padding with align_corners = true).
+namespace {
+
+torch::Tensor occlusion_mask_cpu(const torch::Tensor& fst, const torch::Tensor& fts) {
+  const int64_t n = fst.size(0), h = fst.size(2), w = fst.size(3), hw = h * w;
+  torch::Tensor out = torch::empty({n, 1, h, w}, fst.options());
+  for (int64_t s = 0; s < n; ++s) {
+    const float* fx = fst.data_ptr<float>() + s * 2 * hw;
+    const float* fy = fx + hw;
+    const float* bx = fts.data_ptr<float>() + s * 2 * hw;
+    const float* by = bx + hw;
+    float* o = out.data_ptr<float>() + s * hw;
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t i = y * w + x;
+        if (!std::isfinite(fx[i]) || !std::isfinite(fy[i])) {  // a broken flow is not valid
+          o[i] = 0.0f;
+          continue;
+        }
+        const float px = std::clamp(static_cast<float>(x) + fx[i], 0.0f, static_cast<float>(w - 1));
+        const float py = std::clamp(static_cast<float>(y) + fy[i], 0.0f, static_cast<float>(h - 1));
+        const int64_t x0 = static_cast<int64_t>(px), y0 = static_cast<int64_t>(py);
+        const int64_t x1 = std::min(x0 + 1, w - 1), y1 = std::min(y0 + 1, h - 1);
+        const float lx = px - static_cast<float>(x0), ly = py - static_cast<float>(y0);
+        auto sample = [&](const float* p) {
+          const float top = p[y0 * w + x0] * (1.0f - lx) + p[y0 * w + x1] * lx;
+          const float bottom = p[y1 * w + x0] * (1.0f - lx) + p[y1 * w + x1] * lx;
+          return top * (1.0f - ly) + bottom * ly;
+        };
+        const float b0 = sample(bx), b1 = sample(by);
+        const float sx = fx[i] + b0, sy = fy[i] + b1;
+        const float bound =
+            0.01f * (fx[i] * fx[i] + fy[i] * fy[i] + b0 * b0 + b1 * b1) + 0.5f;
+        o[i] = (sx * sx + sy * sy) < bound ? 1.0f : 0.0f;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 torch::Tensor occlusion_mask(const torch::Tensor& flow_st, const torch::Tensor& flow_ts) {
   check_flow(flow_st, "flow_st");
   check_flow(flow_ts, "flow_ts");
   if (flow_st.sizes() != flow_ts.sizes())
     throw Error("warp.cpp: occlusion_mask needs flows of one shape, got " + shape_of(flow_st) +
                 " and " + shape_of(flow_ts));
+  if (flow_st.device().is_cpu() && flow_st.scalar_type() == torch::kFloat32 &&
+      flow_ts.scalar_type() == torch::kFloat32 && !flow_st.requires_grad() &&
+      !flow_ts.requires_grad())
+    return occlusion_mask_cpu(flow_st.contiguous(), flow_ts.contiguous());
   // The backward flow read at where x lands in t should bring x home: F + B ~ 0.
   const auto back = warp(flow_ts, flow_st);
   const auto sum_sq = (flow_st + back).pow(2).sum(1, true);

@@ -169,3 +169,36 @@ TEST(ResizeFlow, ResamplesWithHalfPixelCentres) {
   for (int64_t j = 1; j < 15; ++j)
     EXPECT_NEAR(px(r, 0, 0, 0, j), (j + 0.5) / 2.0 - 0.5, 1e-5) << "j" << j;
 }
+
+// The CPU kernel (float32) against the same definition in LibTorch ops on random flows that
+// leave the frame, batches and odd sizes; gradients keep the LibTorch path.
+TEST(OcclusionMask, CpuKernelMatchesTheDefinition) {
+  torch::manual_seed(11);
+  for (auto size : {std::vector<int64_t>{1, 2, 240, 427}, std::vector<int64_t>{2, 2, 5, 3},
+                    std::vector<int64_t>{1, 2, 1, 1}}) {
+    // A smooth field (so B read at x + F(x) is near -F(x)) that leaves the frame in places.
+    const torch::Tensor f = torch::nn::functional::interpolate(
+        torch::randn({size[0], 2, 3, 3}) * 3.0,
+        torch::nn::functional::InterpolateFuncOptions()
+            .size(std::vector<int64_t>{size[2], size[3]})
+            .mode(torch::kBilinear)
+            .align_corners(false));
+    // The backward flow: roughly -f (consistent) plus noise, so both outcomes occur.
+    const torch::Tensor b = -f + torch::randn(size) * 0.6;
+    const torch::Tensor fast = occlusion_mask(f, b);
+    const torch::Tensor back = warp(b, f);
+    const torch::Tensor ref = (f + back).pow(2).sum(1, true)
+                                  .lt(0.01 * (f.pow(2).sum(1, true) + back.pow(2).sum(1, true)) + 0.5)
+                                  .to(torch::kFloat32);
+    ASSERT_EQ(fast.sizes(), ref.sizes());
+    // Values within float rounding of the bound may fall either way.
+    EXPECT_LE((fast - ref).abs().sum().item<double>(), 2.0 + 1e-4 * ref.numel());
+    if (ref.numel() > 1000) {
+      const double valid = ref.mean().item<double>();
+      EXPECT_GT(valid, 0.1);
+      EXPECT_LT(valid, 0.9);
+    }
+  }
+  const torch::Tensor nan_flow = torch::full({1, 2, 3, 3}, std::nan(""));
+  EXPECT_EQ(occlusion_mask(nan_flow, torch::zeros({1, 2, 3, 3})).sum().item<double>(), 0.0);
+}
