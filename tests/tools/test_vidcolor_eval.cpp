@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "run_command.hpp"
 #include "vidcolor/color.hpp"
 #include "vidcolor/metrics.hpp"
 #include "vidcolor/model_file.hpp"
@@ -33,22 +34,6 @@ const std::array<const char*, 2> kClips{"camel", "goat"};
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-struct PipeDeleter {
-  void operator()(FILE* f) const { pclose(f); }
-};
-
-// Runs a command, returns its stdout and sets *rc to its exit status.
-std::string run(const std::string& cmd, int* rc) {
-  std::unique_ptr<FILE, PipeDeleter> p(popen(cmd.c_str(), "r"));
-  if (!p) return {};
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
-  *rc = pclose(p.release());
-  return out;
 }
 
 class VidcolorEval : public ::testing::Test {
@@ -118,13 +103,13 @@ double gray_psnr_of_clip(const std::string& dir) {
 
 TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
   const fs::path out = tmp_ / "strips";
-  int rc = -1;
   const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
                           " " + clip(kClips[1]) + " --max-frames " + std::to_string(kFrames) +
                           " --size " + std::to_string(kSize) + " --threads 1 --out " +
                           out.string() + " 2>" + (tmp_ / "stderr.txt").string();
-  const std::string stdout_text = run(cmd, &rc);
-  ASSERT_EQ(rc, 0) << cmd << "\n" << stdout_text;
+  const vctest::CommandResult r = vctest::run_command(cmd);
+  ASSERT_EQ(r.status, 0) << cmd << "\n" << r.output;
+  const std::string& stdout_text = r.output;
   nlohmann::json j;
   ASSERT_NO_THROW(j = nlohmann::json::parse(stdout_text)) << stdout_text;
 
@@ -168,10 +153,10 @@ TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
 }
 
 TEST_F(VidcolorEval, FailsClearlyOnAMissingClip) {
-  int rc = 0;
   const std::string err = (tmp_ / "stderr.txt").string();
-  run(exe_ + " --json --model " + model_ + " --clips " + (tmp_ / "nope").string() + " 2>" + err, &rc);
-  EXPECT_NE(rc, 0);
+  const vctest::CommandResult r =
+      vctest::run_command(exe_ + " --json --model " + model_ + " --clips " + (tmp_ / "nope").string() + " 2>" + err);
+  EXPECT_NE(r.status, 0);
   std::string text;
   std::unique_ptr<FILE, decltype(&fclose)> f(fopen(err.c_str(), "r"), &fclose);
   ASSERT_TRUE(f);

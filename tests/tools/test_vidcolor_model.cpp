@@ -1,16 +1,14 @@
 // vidcolor-model (path in VIDCOLOR_MODEL_TOOL): init converts the real pretrained backbone into
 // a loadable model file, info reports it, and failures exit non-zero with a clear message.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <string>
 
+#include "run_command.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/backbone_weights.hpp"
 #include "vidcolor/model_file.hpp"
@@ -20,23 +18,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct ToolRun {
-  int status;
-  std::string output;  // stdout and stderr
-};
+using ToolRun = vctest::CommandResult;
 
+// vidcolor-model with `args`; stdout and stderr together.
 ToolRun run(const std::string& args) {
   const char* tool = std::getenv("VIDCOLOR_MODEL_TOOL");
   if (!tool) return {-1, "VIDCOLOR_MODEL_TOOL is not set"};
-  const std::string cmd = std::string(tool) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return vctest::run_command(std::string(tool) + " " + args + " 2>&1");
 }
 
 std::string backbone_json() {

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <regex>
 #include <string>
 
+#include "run_command.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/backbone_weights.hpp"
 #include "vidcolor/colorize_engine.hpp"
@@ -42,23 +42,13 @@ std::string backbone_json() {
   return (shared_data() / "weights" / "mobilenetv2-0.35" / "model.json").string();
 }
 
-struct ToolRun {
-  int status;
-  std::string output;
-};
+using ToolRun = vctest::CommandResult;
 
+// vidcolor-train with `env` (VAR=value ...) before it; stdout and stderr together.
 ToolRun run_tool(const std::string& env, const std::string& args) {
   const char* tool = std::getenv("VIDCOLOR_TRAIN_TOOL");
   if (!tool) return {-1, "VIDCOLOR_TRAIN_TOOL is not set"};
-  const std::string cmd = env + " " + tool + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return vctest::run_command(env + " " + tool + " " + args + " 2>&1");
 }
 
 std::string read_file(const fs::path& p) {
