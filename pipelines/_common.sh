@@ -9,6 +9,11 @@
 
 vc_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GST_PLUGIN_PATH="${VIDCOLOR_BUILD:-$vc_root/build}/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+# glibc hands every large block (frames, tensors) back to the kernel when freed and faults it in
+# again on the next frame; keeping up to 256 MiB in the process makes the chain ~15 % faster on
+# the 2-core machine (docs/BENCHMARKS.md). Set only where the caller has not chosen.
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"  # glibc accepts at most 32 MiB
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-268435456}"
 
 # vc_getopts SPEC "$@": the scripts' option loop. -m MODEL and -p PROPS (every script has them)
 # set $model and $props (default empty); each option in SPEC (getopts letters, e.g. "w:b:") is

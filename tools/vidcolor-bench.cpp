@@ -20,6 +20,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +59,7 @@ struct Options {
   std::string out = "out/bench/bench.json";
   bool skip_plain = false;
   bool realtime = false;  // push at the clip's 25 fps, like a live source, instead of at once
+  bool default_malloc = false;
 };
 
 const char* kUsage =
@@ -69,6 +72,8 @@ const char* kUsage =
     "  --inference-size N     short side f and g run at (default: the model's)\n"
     "  --flow NAME            vcflow backend (default dis-fast)\n"
     "  --skip-plain           do not run the plain lib/ loop\n"
+    "  --default-malloc       leave glibc's malloc thresholds alone (default: keep freed\n"
+    "                         blocks in the process, as pipelines/ do)\n"
     "  --realtime             push frames at 25 fps like a live source (then the measured\n"
     "                         latency is the chain's own, not frames queued behind it)\n"
     "  --out FILE             JSON results (default out/bench/bench.json)\n";
@@ -367,6 +372,7 @@ bool parse(int argc, char** argv, Options* o) {
     else if (a == "--flow") o->flow_backend = next();
     else if (a == "--skip-plain") o->skip_plain = true;
     else if (a == "--realtime") o->realtime = true;
+    else if (a == "--default-malloc") o->default_malloc = true;
     else if (a == "--out") o->out = next();
     else if (a == "-h" || a == "--help") {
       std::cout << kUsage;
@@ -388,6 +394,13 @@ int main(int argc, char** argv) {
     o.model = vidcolor::default_model_path();
     o.clip = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/videos/davis2016/dog";
     if (!parse(argc, argv, &o)) return 0;
+    if (!o.default_malloc) {
+      // What pipelines/_common.sh sets through MALLOC_*_ for gst-launch: without it glibc
+      // returns each freed frame-sized block to the kernel and page-faults it back in on the
+      // next frame (~15 % of the chain's time here, docs/BENCHMARKS.md).
+      mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's ceiling for this setting
+      mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    }
     const vidcolor::Model model = vidcolor::load_model(o.model);
     std::fprintf(stderr, "vidcolor-bench: decoding %s ...\n", o.clip.c_str());
     const std::vector<cv::Mat> frames = load_clip(o.clip, o.frames);
@@ -424,7 +437,8 @@ int main(int argc, char** argv) {
                   {"inference_width", iw}, {"inference_height", ih}};
     j["settings"] = {{"model", o.model}, {"colorize_threads", o.colorize_threads},
                      {"refine_threads", o.refine_threads}, {"flow", o.flow_backend},
-                     {"realtime_source", o.realtime}};
+                     {"realtime_source", o.realtime},
+                     {"malloc_tuned", !o.default_malloc}};
     j["pipeline"] = {{"fps", p.fps}, {"frames_out", p.frames_out}, {"timestamps_monotonic", p.monotonic},
                      {"reported_latency_ms", p.reported_latency_ms},
                      {"measured_latency_mean_ms", p.latency_mean_ms},
