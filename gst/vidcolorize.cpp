@@ -35,6 +35,10 @@ GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
 #define GST_CAT_DEFAULT gst_vid_colorize_debug
 
 #define DEFAULT_QUEUE_SIZE 3
+// The chain's flow is for g, which runs at the networks' inference size (192x112 for 854x480
+// with the shipped model): flow at a quarter of the frame (213x120) is at g's own resolution,
+// and costs ~9 ms a frame instead of ~20 at vcflow's own default of 0.5 (docs/BENCHMARKS.md).
+#define DEFAULT_FLOW_SCALE 0.25
 
 enum {
   PROP_0,
@@ -203,7 +207,7 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_FLOW_SCALE,
       g_param_spec_double("flow-scale", "Flow scale", "vcflow's scale: flow on the luma resized by this",
-                          0.05, 1.0, 0.5, playing));
+                          0.05, 1.0, DEFAULT_FLOW_SCALE, playing));
   g_object_class_install_property(
       gobject_class, PROP_WINDOW,
       g_param_spec_uint("window", "Window",
@@ -256,6 +260,8 @@ static void gst_vid_colorize_init(GstVidColorize* self) {
     }
   }
   if (!self->missing->empty()) GST_WARNING_OBJECT(self, "missing elements: %s", self->missing->c_str());
+  if (self->children[FLOW] != nullptr)
+    g_object_set(self->children[FLOW], "scale", DEFAULT_FLOW_SCALE, nullptr);
 
   GstPad* sink = gst_element_get_static_pad(chain[GRAY], "sink");
   gst_element_add_pad(GST_ELEMENT(self),

@@ -56,6 +56,7 @@ struct Options {
   int refine_threads = 1;
   int inference_size = 0;
   std::string flow_backend = "dis-fast";
+  double flow_scale = 0.25;  // as the vidcolorize bin
   std::string out = "out/bench/bench.json";
   bool skip_plain = false;
   bool realtime = false;  // push at the clip's 25 fps, like a live source, instead of at once
@@ -71,6 +72,7 @@ const char* kUsage =
     "  --refine-threads N     LibTorch threads of vcrefine (default 1)\n"
     "  --inference-size N     short side f and g run at (default: the model's)\n"
     "  --flow NAME            vcflow backend (default dis-fast)\n"
+    "  --flow-scale X         vcflow's scale (default 0.25, as the vidcolorize bin)\n"
     "  --skip-plain           do not run the plain lib/ loop\n"
     "  --default-malloc       leave glibc's malloc thresholds alone (default: keep freed\n"
     "                         blocks in the process, as pipelines/ do)\n"
@@ -216,6 +218,7 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
       "threads=" + std::to_string(o.colorize_threads) +
       (o.inference_size > 0 ? " inference-size=" + std::to_string(o.inference_size) : std::string()) +
       " ! queue max-size-buffers=4 ! vcflow name=flow backend=" + o.flow_backend +
+      (o.flow_scale > 0 ? " scale=" + std::to_string(o.flow_scale) : std::string()) +
       " ! queue max-size-buffers=4 ! vcrefine name=refine threads=" + std::to_string(o.refine_threads) +
       " ! fakesink name=sink sync=false";
   GError* err = nullptr;
@@ -370,6 +373,7 @@ bool parse(int argc, char** argv, Options* o) {
     else if (a == "--refine-threads") o->refine_threads = std::stoi(next());
     else if (a == "--inference-size") o->inference_size = std::stoi(next());
     else if (a == "--flow") o->flow_backend = next();
+    else if (a == "--flow-scale") o->flow_scale = std::stod(next());
     else if (a == "--skip-plain") o->skip_plain = true;
     else if (a == "--realtime") o->realtime = true;
     else if (a == "--default-malloc") o->default_malloc = true;
@@ -437,6 +441,7 @@ int main(int argc, char** argv) {
                   {"inference_width", iw}, {"inference_height", ih}};
     j["settings"] = {{"model", o.model}, {"colorize_threads", o.colorize_threads},
                      {"refine_threads", o.refine_threads}, {"flow", o.flow_backend},
+                     {"flow_scale", o.flow_scale},
                      {"realtime_source", o.realtime},
                      {"malloc_tuned", !o.default_malloc}};
     j["pipeline"] = {{"fps", p.fps}, {"frames_out", p.frames_out}, {"timestamps_monotonic", p.monotonic},

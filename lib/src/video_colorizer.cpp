@@ -18,10 +18,10 @@ namespace vidcolor {
 
 namespace {
 
-// vcflow's defaults (gst/vcflow.cpp): DIS fast on the luma at half size. Kept equal so that
-// vidcolor-eval scores what the element chain outputs.
+// The vidcolorize chain's flow settings (gst/vidcolorize.cpp): DIS fast on the luma at a
+// quarter size (g's resolution). Kept equal so that vidcolor-eval scores what the chain outputs.
 constexpr FlowBackend kFlowBackend = FlowBackend::DisFast;
-constexpr double kFlowScale = 0.5;
+constexpr double kFlowScale = 0.25;
 constexpr int kMinFlowSide = 16;  // as vcflow: DIS patches need a few pixels per side
 
 cv::Mat flow_input(const cv::Mat& gray) {

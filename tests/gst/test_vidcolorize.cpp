@@ -251,3 +251,20 @@ TEST(FullPipeline, DavisSequenceFramesInEqualFramesOut) {
   // vcflow gives every frame but the first a meta, so every frame has a neighbour.
   EXPECT_EQ(refined, n) << "vcrefine changed the chroma of every frame";
 }
+
+// The chain computes its flow at g's resolution: a quarter of the frame, not vcflow's 0.5.
+TEST(VidColorize, FlowScaleDefaultsToTheNetworksResolution) {
+  GstElement* bin = gst_element_factory_make("vidcolorize", nullptr);
+  ASSERT_NE(bin, nullptr);
+  GstElement* flow = child_of(bin, "vcflow");
+  ASSERT_NE(flow, nullptr);
+  gdouble scale = 0, bin_scale = 0;
+  g_object_get(flow, "scale", &scale, nullptr);
+  g_object_get(bin, "flow-scale", &bin_scale, nullptr);
+  EXPECT_DOUBLE_EQ(scale, 0.25);
+  EXPECT_DOUBLE_EQ(bin_scale, 0.25);
+  GParamSpecDouble* spec = G_PARAM_SPEC_DOUBLE(
+      g_object_class_find_property(G_OBJECT_GET_CLASS(bin), "flow-scale"));
+  EXPECT_DOUBLE_EQ(spec->default_value, 0.25) << "gst-inspect must show the real default";
+  gst_object_unref(bin);
+}
