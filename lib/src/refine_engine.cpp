@@ -85,7 +85,8 @@ RefineEngine::RefineEngine(std::shared_ptr<const Model> model, torch::Device dev
     for (auto& p : g_->named_parameters(true)) p.value().copy_(src[p.key()]);
     auto src_buffers = model->g->named_buffers(true);
     for (auto& b : g_->named_buffers(true)) b.value().copy_(src_buffers[b.key()]);
-    g_->to(device);
+    // Half precision on a GPU (see refine()); untested here: no GPU.
+    g_->to(device, device.is_cuda() ? torch::kHalf : torch::kFloat32);
   }
 }
 
@@ -143,9 +144,13 @@ torch::Tensor RefineEngine::refine(const torch::Tensor& luma, const torch::Tenso
   const RefineInputs in = prepare(luma, chroma, neighbours);
   const int64_t n = in.c_t_warped.size(0);
   RefinerNet g = g_;  // a holder copy: forward is non-const, the module is shared read-only
+  // g runs in half precision on CUDA (its copy was made so); everything around it is float32.
+  const torch::ScalarType g_dtype = device_.is_cuda() ? torch::kHalf : torch::kFloat32;
+  auto as_g = [g_dtype](const torch::Tensor& t) { return t.to(g_dtype); };
   const torch::Tensor refined =
-      g->forward(in.y_s.expand({n, -1, -1, -1}), in.c_s.expand({n, -1, -1, -1}), in.c_t_warped,
-                 in.conf_c, in.conf_x);
+      g->forward(as_g(in.y_s.expand({n, -1, -1, -1})), as_g(in.c_s.expand({n, -1, -1, -1})),
+                 as_g(in.c_t_warped), as_g(in.conf_c), as_g(in.conf_x))
+          .to(torch::kFloat32);
   const torch::Tensor out_lr =
       ((in.weight * refined).sum(0, true) + kFallbackWeight * in.c_s) /
       (in.weight.sum(0, true) + kFallbackWeight);

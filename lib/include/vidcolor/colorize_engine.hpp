@@ -37,7 +37,8 @@ struct MosaicFrame {
 class ColorizeEngine {
  public:
   // f of `model` runs on `device`, in eval mode and torch::InferenceMode, as the engine's own
-  // copy (channels-last on the CPU, for oneDNN's speed; the shared model is never modified). Throws vidcolor::Error for a null model, a candidate outside -1..d-1,
+  // copy (channels-last on the CPU, for oneDNN's speed; half precision on CUDA, untested here;
+  // the shared model is never modified). Throws vidcolor::Error for a null model, a candidate outside -1..d-1,
   // inference_size < 0 (or 1..15), auto_frames < 1, a negative threshold or bad guide
   // parameters.
   ColorizeEngine(std::shared_ptr<const Model> model, torch::Device device,

@@ -50,7 +50,8 @@ ChainedFlow chain_flows(const torch::Tensor& flow_ab, const torch::Tensor& valid
 
 class RefineEngine {
  public:
-  // g of `model` runs on `device` (a copy of g is made there when it is not the CPU);
+  // g of `model` runs on `device` (a copy of g is made there when it is not the CPU, in half
+  // precision on CUDA: untested here, no GPU);
   // alpha is eq. 4's; inference_size is the short side g runs at (0 = the model's
   // config). Throws vidcolor::Error for alpha <= 0, inference_size < 0, or a model
   // without g.
