@@ -67,21 +67,15 @@ const GstMetaInfo* gst_vc_flow_meta_get_info(void) {
   return info;
 }
 
-static gboolean bytes_hold(GBytes* bytes, gsize expected) {
-  return bytes != nullptr && g_bytes_get_size(bytes) == expected;
-}
-
 GstVcFlowMeta* gst_buffer_add_vc_flow_meta(GstBuffer* buffer, guint width, guint height,
                                            guint frame_width, guint frame_height,
                                            GBytes* backward, GBytes* forward,
                                            GBytes* backward_valid, GBytes* forward_valid) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), nullptr);
-  g_return_val_if_fail(width > 0 && height > 0 && frame_width > 0 && frame_height > 0, nullptr);
-  const gsize n = static_cast<gsize>(width) * height;
-  g_return_val_if_fail(bytes_hold(backward, n * 2 * sizeof(gfloat)), nullptr);
-  g_return_val_if_fail(bytes_hold(forward, n * 2 * sizeof(gfloat)), nullptr);
-  g_return_val_if_fail(bytes_hold(backward_valid, n), nullptr);
-  g_return_val_if_fail(bytes_hold(forward_valid, n), nullptr);
+  g_return_val_if_fail(frame_width > 0 && frame_height > 0, nullptr);
+  g_return_val_if_fail(gst_vc_flow_meta_sizes_valid(width, height, backward, forward, backward_valid,
+                                                    forward_valid),
+                       nullptr);
 
   GstVcFlowMeta* m =
       reinterpret_cast<GstVcFlowMeta*>(gst_buffer_add_meta(buffer, GST_VC_FLOW_META_INFO, nullptr));

@@ -73,7 +73,28 @@ static inline GstVcFlowMeta *gst_buffer_get_vc_flow_meta(GstBuffer *buffer) {
   return api != 0 ? (GstVcFlowMeta *)gst_buffer_get_meta(buffer, api) : NULL;
 }
 
-/* Typed views of the data (valid while the meta lives). */
+/* TRUE when width x height is non-zero and the four GBytes hold exactly width*height*2 gfloat
+ * and width*height bytes (computed without overflow). gst_buffer_add_vc_flow_meta() only
+ * attaches such metas, but a producer that fills the fields itself may not: check a meta with
+ * gst_vc_flow_meta_is_valid() before reading its data. */
+static inline gboolean gst_vc_flow_meta_sizes_valid(guint width, guint height, GBytes *backward,
+                                                    GBytes *forward, GBytes *backward_valid,
+                                                    GBytes *forward_valid) {
+  const guint64 n = (guint64)width * height; /* two 32-bit sides: exact in 64 bits */
+  if (n == 0 || n > G_MAXSIZE / (2 * sizeof(gfloat))) return FALSE;
+  if (backward == NULL || forward == NULL || backward_valid == NULL || forward_valid == NULL)
+    return FALSE;
+  return g_bytes_get_size(backward) == (gsize)n * 2 * sizeof(gfloat) &&
+         g_bytes_get_size(forward) == (gsize)n * 2 * sizeof(gfloat) &&
+         g_bytes_get_size(backward_valid) == (gsize)n && g_bytes_get_size(forward_valid) == (gsize)n;
+}
+
+static inline gboolean gst_vc_flow_meta_is_valid(const GstVcFlowMeta *m) {
+  return m != NULL && gst_vc_flow_meta_sizes_valid(m->width, m->height, m->backward, m->forward,
+                                                   m->backward_valid, m->forward_valid);
+}
+
+/* Typed views of the data (valid while the meta lives; see gst_vc_flow_meta_is_valid()). */
 static inline const gfloat *gst_vc_flow_meta_backward_data(const GstVcFlowMeta *m) {
   return (const gfloat *)g_bytes_get_data(m->backward, NULL);
 }

@@ -23,7 +23,9 @@
  * are refined with the neighbours that exist and pushed before the event or buffer (the
  * window starts again after it); FLUSH_STOP drops them. A frame without flow meta has no
  * link to the frame before it; if upstream sends none at all (no vcflow), a warning is
- * posted once and the frames come out unrefined.
+ * posted once and the frames come out unrefined. A meta whose data sizes do not match its
+ * width x height (gst_vc_flow_meta_is_valid()) is ignored the same way, with its own warning;
+ * non-finite flow vectors count as zero and invalid.
  *
  * The model is loaded in the READY→PAUSED transition (an unreadable or invalid file fails
  * it with an error naming the file and the reason).
@@ -116,6 +118,7 @@ struct State {
   std::vector<GstEvent*> pending_events;  // serialized events after the last held frame
   int applied_threads = -1;
   bool warned_no_meta = false;
+  bool warned_bad_meta = false;
   GstVideoInfo info;
   bool have_info = false;
 };
@@ -184,12 +187,13 @@ static torch::Tensor mask_tensor(GBytes* bytes, guint w, guint h) {
       .to(torch::kFloat32);
 }
 
-static bool meta_usable(const GstVcFlowMeta* m) {
-  if (m == nullptr || m->width == 0 || m->height == 0) return false;
-  const gsize n = static_cast<gsize>(m->width) * m->height;
-  auto holds = [](GBytes* b, gsize size) { return b != nullptr && g_bytes_get_size(b) == size; };
-  return holds(m->backward, n * 2 * sizeof(gfloat)) && holds(m->forward, n * 2 * sizeof(gfloat)) &&
-         holds(m->backward_valid, n) && holds(m->forward_valid, n);
+// Non-finite flow vectors (NaN, +-Inf from a broken producer) become zero and invalid, so the
+// warps never sample at undefined positions and g does not trust them.
+static void drop_non_finite(torch::Tensor& flow, torch::Tensor& valid) {
+  const torch::Tensor finite = torch::isfinite(flow).all(1, /*keepdim=*/true);
+  if (finite.all().item<bool>()) return;
+  flow = torch::where(finite, flow, torch::zeros({}, flow.options()));
+  valid = valid * finite.to(valid.scalar_type());
 }
 
 // ------------------------------------------------------------------ the window
@@ -368,8 +372,20 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
 
     Held h;
     GstVcFlowMeta* meta = gst_buffer_get_vc_flow_meta(buf);
-    if (!meta_usable(meta)) meta = nullptr;
-    if (meta == nullptr && !st.frames.empty() && !st.warned_no_meta) {
+    const bool had_meta = meta != nullptr;
+    if (had_meta && !gst_vc_flow_meta_is_valid(meta)) {
+      // A producer that filled the fields itself got the sizes wrong: never read such data.
+      if (!st.warned_bad_meta) {
+        st.warned_bad_meta = true;
+        GST_ELEMENT_WARNING(self, STREAM, FAILED, ("Invalid optical flow meta ignored"),
+                            ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " carries a %ux%u VcFlowMeta "
+                             "whose data sizes do not match; such frames are not linked to the "
+                             "frame before them",
+                             GST_TIME_ARGS(GST_BUFFER_PTS(buf)), meta->width, meta->height));
+      }
+      meta = nullptr;
+    }
+    if (!had_meta && !st.frames.empty() && !st.warned_no_meta) {
       st.warned_no_meta = true;
       GST_ELEMENT_WARNING(self, STREAM, FAILED, ("No optical flow on the input: frames pass unrefined"),
                           ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " follows another frame but "
@@ -382,6 +398,8 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       h.fwd_flow = flow_tensor(meta->forward, meta->width, meta->height);
       h.back_valid = mask_tensor(meta->backward_valid, meta->width, meta->height);
       h.fwd_valid = mask_tensor(meta->forward_valid, meta->width, meta->height);
+      drop_non_finite(h.back_flow, h.back_valid);
+      drop_non_finite(h.fwd_flow, h.fwd_valid);
     }
 
     GstVideoFrame frame;
@@ -561,6 +579,7 @@ static bool load_engine(GstVcRefine* self) {
   st.iterations = s.iterations;
   st.applied_threads = -1;
   st.warned_no_meta = false;
+  st.warned_bad_meta = false;
   GST_INFO_OBJECT(self, "model %s, device %s, window %u, iterations %u", path.c_str(), s.device.c_str(),
                   s.window, s.iterations);
   return true;
