@@ -117,9 +117,12 @@ const std::string& model_path() {
     std::string p = std::string(g_get_tmp_dir()) + "/vidcolor-fuzz-flow-meta-" +
                     std::to_string(getpid()) + ".safetensors";
     vidcolor::save_model(vidcolor::make_model(tiny_config()), p);
-    std::atexit([] { g_unlink(model_path().c_str()); });
     return p;
   }();
+  // Registered once `path` is constructed, so it runs before `path` is destroyed (registered
+  // inside the initializer it ran after, reading a freed string: valgrind found it).
+  static const bool remove_at_exit [[maybe_unused]] =
+      std::atexit([] { g_unlink(model_path().c_str()); }) == 0;
   return path;
 }
 
