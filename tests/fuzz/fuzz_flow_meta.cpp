@@ -601,6 +601,7 @@ Outcome run_refine(const std::function<void(GstBuffer*)>& meta) {
     g_error_free(err);
     gst_message_unref(m);
   }
+  gst_bus_set_flushing(bus, TRUE);  // queued messages ref the element, which refs the bus
   gst_object_unref(bus);
   return out;
 }
