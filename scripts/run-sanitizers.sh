@@ -44,7 +44,10 @@ if [[ $mode == asan ]]; then
   export GST_REGISTRY_FORK=no
   # LibTorch and GLib allocate through malloc from uninstrumented code; mismatches there are
   # not ours (new[]/free pairs inside c10's allocator are consistent within the library).
-  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_odr_violation=0:alloc_dealloc_mismatch=0:print_summary=1"
+  # fast_unwind_on_malloc=0: GLib and LibTorch are built without frame pointers, so the fast
+  # unwinder stops after one or two frames (g_malloc) and no suppression could tell GLib's
+  # process-lifetime blocks from a leak of ours; the DWARF unwinder gives the whole stack.
+  export ASAN_OPTIONS="fast_unwind_on_malloc=0:detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_odr_violation=0:alloc_dealloc_mismatch=0:print_summary=1"
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=1:report_objects=0"
   export UBSAN_OPTIONS="suppressions=$supp/ubsan.supp:print_stacktrace=1:halt_on_error=1:print_summary=1"
   if [[ $# -gt 0 ]]; then
