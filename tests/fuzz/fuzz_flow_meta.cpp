@@ -42,6 +42,7 @@
 #include <vidcolor/model_file.hpp>
 
 #include "../../gst/vcflowmeta.h"
+#include "../gst/temp_model.hpp"
 
 #ifndef VIDCOLOR_LIBFUZZER
 #include <gtest/gtest.h>
@@ -102,28 +103,8 @@ class Input {
 
 // ------------------------------------------------------------------ model and harness
 
-vidcolor::ModelConfig tiny_config() {
-  vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
-  c.candidates = 1;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
-  return c;
-}
-
 const std::string& model_path() {
-  static const std::string path = [] {
-    torch::manual_seed(11);
-    std::string p = std::string(g_get_tmp_dir()) + "/vidcolor-fuzz-flow-meta-" +
-                    std::to_string(getpid()) + ".safetensors";
-    vidcolor::save_model(vidcolor::make_model(tiny_config()), p);
-    return p;
-  }();
-  // Registered once `path` is constructed, so it runs before `path` is destroyed (registered
-  // inside the initializer it ran after, reading a freed string: valgrind found it).
-  static const bool remove_at_exit [[maybe_unused]] =
-      std::atexit([] { g_unlink(model_path().c_str()); }) == 0;
-  return path;
+  return vctest::temp_model_path("vidcolor-fuzz-flow-meta", vctest::tiny_model_config(), 11);
 }
 
 struct Harness {

@@ -18,6 +18,7 @@
 #include <vidcolor/refine_engine.hpp>
 
 #include "../../gst/vcflowmeta.h"
+#include "temp_model.hpp"
 #include "gst_test_util.hpp"
 
 using namespace vctest;
@@ -30,29 +31,8 @@ constexpr int kW = 64, kH = 48;
 constexpr GstClockTime kDur = 40 * GST_MSECOND;
 constexpr int kShift = 2;  // content moves kShift pixels right per frame
 
-vidcolor::ModelConfig tiny_config() {
-  vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
-  c.candidates = 1;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
-  return c;
-}
-
-// One random tiny model file for the whole binary.
 const std::string& model_path() {
-  static const std::string path = [] {
-    torch::manual_seed(3);
-    std::string p = std::string(g_get_tmp_dir()) + "/vcrefine-test-" + std::to_string(getpid()) +
-                    ".safetensors";
-    vidcolor::save_model(vidcolor::make_model(tiny_config()), p);
-    return p;
-  }();
-  // Registered once `path` is constructed, so it runs before `path` is destroyed (registered
-  // inside the initializer it ran after, reading a freed string: valgrind found it).
-  static const bool remove_at_exit [[maybe_unused]] =
-      std::atexit([] { g_unlink(model_path().c_str()); }) == 0;
-  return path;
+  return vctest::temp_model_path("vcrefine-test", vctest::tiny_model_config(), 3);
 }
 
 // A harness around a vcrefine configured before it starts (the harness plays it at once,

@@ -14,6 +14,7 @@
 #include <vidcolor/model_file.hpp>
 
 #include "gst_test_util.hpp"
+#include "temp_model.hpp"
 #include "vidcolor-config.h"
 
 using namespace vctest;
@@ -28,23 +29,12 @@ std::string shared_data() {
 }
 
 const std::string& model_path() {
-  static const std::string path = [] {
-    torch::manual_seed(5);
-    vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
-    c.candidates = 4;
-    c.colorizer_channels = {4, 8, 8};
-    c.refiner_channels = {4, 8};
-    c.inference_size = 64;
-    std::string p = std::string(g_get_tmp_dir()) + "/vidcolorize-test-" + std::to_string(getpid()) +
-                    ".safetensors";
-    vidcolor::save_model(vidcolor::make_model(c), p);
-    return p;
-  }();
-  // Registered once `path` is constructed, so it runs before `path` is destroyed (registered
-  // inside the initializer it ran after, reading a freed string: valgrind found it).
-  static const bool remove_at_exit [[maybe_unused]] =
-      std::atexit([] { g_unlink(model_path().c_str()); }) == 0;
-  return path;
+  vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
+  c.candidates = 4;
+  c.colorizer_channels = {4, 8, 8};
+  c.refiner_channels = {4, 8};
+  c.inference_size = 64;
+  return vctest::temp_model_path("vidcolorize-test", c, 5);
 }
 
 GstElement* child_of(GstElement* bin, const char* factory) {
