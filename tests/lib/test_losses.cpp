@@ -40,12 +40,15 @@ TEST(ColorHelpers, PrimariesAndRoundTrip) {
 }
 
 TEST(ColorHelpers, CandidatesMatchPerCandidateConversion) {
+  torch::manual_seed(4);
   const auto y = torch::rand({2, 1, 3, 4});
   const auto cand = torch::rand({2, 4, 2, 3, 4}) - 0.5;
   const auto rgb = candidates_to_rgb(y, cand);
   ASSERT_EQ(rgb.sizes(), (std::vector<int64_t>{2, 4, 3, 3, 4}));
   for (int i = 0; i < 4; ++i)
-    EXPECT_TRUE(torch::allclose(rgb.select(1, i), ycc_to_rgb(y, cand.select(1, i))));
+    // The two paths sum the same three products in a different order (a BLAS matmul, with FMA
+    // under OpenBLAS, vs elementwise ops): equal to float32 rounding, not bit for bit.
+    EXPECT_TRUE(torch::allclose(rgb.select(1, i), ycc_to_rgb(y, cand.select(1, i)), 1e-5, 1e-6));
 }
 
 TEST(BilateralLoss, HandValuesAndGradient) {
