@@ -460,7 +460,7 @@ GstBusSyncReply count_qos(GstBus*, GstMessage* msg, gpointer data) {
 
 }  // namespace
 
-// A live source far faster than the element (500 fps of 1280x720) into a synchronising sink:
+// A live source far faster than the element (1000 fps of 1280x720) into a synchronising sink:
 // QoS events from the sink make vccolorize drop frames that are already late, each drop
 // reported in a QoS message, and every frame is either shown or counted as dropped.
 TEST(VcColorizePipeline, LateFramesOfALiveSourceAreDroppedWithQosMessages) {
@@ -469,7 +469,7 @@ TEST(VcColorizePipeline, LateFramesOfALiveSourceAreDroppedWithQosMessages) {
   QosSeen q;
   const std::string desc =
       "videotestsrc is-live=true num-buffers=" + std::to_string(kFrames) +
-      " pattern=ball ! video/x-raw,format=GRAY8,width=1280,height=720,framerate=500/1 ! "
+      " pattern=ball ! video/x-raw,format=GRAY8,width=1280,height=720,framerate=1000/1 ! "
       "vccolorize name=colorize device=cpu threads=1 model=" + models().good +
       " ! fakesink name=sink sync=true qos=true";
   const std::string err = run_pipeline(desc, 60, nullptr, [&](GstElement* p) {
