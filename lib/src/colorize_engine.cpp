@@ -8,6 +8,7 @@
 #include "vidcolor/color_tensors.hpp"
 #include "vidcolor/error.hpp"
 #include "vidcolor/guided_upsample.hpp"
+#include "vidcolor/inference_runtime.hpp"
 #include "vidcolor/resize.hpp"
 
 namespace vidcolor {
@@ -19,12 +20,6 @@ namespace F = torch::nn::functional;
 [[noreturn]] void fail(const std::string& what) { throw Error("ColorizeEngine: " + what); }
 
 constexpr int64_t kHistogramBins = 16;
-
-// The dtype f runs in on `device`: half on CUDA, float32 elsewhere (CPU half convolutions are
-// not implemented in LibTorch 1.13, and bf16 without AMX/AVX-512-BF16 is slower than float32).
-torch::ScalarType network_dtype(const torch::Device& device) {
-  return device.is_cuda() ? torch::kHalf : torch::kFloat32;
-}
 
 // A private copy of f on `device` (f is 1-2 MB). On the CPU its convolution weights are made
 // channels-last and f is fed channels-last input: oneDNN then runs the thin layers of f

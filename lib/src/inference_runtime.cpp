@@ -80,4 +80,8 @@ std::string default_model_path() {
   return installed;
 }
 
+torch::ScalarType network_dtype(const torch::Device& device) {
+  return device.is_cuda() ? torch::kHalf : torch::kFloat32;
+}
+
 }  // namespace vidcolor

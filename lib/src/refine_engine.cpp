@@ -7,6 +7,7 @@
 #include "shape_string.hpp"
 #include "vidcolor/error.hpp"
 #include "vidcolor/guided_upsample.hpp"
+#include "vidcolor/inference_runtime.hpp"
 #include "vidcolor/resize.hpp"
 #include "vidcolor/warp.hpp"
 
@@ -86,7 +87,7 @@ RefineEngine::RefineEngine(std::shared_ptr<const Model> model, torch::Device dev
     auto src_buffers = model->g->named_buffers(true);
     for (auto& b : g_->named_buffers(true)) b.value().copy_(src_buffers[b.key()]);
     // Half precision on a GPU (see refine()); untested here: no GPU.
-    g_->to(device, device.is_cuda() ? torch::kHalf : torch::kFloat32);
+    g_->to(device, network_dtype(device));
   }
 }
 
@@ -145,7 +146,7 @@ torch::Tensor RefineEngine::refine(const torch::Tensor& luma, const torch::Tenso
   const int64_t n = in.c_t_warped.size(0);
   RefinerNet g = g_;  // a holder copy: forward is non-const, the module is shared read-only
   // g runs in half precision on CUDA (its copy was made so); everything around it is float32.
-  const torch::ScalarType g_dtype = device_.is_cuda() ? torch::kHalf : torch::kFloat32;
+  const torch::ScalarType g_dtype = network_dtype(device_);
   auto as_g = [g_dtype](const torch::Tensor& t) { return t.to(g_dtype); };
   const torch::Tensor refined =
       g->forward(as_g(in.y_s.expand({n, -1, -1, -1})), as_g(in.c_s.expand({n, -1, -1, -1})),

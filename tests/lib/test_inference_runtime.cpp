@@ -115,3 +115,8 @@ TEST(DefaultModelPath, InstalledThenSourceTree) {
   else
     EXPECT_EQ(p, installed.string()) << "with no model anywhere the installed path is named";
 }
+
+TEST(InferenceRuntime, NetworksRunHalfOnlyOnCuda) {
+  EXPECT_EQ(network_dtype(torch::Device(torch::kCPU)), torch::kFloat32);
+  EXPECT_EQ(network_dtype(torch::Device(torch::kCUDA, 0)), torch::kHalf);
+}

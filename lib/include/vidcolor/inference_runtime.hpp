@@ -26,6 +26,12 @@ void set_inference_threads(int threads);
 // The thread count set_inference_threads(threads) applies: threads, or all cores for 0.
 int resolve_thread_count(int threads);
 
+// The dtype the networks f and g run in on `device`: half on CUDA (tensor cores, half the
+// memory traffic; untested here, no GPU), float32 elsewhere (LibTorch 1.13 has no CPU half
+// convolutions, and bf16 without AMX/AVX-512-BF16 is slower than float32). The engines keep
+// everything around the networks in float32.
+torch::ScalarType network_dtype(const torch::Device& device);
+
 // The model file used when none is given:
 //  1. the environment variable VIDCOLOR_MODEL, if set and not empty (lets a user or a test
 //     point every element and tool at another model without a property);
