@@ -60,6 +60,7 @@ const char* kUsage =
     "model\n"
     "  --config fast|quality|FILE.json   architecture of a new model (default fast)\n"
     "  --init MODEL             start from a model file instead of a new model\n"
+    "  --fresh-g                with --init: keep the file's f, start g anew (seeded)\n"
     "  --backbone-weights DIR   MobileNetV2-0.35 TF.js export (model.json) for f's backbone and\n"
     "                           the perceptual loss (default: the shared data's weights)\n"
     "  --finetune-backbone      train f's backbone too (default: frozen)\n"
@@ -220,6 +221,7 @@ int run(int argc, char** argv) {
     else if (a == "--steps") single_steps = integer(1);
     else if (a == "--config") config = value();
     else if (a == "--init") o.init_model = value();
+    else if (a == "--fresh-g") o.fresh_g = true;
     else if (a == "--backbone-weights") backbone = value();
     else if (a == "--finetune-backbone") o.finetune_backbone = true;
     else if (a == "--lr") o.lr = real();

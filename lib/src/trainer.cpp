@@ -320,6 +320,22 @@ struct Trainer::Impl {
     return t;
   }
 
+  // Seconds left at `steps_per_s`: each remaining stage's steps at that rate, capped by what is
+  // left of its time budget (a stage of 100000@45 ends after 45 minutes, not 100000 steps).
+  double eta_seconds(double steps_per_s) const {
+    if (!(steps_per_s > 0)) return 0;
+    double eta = 0;
+    for (size_t i = stage; i < o.stages.size(); ++i) {
+      const StageSpec& st = o.stages[i];
+      const int64_t left = std::max<int64_t>(0, st.steps - (i == stage ? stage_step : 0));
+      double t = static_cast<double>(left) / steps_per_s;
+      if (st.max_minutes > 0)
+        t = std::min(t, std::max(0.0, st.max_minutes * 60 - (i == stage ? stage_seconds : 0.0)));
+      eta += t;
+    }
+    return eta;
+  }
+
   // ---- setup
 
   void setup() {
@@ -360,7 +376,15 @@ struct Trainer::Impl {
     if (!o.init_model.empty()) {
       model = load_model(o.init_model);
       init_source = o.init_model;
+      // A g whose blend head is saturated (e.g. an identity g, bias -30) gets no gradient from
+      // sigmoid; training it again needs a fresh one.
+      if (o.fresh_g) {
+        torch::manual_seed(o.seed);
+        model.g = RefinerNet(model.config);
+        init_source += " (f; g fresh, seed " + std::to_string(o.seed) + ")";
+      }
     } else {
+      if (o.fresh_g) fail("--fresh-g needs --init (a fresh model's g is fresh anyway)");
       if (o.backbone_weights.empty()) fail("no backbone weights (--backbone-weights DIR)");
       torch::manual_seed(o.seed);
       model = make_model(o.config);
@@ -967,7 +991,7 @@ struct Trainer::Impl {
           p.elapsed_s = seconds_now;
           const double inv = seconds_since(t0);
           p.steps_per_s = inv > 0 ? static_cast<double>(step - step0) / inv : 0;
-          p.eta_s = p.steps_per_s > 0 ? static_cast<double>(p.total_steps - step) / p.steps_per_s : 0;
+          p.eta_s = eta_seconds(p.steps_per_s);
           if (o.max_minutes > 0) p.eta_s = std::min(p.eta_s, std::max(0.0, o.max_minutes * 60 - inv));
           o.progress(p);
         }

@@ -281,6 +281,44 @@ TEST_F(TrainTest, StagesTrainTheirNetworks) {
   EXPECT_TRUE(std::isnan(rg.final_losses.diversity));
 }
 
+// --fresh-g: the init file's f stays, g starts anew (an identity g's saturated head has no
+// gradient, so it could not be trained again otherwise).
+TEST_F(TrainTest, FreshGKeepsFAndRestartsG) {
+  const std::string init = Trainer(options("fresh-0", "f-images:1")).run().model_path;
+  TrainOptions o = options("fresh-a", "g:1");
+  o.init_model = init;
+  o.fresh_g = true;
+  o.lr = 1e-30;  // the saved model is the initial state
+  const Model a = load_model(Trainer(o).run().model_path), before = load_model(init);
+  std::string which;
+  EXPECT_TRUE(same_tensors(before, a, "f.", &which)) << which;
+  EXPECT_FALSE(same_tensors(before, a, "g.", &which));
+  // Seeded: the same seed gives the same fresh g.
+  o.out_dir = dir("fresh-b").string();
+  const Model b = load_model(Trainer(o).run().model_path);
+  EXPECT_TRUE(same_tensors(a, b, "g.", &which)) << which;
+  // Without --init it means nothing: refused rather than ignored.
+  TrainOptions bad = options("fresh-c", "g:1");
+  bad.fresh_g = true;
+  EXPECT_THROW(Trainer{bad}, Error);
+}
+
+// A stage with a time budget ends by it: the ETA counts that budget, not its step count.
+TEST_F(TrainTest, EtaHonoursStageTimeBudgets) {
+  TrainOptions o = options("eta", "f-images:1000000@0.05");  // 3 s, far fewer than 10^6 steps
+  double max_eta = 0;
+  int calls = 0;
+  o.progress = [&](const TrainProgress& p) {
+    max_eta = std::max(max_eta, p.eta_s);
+    ++calls;
+  };
+  const TrainResult r = Trainer(o).run();
+  EXPECT_LT(r.steps, 1000000);
+  ASSERT_GT(calls, 0);
+  EXPECT_GT(max_eta, 0.0);
+  EXPECT_LE(max_eta, 3.0);
+}
+
 // Uninterrupted 4 steps vs. 3 steps + checkpoint + resume for the 4th: bit-identical. The
 // stages cover image and pair steps, g and f jointly, and coarse sub-crops.
 TEST_F(TrainTest, ResumeGivesTheSameNextStep) {

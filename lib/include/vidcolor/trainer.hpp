@@ -89,6 +89,7 @@ struct TrainOptions {
   ModelConfig config;                  // of a fresh model (ignored with init_model)
   std::string config_name = "fast";    // for the provenance
   std::string init_model;              // start from this model file instead of a fresh model
+  bool fresh_g = false;                // with init_model: keep its f, start g anew (seeded init)
   std::string backbone_weights;        // MobileNetV2-0.35 model.json: f's backbone and φ
   bool finetune_backbone = false;      // default: the pretrained backbone stays frozen
   LossWeights weights;
