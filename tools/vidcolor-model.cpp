@@ -3,6 +3,8 @@
 //         MobileNetV2 converted from its TensorFlow.js export: the starting point of training.
 //   info: metadata, config, provenance, tensor and parameter counts, size; and whether the file
 //         loads as a model.
+//   combine: f of one model file with g of another (same config): g is trained with f frozen,
+//         so a g trained on one f can be paired with a retrained f and both scored.
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -23,12 +25,14 @@ const char* kUsage =
     "usage: vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N]\n"
     "                           -o OUT.safetensors\n"
     "       vidcolor-model info FILE\n"
+    "       vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors\n"
     "\n"
     "  init   a new model: f and g randomly initialised (seed N, default 0), f's backbone\n"
     "         loaded from the ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export\n"
     "         (model.json + weights.bin, e.g. shared/data/weights/mobilenetv2-0.35/model.json)\n"
     "  info   prints a model file's metadata, config, provenance, tensor count, parameter\n"
-    "         count and size, and checks that it loads (exit 1 if it does not)\n";
+    "         count and size, and checks that it loads (exit 1 if it does not)\n"
+    "  combine  f of MODEL_A with g of MODEL_B (same config); the provenance keeps both\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -125,6 +129,33 @@ int cmd_info(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_combine(const std::vector<std::string>& args) {
+  std::string f_path, g_path, out;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--f") f_path = next_arg(args, &i);
+    else if (a == "--g") g_path = next_arg(args, &i);
+    else if (a == "-o" || a == "--output") out = next_arg(args, &i);
+    else throw UsageError("combine: unknown argument '" + a + "'");
+  }
+  if (f_path.empty() || g_path.empty() || out.empty())
+    throw UsageError("combine needs --f MODEL_A, --g MODEL_B and -o OUT.safetensors");
+  vidcolor::Model a = vidcolor::load_model(f_path);
+  const vidcolor::Model b = vidcolor::load_model(g_path);
+  if (!(a.config == b.config))
+    throw vidcolor::Error("combine: " + f_path + " and " + g_path + " have different configs (" +
+                          a.config.to_json().dump() + " vs " + b.config.to_json().dump() + ")");
+  a.g = b.g;
+  a.provenance = {
+      {"created_by", std::string("vidcolor-model combine (vidcolor ") + VIDCOLOR_VERSION + ")"},
+      {"f_from", {{"file", f_path}, {"provenance", a.provenance}}},
+      {"g_from", {{"file", g_path}, {"provenance", b.provenance}}},
+  };
+  vidcolor::save_model(a, out);
+  std::printf("wrote %s: f of %s, g of %s\n", out.c_str(), f_path.c_str(), g_path.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +167,7 @@ int main(int argc, char** argv) {
     }
     if (args[0] == "init") return cmd_init(args);
     if (args[0] == "info") return cmd_info(args);
+    if (args[0] == "combine") return cmd_combine(args);
     throw UsageError("unknown command '" + args[0] + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "vidcolor-model: %s\n\n%s", e.what(), kUsage);

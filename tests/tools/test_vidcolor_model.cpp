@@ -99,6 +99,32 @@ TEST_F(ModelTool, InfoReportsTheFile) {
   EXPECT_NE(r.output.find("model: loads"), std::string::npos) << r.output;
 }
 
+TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status, 0);
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 2 -o " + path("b.safetensors")).status, 0);
+  const ToolRun r = run("combine --f " + path("a.safetensors") + " --g " + path("b.safetensors") + " -o " +
+                        path("ab.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Model a = load_model(path("a.safetensors")), b = load_model(path("b.safetensors")),
+              ab = load_model(path("ab.safetensors"));
+  const auto ta = model_tensors(a), tb = model_tensors(b), tab = model_tensors(ab);
+  for (const auto& [name, t] : tab) {
+    const torch::Tensor& want = name.rfind("f.", 0) == 0 ? ta.at(name) : tb.at(name);
+    EXPECT_TRUE(torch::equal(t, want)) << name;
+  }
+  EXPECT_EQ(ab.provenance.at("f_from").at("provenance").at("seed"), 1);
+  EXPECT_EQ(ab.provenance.at("g_from").at("provenance").at("seed"), 2);
+
+  // Different architectures cannot be combined.
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " --config quality -o " + path("q.safetensors")).status, 0);
+  const ToolRun bad = run("combine --f " + path("a.safetensors") + " --g " + path("q.safetensors") + " -o " +
+                          path("x.safetensors"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("different configs"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(path("x.safetensors")));
+  EXPECT_EQ(run("combine --f " + path("a.safetensors") + " -o " + path("y.safetensors")).status, 2);
+}
+
 TEST_F(ModelTool, FailuresExitNonZeroWithAClearMessage) {
   const ToolRun no_backbone = run("init --backbone " + path("none/model.json") + " -o " + path("x.safetensors"));
   EXPECT_EQ(no_backbone.status, 1);
