@@ -20,6 +20,9 @@
  * towards gray until the pixel fits, instead of clipping channels. In mosaic mode each cell
  * shows the frame scaled to the cell, so Y is no longer the input.
  *
+ * Latency: the element adds #GstVcColorize:processing-latency (one frame duration by default)
+ * to the LATENCY query, the time f may take in a live pipeline before the frame is late.
+ *
  * The model is loaded at READY→PAUSED; a missing or corrupt file fails the state change
  * with an error naming the file and the problem. Timestamps, flags and video metas are kept;
  * metas tied to the picture content (such as VcFlowMeta) are not copied.
@@ -33,6 +36,7 @@
 #include "vccolorize.h"
 
 #include "frame_size_check.h"
+#include "processing_latency.h"
 
 #include <cstring>
 #include <exception>
@@ -69,7 +73,16 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 #define MAX_INFERENCE_SIZE 1080
 #define MAX_THREADS 1024
 
-enum { PROP_0, PROP_MODEL, PROP_DEVICE, PROP_THREADS, PROP_CANDIDATE, PROP_MOSAIC, PROP_INFERENCE_SIZE };
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_DEVICE,
+  PROP_THREADS,
+  PROP_CANDIDATE,
+  PROP_MOSAIC,
+  PROP_INFERENCE_SIZE,
+  PROP_PROCESSING_LATENCY
+};
 
 namespace {
 
@@ -80,6 +93,7 @@ struct Settings {
   int candidate = DEFAULT_CANDIDATE;
   bool mosaic = DEFAULT_MOSAIC;
   int inference_size = DEFAULT_INFERENCE_SIZE;
+  gint64 processing_latency = VC_PROCESSING_LATENCY_AUTO;
 };
 
 // Running state: created in start, dropped in stop (streaming thread only in between).
@@ -96,8 +110,10 @@ struct State {
 };
 
 struct Private {
-  GMutex lock;  // guards settings
+  GMutex lock;  // guards settings and the latency inputs below
   Settings settings;
+  gint fps_n = 0, fps_d = 1;
+  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
   State state;
 };
 
@@ -250,6 +266,14 @@ static gboolean gst_vc_colorize_set_info(GstVideoFilter* filter, GstCaps* incaps
   (void)outcaps;
   // New caps (a new size, or a new stream): choose the candidate again.
   if (self->priv->state.engine) self->priv->state.engine->reset();
+  Private* p = self->priv;
+  g_mutex_lock(&p->lock);
+  const bool fps_changed = p->fps_n != GST_VIDEO_INFO_FPS_N(in_info) || p->fps_d != GST_VIDEO_INFO_FPS_D(in_info);
+  p->fps_n = GST_VIDEO_INFO_FPS_N(in_info);
+  p->fps_d = GST_VIDEO_INFO_FPS_D(in_info);
+  g_mutex_unlock(&p->lock);
+  // The processing latency is one frame by default: a new frame rate changes it.
+  if (fps_changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   GST_INFO_OBJECT(self, "%s %dx%d -> %s", GST_VIDEO_INFO_NAME(in_info),
                   GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info),
                   GST_VIDEO_INFO_NAME(out_info));
@@ -370,6 +394,11 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
     return GST_FLOW_ERROR;
   }
   const Settings s = read_settings(self);
+  if (GST_BUFFER_DURATION_IS_VALID(in->buffer)) {  // variable frame rates: the frame period
+    g_mutex_lock(&self->priv->lock);
+    self->priv->last_duration = GST_BUFFER_DURATION(in->buffer);
+    g_mutex_unlock(&self->priv->lock);
+  }
   try {
     update_runtime(self, st, s);
     const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
@@ -398,6 +427,23 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
   return GST_FLOW_OK;
 }
 
+// LATENCY from downstream: upstream's answer plus f's processing time (processing_latency.h).
+static gboolean gst_vc_colorize_query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* query) {
+  GstVcColorize* self = GST_VC_COLORIZE(trans);
+  if (!GST_BASE_TRANSFORM_CLASS(gst_vc_colorize_parent_class)->query(trans, direction, query))
+    return FALSE;
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    Private* p = self->priv;
+    g_mutex_lock(&p->lock);
+    const GstClockTime add =
+        vc_processing_latency(p->settings.processing_latency, p->fps_n, p->fps_d, p->last_duration);
+    g_mutex_unlock(&p->lock);
+    GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of processing latency", GST_TIME_ARGS(add));
+    vc_query_add_latency(query, add);
+  }
+  return TRUE;
+}
+
 static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
                                          GParamSpec* pspec) {
   GstVcColorize* self = GST_VC_COLORIZE(object);
@@ -423,6 +469,9 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
     case PROP_MOSAIC:
       s.mosaic = g_value_get_boolean(value);
       break;
+    case PROP_PROCESSING_LATENCY:
+      s.processing_latency = g_value_get_int64(value);
+      break;
     case PROP_INFERENCE_SIZE: {
       const int v = g_value_get_int(value);
       if (v > 0 && v < MIN_INFERENCE_SIZE)
@@ -435,6 +484,8 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
       break;
   }
   g_mutex_unlock(&self->priv->lock);
+  if (prop_id == PROP_PROCESSING_LATENCY)
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
 static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue* value,
@@ -460,6 +511,9 @@ static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue*
       break;
     case PROP_INFERENCE_SIZE:
       g_value_set_int(value, s.inference_size);
+      break;
+    case PROP_PROCESSING_LATENCY:
+      g_value_set_int64(value, s.processing_latency);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -549,6 +603,8 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
                        "64 to 1080 (smaller values are raised to 64); chroma is brought to full "
                        "resolution guided by the luma",
                        0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, playing));
+  g_object_class_install_property(gobject_class, PROP_PROCESSING_LATENCY,
+                                  vc_processing_latency_param_spec("f's computation"));
 
   gst_element_class_set_static_metadata(
       element_class, "vidcolor colorization", "Filter/Effect/Video",
@@ -563,6 +619,7 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   trans_class->start = GST_DEBUG_FUNCPTR(gst_vc_colorize_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_vc_colorize_stop);
   trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_vc_colorize_submit_input_buffer);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_vc_colorize_query);
   trans_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_colorize_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_frame);

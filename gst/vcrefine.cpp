@@ -17,7 +17,8 @@
  * Frame s is output once frame s + window × iterations has arrived, so the element holds
  * frames and adds window × iterations frame durations to the LATENCY query (from the caps
  * framerate; with a variable framerate 0/1 it uses the duration of the last buffer, and adds
- * nothing until a buffer with a duration has been seen). It never drops, duplicates or
+ * nothing until a buffer with a duration has been seen), plus #GstVcRefine:processing-latency
+ * (one frame duration by default) for g's own computation. It never drops, duplicates or
  * reorders frames, and serialized events (tags, …) stay in order with the held frames.
  * At EOS, SEGMENT, GAP, STREAM_START, a caps change and a DISCONT buffer the held frames
  * are refined with the neighbours that exist and pushed before the event or buffer (the
@@ -37,6 +38,8 @@
  * ]|
  */
 #include "vcrefine.h"
+
+#include "processing_latency.h"
 
 #include <deque>
 #include <exception>
@@ -80,6 +83,7 @@ enum {
   PROP_ITERATIONS,
   PROP_ALPHA,
   PROP_INFERENCE_SIZE,
+  PROP_PROCESSING_LATENCY,
 };
 
 namespace {
@@ -92,6 +96,7 @@ struct Settings {
   guint iterations = DEFAULT_ITERATIONS;
   double alpha = DEFAULT_ALPHA;
   int inference_size = DEFAULT_INFERENCE_SIZE;
+  gint64 processing_latency = VC_PROCESSING_LATENCY_AUTO;
 };
 
 // One held frame: its buffer until it is pushed, its planes as tensors, its chroma after
@@ -512,6 +517,7 @@ static GstClockTime added_latency(GstVcRefine* self) {
     latency = gst_util_uint64_scale_int(frames * GST_SECOND, p->fps_d, p->fps_n);
   else if (GST_CLOCK_TIME_IS_VALID(p->last_duration))
     latency = frames * p->last_duration;
+  latency += vc_processing_latency(p->settings.processing_latency, p->fps_n, p->fps_d, p->last_duration);
   g_mutex_unlock(&p->lock);
   return latency;
 }
@@ -624,7 +630,8 @@ static bool settings_locked(GstVcRefine* self, GParamSpec* pspec) {
 static void gst_vc_refine_set_property(GObject* object, guint prop_id, const GValue* value,
                                        GParamSpec* pspec) {
   GstVcRefine* self = GST_VC_REFINE(object);
-  if (prop_id != PROP_THREADS && settings_locked(self, pspec)) return;
+  if (prop_id != PROP_THREADS && prop_id != PROP_PROCESSING_LATENCY && settings_locked(self, pspec))
+    return;
   Private* p = self->priv;
   g_mutex_lock(&p->lock);
   switch (prop_id) {
@@ -653,11 +660,16 @@ static void gst_vc_refine_set_property(GObject* object, guint prop_id, const GVa
     case PROP_INFERENCE_SIZE:
       p->settings.inference_size = g_value_get_int(value);
       break;
+    case PROP_PROCESSING_LATENCY:
+      p->settings.processing_latency = g_value_get_int64(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
   g_mutex_unlock(&p->lock);
+  if (prop_id == PROP_PROCESSING_LATENCY)
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
 static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
@@ -685,6 +697,9 @@ static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* v
       break;
     case PROP_INFERENCE_SIZE:
       g_value_set_int(value, p->settings.inference_size);
+      break;
+    case PROP_PROCESSING_LATENCY:
+      g_value_set_int64(value, p->settings.processing_latency);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -761,6 +776,8 @@ static void gst_vc_refine_class_init(GstVcRefineClass* klass) {
       g_param_spec_int("inference-size", "Inference size",
                        "Short side g runs at (sides rounded to multiples of 16; 0 = the model's)",
                        0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready_only));
+  g_object_class_install_property(gobject_class, PROP_PROCESSING_LATENCY,
+                                  vc_processing_latency_param_spec("g's computation"));
 
   gst_element_class_set_static_metadata(
       element_class, "vidcolor temporal refinement", "Filter/Effect/Video",

@@ -14,7 +14,9 @@
  * both networks (vccolorize and vcrefine), candidate to vccolorize, flow-backend and
  * flow-scale to vcflow, window, iterations and alpha to vcrefine. Reading a property reads
  * it from the (first) child that has it. The reported latency is the children's: vcrefine
- * adds window × iterations frames.
+ * adds window × iterations frames, and vccolorize and vcrefine each add their
+ * #GstVidColorize:processing-latency (one frame duration by default), so a synchronising sink
+ * after a live source does not find the frames late (measured: docs/BENCHMARKS.md).
  *
  * ## Example launch line
  * |[
@@ -53,6 +55,7 @@ enum {
   PROP_ITERATIONS,
   PROP_ALPHA,
   PROP_QUEUE_SIZE,
+  PROP_PROCESSING_LATENCY,
 };
 
 // The chain, in order; queues go between consecutive elements.
@@ -77,6 +80,7 @@ static std::vector<Target> targets_of(guint prop_id) {
     case PROP_WINDOW: return {{REFINE, "window"}};
     case PROP_ITERATIONS: return {{REFINE, "iterations"}};
     case PROP_ALPHA: return {{REFINE, "alpha"}};
+    case PROP_PROCESSING_LATENCY: return {{COLORIZE, "processing-latency"}, {REFINE, "processing-latency"}};
     default: return {};
   }
 }
@@ -223,6 +227,13 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
       gobject_class, PROP_ALPHA,
       g_param_spec_double("alpha", "Alpha", "vcrefine's confidence sharpness (eq. 4)", 0.01, 1000.0,
                           15.0, ready_only));
+  g_object_class_install_property(
+      gobject_class, PROP_PROCESSING_LATENCY,
+      g_param_spec_int64("processing-latency", "Processing latency",
+                         "vccolorize's and vcrefine's processing-latency: what each reports for "
+                         "its network's computation in live pipelines (ns; -1 = one frame "
+                         "duration each, 0 = none)",
+                         -1, 10 * GST_SECOND, -1, playing));
   g_object_class_install_property(
       gobject_class, PROP_QUEUE_SIZE,
       g_param_spec_uint("queue-size", "Queue size",

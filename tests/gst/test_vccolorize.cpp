@@ -311,6 +311,29 @@ TEST(VcColorize, ResolutionChangeMidStream) {
   EXPECT_TRUE(push_pull(hr.get(), gray8_frame(gray, 45, 31, 0)));
 }
 
+// f's processing-latency (default one frame) is added to upstream's latency, so a live
+// pipeline's sink does not find frames late while f computes; changing it posts a LATENCY
+// message so the pipeline redistributes.
+TEST(VcColorize, LatencyQueryAddsTheProcessingLatency) {
+  HarnessPtr h = colorize_harness("video/x-raw,format=GRAY8,width=64,height=48,framerate=25/1",
+                                  "video/x-raw,format=I420");
+  gst_harness_set_upstream_latency(h.get(), 10 * GST_MSECOND);
+  ASSERT_TRUE(push_pull(h.get(), gray8_frame(random_gray(64, 48, 1), 64, 48, 0)));  // caps applied
+  EXPECT_EQ(gst_harness_query_latency(h.get()), 50 * GST_MSECOND) << "one frame at 25 fps";
+
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  g_object_set(h->element, "processing-latency", G_GINT64_CONSTANT(3000000), nullptr);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_LATENCY);
+  EXPECT_NE(m, nullptr) << "no LATENCY message after the property changed";
+  if (m) gst_message_unref(m);
+  gst_element_set_bus(h->element, nullptr);
+  gst_object_unref(bus);
+  EXPECT_EQ(gst_harness_query_latency(h.get()), 13 * GST_MSECOND);
+  g_object_set(h->element, "processing-latency", G_GINT64_CONSTANT(0), nullptr);
+  EXPECT_EQ(gst_harness_query_latency(h.get()), 10 * GST_MSECOND);
+}
+
 TEST(VcColorize, MissingOrCorruptModelIsABusErrorNamingTheFile) {
   const std::string missing = start_error(models().missing);
   EXPECT_NE(missing.find(models().missing), std::string::npos) << missing;

@@ -216,23 +216,30 @@ struct BusPtr {
 
 }  // namespace
 
-TEST(VcRefine, LatencyQueryAddsWindowTimesIterationsFrames) {
+// Latency = window x iterations held frames + g's processing-latency (default one frame).
+TEST(VcRefine, LatencyQueryAddsHeldFramesAndProcessingTime) {
   struct Case {
     guint window, iterations;
     const char* rate;
+    gint64 processing;  // the property; -1 = one frame
     GstClockTime expect_added;
   };
-  const Case cases[] = {{1, 1, "25/1", 40 * GST_MSECOND},
-                        {1, 2, "25/1", 80 * GST_MSECOND},
-                        {2, 3, "25/1", 240 * GST_MSECOND},
-                        {1, 1, "30000/1001", gst_util_uint64_scale_int(GST_SECOND, 1001, 30000)}};
+  const GstClockTime ntsc = gst_util_uint64_scale_int(GST_SECOND, 1001, 30000);
+  const Case cases[] = {{1, 1, "25/1", -1, 80 * GST_MSECOND},
+                        {1, 2, "25/1", -1, 120 * GST_MSECOND},
+                        {2, 3, "25/1", -1, 280 * GST_MSECOND},
+                        {1, 1, "30000/1001", -1, 2 * ntsc},
+                        {1, 1, "25/1", 0, 40 * GST_MSECOND},
+                        {1, 2, "25/1", 7 * GST_MSECOND, 87 * GST_MSECOND}};
   for (const Case& c : cases) {
     HarnessPtr h = new_refine(c.window, c.iterations);
+    g_object_set(h->element, "processing-latency", c.processing, nullptr);
     gst_harness_set_src_caps_str(
         h.get(), (std::string("video/x-raw,format=I420,width=64,height=48,framerate=") + c.rate).c_str());
     gst_harness_set_upstream_latency(h.get(), 10 * GST_MSECOND);
     EXPECT_EQ(gst_harness_query_latency(h.get()), 10 * GST_MSECOND + c.expect_added)
-        << "window " << c.window << " iterations " << c.iterations << " rate " << c.rate;
+        << "window " << c.window << " iterations " << c.iterations << " rate " << c.rate
+        << " processing-latency " << c.processing;
   }
 }
 
@@ -242,7 +249,7 @@ TEST(VcRefine, VariableFramerateLatencyUsesTheLastBufferDuration) {
   gst_harness_set_upstream_latency(h.get(), 5 * GST_MSECOND);
   EXPECT_EQ(gst_harness_query_latency(h.get()), 5 * GST_MSECOND) << "nothing known yet";
   ASSERT_EQ(gst_harness_push(h.get(), scene_frame(0)), GST_FLOW_OK);
-  EXPECT_EQ(gst_harness_query_latency(h.get()), 5 * GST_MSECOND + 2 * kDur);
+  EXPECT_EQ(gst_harness_query_latency(h.get()), 5 * GST_MSECOND + 3 * kDur) << "2 held + 1 processing";
 }
 
 TEST(VcRefine, HoldsWindowTimesIterationsFramesAndDrainsAllAtEos) {

@@ -186,30 +186,42 @@ TEST(VidColorize, ClipGoesThroughWithEveryFrameAndTheRefineLatency) {
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
 
-  // Latency (live source): at least vcrefine's window x iterations = 2 frames.
-  GstElement* live = gst_parse_launch(
-      ("videotestsrc is-live=true ! video/x-raw,width=128,height=96,framerate=25/1 ! vidcolorize model=" +
-       model_path() + " inference-size=64 threads=1 iterations=2 ! fakesink name=sink")
-          .c_str(),
-      &err);
-  ASSERT_EQ(err, nullptr);
-  gst_element_set_state(live, GST_STATE_PLAYING);
-  ASSERT_NE(gst_element_get_state(live, nullptr, nullptr, 30 * GST_SECOND), GST_STATE_CHANGE_FAILURE);
-  // Asked where the sink asks: at the bin's src pad.
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(live), "sink");
-  GstPad* sinkpad = gst_element_get_static_pad(sink, "sink");
-  GstQuery* q = gst_query_new_latency();
-  ASSERT_TRUE(gst_pad_peer_query(sinkpad, q));
-  gst_object_unref(sinkpad);
-  gst_object_unref(sink);
-  gboolean is_live = FALSE;
-  GstClockTime min = 0, max = 0;
-  gst_query_parse_latency(q, &is_live, &min, &max);
-  EXPECT_TRUE(is_live);
-  EXPECT_GE(min, 2 * GST_SECOND / 25);
-  gst_query_unref(q);
-  gst_element_set_state(live, GST_STATE_NULL);
-  gst_object_unref(live);
+  // Latency (live source): vcrefine's window x iterations = 2 held frames, plus one frame of
+  // processing-latency each for vccolorize and vcrefine (0 = none).
+  const auto live_latency = [](const std::string& props) {
+    GError* e = nullptr;
+    GstElement* live = gst_parse_launch(
+        ("videotestsrc is-live=true ! video/x-raw,width=128,height=96,framerate=25/1 ! vidcolorize model=" +
+         model_path() + " inference-size=64 threads=1 iterations=2 " + props + " ! fakesink name=sink")
+            .c_str(),
+        &e);
+    EXPECT_EQ(e, nullptr);
+    if (e) g_error_free(e);
+    if (!live) return GstClockTime(0);
+    gst_element_set_state(live, GST_STATE_PLAYING);
+    EXPECT_NE(gst_element_get_state(live, nullptr, nullptr, 30 * GST_SECOND), GST_STATE_CHANGE_FAILURE);
+    // Asked where the sink asks: at the bin's src pad.
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(live), "sink");
+    GstPad* sinkpad = gst_element_get_static_pad(sink, "sink");
+    GstQuery* q = gst_query_new_latency();
+    EXPECT_TRUE(gst_pad_peer_query(sinkpad, q));
+    gst_object_unref(sinkpad);
+    gst_object_unref(sink);
+    gboolean is_live = FALSE;
+    GstClockTime min = 0, max = 0;
+    gst_query_parse_latency(q, &is_live, &min, &max);
+    EXPECT_TRUE(is_live);
+    gst_query_unref(q);
+    gst_element_set_state(live, GST_STATE_NULL);
+    gst_object_unref(live);
+    return min;
+  };
+  const GstClockTime frame = GST_SECOND / 25;
+  const GstClockTime with_processing = live_latency(""), without = live_latency("processing-latency=0"),
+                     explicit_ms = live_latency("processing-latency=5000000");
+  EXPECT_GE(without, 2 * frame);
+  EXPECT_EQ(with_processing, without + 2 * frame) << "one frame each for vccolorize and vcrefine";
+  EXPECT_EQ(explicit_ms, without + 10 * GST_MSECOND);
 }
 
 TEST(FullPipeline, DavisSequenceFramesInEqualFramesOut) {
