@@ -14,11 +14,27 @@ GParamSpec* vc_processing_latency_param_spec(const gchar* what) {
   return spec;
 }
 
-GstClockTime vc_processing_latency(gint64 setting, gint fps_n, gint fps_d, GstClockTime last_duration) {
-  if (setting >= 0) return static_cast<GstClockTime>(setting);
-  if (fps_n > 0 && fps_d > 0) return gst_util_uint64_scale_int(GST_SECOND, fps_d, fps_n);
-  if (GST_CLOCK_TIME_IS_VALID(last_duration)) return last_duration;
+gboolean vc_frame_period_set_rate(VcFramePeriod* period, const GstVideoInfo* info) {
+  const gboolean changed =
+      period->fps_n != GST_VIDEO_INFO_FPS_N(info) || period->fps_d != GST_VIDEO_INFO_FPS_D(info);
+  period->fps_n = GST_VIDEO_INFO_FPS_N(info);
+  period->fps_d = GST_VIDEO_INFO_FPS_D(info);
+  return changed;
+}
+
+void vc_frame_period_note_buffer(VcFramePeriod* period, GstBuffer* buffer) {
+  if (GST_BUFFER_DURATION_IS_VALID(buffer)) period->last_duration = GST_BUFFER_DURATION(buffer);
+}
+
+GstClockTime vc_frame_period_duration(const VcFramePeriod* period, guint64 frames) {
+  if (period->fps_n > 0 && period->fps_d > 0)
+    return gst_util_uint64_scale_int(frames * GST_SECOND, period->fps_d, period->fps_n);
+  if (GST_CLOCK_TIME_IS_VALID(period->last_duration)) return frames * period->last_duration;
   return 0;
+}
+
+GstClockTime vc_processing_latency(gint64 setting, const VcFramePeriod* period) {
+  return setting >= 0 ? static_cast<GstClockTime>(setting) : vc_frame_period_duration(period, 1);
 }
 
 void vc_query_add_latency(GstQuery* query, GstClockTime add) {

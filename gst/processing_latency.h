@@ -8,8 +8,29 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/video/video.h>
 
 G_BEGIN_DECLS
+
+/* A stream's frame period as latency counts it: the caps framerate, or for a variable one
+ * (0/1) the duration of the last buffer that had one. Guarded by the owning element's lock. */
+typedef struct {
+  gint fps_n, fps_d;
+  GstClockTime last_duration;
+} VcFramePeriod;
+
+#define VC_FRAME_PERIOD_UNKNOWN {0, 1, GST_CLOCK_TIME_NONE}
+
+/* Records the caps framerate of `info`; TRUE when it changed (the latency in frames did: post
+ * a LATENCY message). */
+gboolean vc_frame_period_set_rate(VcFramePeriod* period, const GstVideoInfo* info);
+
+/* Records the duration of `buffer`, if it has one. */
+void vc_frame_period_note_buffer(VcFramePeriod* period, GstBuffer* buffer);
+
+/* The duration of `frames` frames: exact from the framerate, else frames x the last buffer
+ * duration, else 0 (nothing known yet). */
+GstClockTime vc_frame_period_duration(const VcFramePeriod* period, guint64 frames);
 
 /* The property: -1 = one frame duration, 0 = none, > 0 = that many nanoseconds. */
 #define VC_PROCESSING_LATENCY_AUTO (-1)
@@ -17,9 +38,8 @@ G_BEGIN_DECLS
 
 GParamSpec* vc_processing_latency_param_spec(const gchar* what);
 
-/* The latency for `setting` at fps_n/fps_d, or, for a variable frame rate (0/1), per
- * `last_duration` (the last buffer's duration); 0 when `setting` is auto and neither is known. */
-GstClockTime vc_processing_latency(gint64 setting, gint fps_n, gint fps_d, GstClockTime last_duration);
+/* The latency for `setting`: itself when >= 0, else one frame of `period` (0 while unknown). */
+GstClockTime vc_processing_latency(gint64 setting, const VcFramePeriod* period);
 
 /* For a src-pad LATENCY query answered by upstream: adds `add` to min and (if bounded) max. */
 void vc_query_add_latency(GstQuery* query, GstClockTime add);

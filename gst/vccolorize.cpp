@@ -112,8 +112,7 @@ struct State {
 struct Private {
   GMutex lock;  // guards settings and the latency inputs below
   Settings settings;
-  gint fps_n = 0, fps_d = 1;
-  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
+  VcFramePeriod period = VC_FRAME_PERIOD_UNKNOWN;
   State state;
 };
 
@@ -268,9 +267,7 @@ static gboolean gst_vc_colorize_set_info(GstVideoFilter* filter, GstCaps* incaps
   if (self->priv->state.engine) self->priv->state.engine->reset();
   Private* p = self->priv;
   g_mutex_lock(&p->lock);
-  const bool fps_changed = p->fps_n != GST_VIDEO_INFO_FPS_N(in_info) || p->fps_d != GST_VIDEO_INFO_FPS_D(in_info);
-  p->fps_n = GST_VIDEO_INFO_FPS_N(in_info);
-  p->fps_d = GST_VIDEO_INFO_FPS_D(in_info);
+  const bool fps_changed = vc_frame_period_set_rate(&p->period, in_info);
   g_mutex_unlock(&p->lock);
   // The processing latency is one frame by default: a new frame rate changes it.
   if (fps_changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
@@ -394,11 +391,9 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
     return GST_FLOW_ERROR;
   }
   const Settings s = read_settings(self);
-  if (GST_BUFFER_DURATION_IS_VALID(in->buffer)) {  // variable frame rates: the frame period
-    g_mutex_lock(&self->priv->lock);
-    self->priv->last_duration = GST_BUFFER_DURATION(in->buffer);
-    g_mutex_unlock(&self->priv->lock);
-  }
+  g_mutex_lock(&self->priv->lock);  // variable frame rates: the frame period
+  vc_frame_period_note_buffer(&self->priv->period, in->buffer);
+  g_mutex_unlock(&self->priv->lock);
   try {
     update_runtime(self, st, s);
     const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
@@ -435,8 +430,7 @@ static gboolean gst_vc_colorize_query(GstBaseTransform* trans, GstPadDirection d
   if (direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
     Private* p = self->priv;
     g_mutex_lock(&p->lock);
-    const GstClockTime add =
-        vc_processing_latency(p->settings.processing_latency, p->fps_n, p->fps_d, p->last_duration);
+    const GstClockTime add = vc_processing_latency(p->settings.processing_latency, &p->period);
     g_mutex_unlock(&p->lock);
     GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of processing latency", GST_TIME_ARGS(add));
     vc_query_add_latency(query, add);

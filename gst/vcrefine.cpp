@@ -131,8 +131,7 @@ struct State {
 struct Private {
   GMutex lock;  // guards settings and the latency inputs below
   Settings settings;
-  gint fps_n = 0, fps_d = 1;
-  GstClockTime last_duration = GST_CLOCK_TIME_NONE;
+  VcFramePeriod period = VC_FRAME_PERIOD_UNKNOWN;
   State state;  // streaming thread (and state changes while it is stopped)
 };
 
@@ -359,11 +358,9 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       vidcolor::set_inference_threads(s.threads);  // LibTorch threads are per calling thread
       st.applied_threads = s.threads;
     }
-    if (GST_BUFFER_DURATION_IS_VALID(buf)) {
-      g_mutex_lock(&p->lock);
-      p->last_duration = GST_BUFFER_DURATION(buf);
-      g_mutex_unlock(&p->lock);
-    }
+    g_mutex_lock(&p->lock);
+    vc_frame_period_note_buffer(&p->period, buf);
+    g_mutex_unlock(&p->lock);
     GstFlowReturn ret = GST_FLOW_OK;
     if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && !st.frames.empty()) {
       GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": draining the window",
@@ -455,9 +452,7 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
 static void update_framerate(GstVcRefine* self, const GstVideoInfo& info) {
   Private* p = self->priv;
   g_mutex_lock(&p->lock);
-  const bool changed = p->fps_n != GST_VIDEO_INFO_FPS_N(&info) || p->fps_d != GST_VIDEO_INFO_FPS_D(&info);
-  p->fps_n = GST_VIDEO_INFO_FPS_N(&info);
-  p->fps_d = GST_VIDEO_INFO_FPS_D(&info);
+  const bool changed = vc_frame_period_set_rate(&p->period, &info);
   g_mutex_unlock(&p->lock);
   // The added latency is counted in frames: a new framerate changes it.
   if (changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
@@ -512,12 +507,8 @@ static GstClockTime added_latency(GstVcRefine* self) {
   Private* p = self->priv;
   g_mutex_lock(&p->lock);
   const guint64 frames = static_cast<guint64>(p->settings.window) * p->settings.iterations;
-  GstClockTime latency = 0;
-  if (p->fps_n > 0 && p->fps_d > 0)
-    latency = gst_util_uint64_scale_int(frames * GST_SECOND, p->fps_d, p->fps_n);
-  else if (GST_CLOCK_TIME_IS_VALID(p->last_duration))
-    latency = frames * p->last_duration;
-  latency += vc_processing_latency(p->settings.processing_latency, p->fps_n, p->fps_d, p->last_duration);
+  const GstClockTime latency = vc_frame_period_duration(&p->period, frames) +
+                               vc_processing_latency(p->settings.processing_latency, &p->period);
   g_mutex_unlock(&p->lock);
   return latency;
 }
@@ -597,9 +588,7 @@ static void reset_state(GstVcRefine* self) {
   st.engine.reset();
   st.have_info = false;
   g_mutex_lock(&self->priv->lock);
-  self->priv->fps_n = 0;
-  self->priv->fps_d = 1;
-  self->priv->last_duration = GST_CLOCK_TIME_NONE;
+  self->priv->period = VC_FRAME_PERIOD_UNKNOWN;
   g_mutex_unlock(&self->priv->lock);
 }
 

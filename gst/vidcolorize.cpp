@@ -31,6 +31,7 @@
 
 #include <gst/video/video.h>
 
+#include "processing_latency.h"
 #include "vcflow.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
@@ -233,7 +234,8 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
                          "vccolorize's and vcrefine's processing-latency: what each reports for "
                          "its network's computation in live pipelines (ns; -1 = one frame "
                          "duration each, 0 = none)",
-                         -1, 10 * GST_SECOND, -1, playing));
+                         VC_PROCESSING_LATENCY_AUTO, static_cast<gint64>(VC_PROCESSING_LATENCY_MAX),
+                         VC_PROCESSING_LATENCY_AUTO, playing));
   g_object_class_install_property(
       gobject_class, PROP_QUEUE_SIZE,
       g_param_spec_uint("queue-size", "Queue size",
