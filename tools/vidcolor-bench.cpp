@@ -20,6 +20,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <numeric>
 #include <malloc.h>
 
 #include <chrono>
@@ -323,19 +324,14 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
   r.monotonic = arrivals.monotonic;
   r.fps = static_cast<double>(arrivals.count) / wall;
   if (!arrivals.latency_s.empty()) {
-    double sum = 0.0, mx = 0.0;
-    for (double l : arrivals.latency_s) {
-      sum += l;
-      mx = std::max(mx, l);
-    }
-    r.latency_mean_ms = 1e3 * sum / static_cast<double>(arrivals.latency_s.size());
-    r.latency_max_ms = 1e3 * mx;
     for (double l : arrivals.latency_s) r.latency_ms.push_back(1e3 * l);
-    std::vector<double> sorted = arrivals.latency_s;
+    std::vector<double> sorted = r.latency_ms;
     std::sort(sorted.begin(), sorted.end());
-    r.latency_p99_ms = 1e3 * sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
-    const double deadline_s = (r.reported_latency_ms + kSinkProcessingDeadlineMs) / 1e3;
-    r.frames_late = std::count_if(sorted.begin(), sorted.end(), [&](double l) { return l > deadline_s; });
+    r.latency_mean_ms = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(sorted.size());
+    r.latency_max_ms = sorted.back();
+    r.latency_p99_ms = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
+    const double deadline_ms = r.reported_latency_ms + kSinkProcessingDeadlineMs;
+    r.frames_late = std::count_if(sorted.begin(), sorted.end(), [&](double l) { return l > deadline_ms; });
   }
   for (const auto& c : clocks)
     r.element_ms.emplace_back(c->name, c->outputs ? 1e3 * c->busy_s / static_cast<double>(c->outputs) : 0.0);
