@@ -202,6 +202,21 @@ static void drop_non_finite(torch::Tensor& flow, torch::Tensor& valid) {
 
 // ------------------------------------------------------------------ the window
 
+// On a GPU the window lives on the GPU: each frame's planes and flows are uploaded once, when
+// they arrive, and every pass that reads them as a neighbour (up to 2 * window * iterations
+// reads) finds them there; the result comes back once, in push_frame. On the CPU a no-op.
+static void hold_on_engine_device(const State& st, Held& h) {
+  const torch::Device device = st.engine->device();
+  if (device.is_cpu()) return;
+  h.luma = h.luma.to(device);
+  for (torch::Tensor& c : h.chroma) c = c.to(device);
+  if (!h.linked) return;
+  h.back_flow = h.back_flow.to(device);
+  h.back_valid = h.back_valid.to(device);
+  h.fwd_flow = h.fwd_flow.to(device);
+  h.fwd_valid = h.fwd_valid.to(device);
+}
+
 static void clear_frames(State& st) {
   for (Held& h : st.frames) {
     if (h.buffer) gst_buffer_unref(h.buffer);
@@ -427,6 +442,7 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       throw;
     }
     gst_video_frame_unmap(&frame);
+    hold_on_engine_device(st, h);
     h.buffer = buf;
     h.events_before.swap(st.pending_events);
     st.frames.push_back(std::move(h));

@@ -64,11 +64,51 @@ void tensor_to_gray8_plane(const torch::Tensor& luma, uint8_t* dst, size_t strid
   for (int64_t y = 0; y < h; ++y) std::copy(src + y * w, src + (y + 1) * w, dst + y * stride);
 }
 
-void chroma_to_planes8(const torch::Tensor& cbcr, const ChromaPlanes8& out) {
-  check_chroma(cbcr);
+namespace {
+
+void check_planes8(const ChromaPlanes8& out) {
   if ((out.sub_x != 1 && out.sub_x != 2) || (out.sub_y != 1 && out.sub_y != 2) ||
       out.pixel_stride < 1)
     fail("subsampling must be 1 or 2 and pixel_stride >= 1");
+}
+
+}  // namespace
+
+void chroma_to_planes8_torch(const torch::Tensor& cbcr, const ChromaPlanes8& out) {
+  check_chroma(cbcr);
+  check_planes8(out);
+  namespace F = torch::nn::functional;
+  torch::Tensor c = cbcr.to(torch::kFloat32);
+  if (out.sub_x != 1 || out.sub_y != 1)  // ceil_mode + no padding count: edge blocks average what they cover
+    c = F::avg_pool2d(c, F::AvgPool2dFuncOptions({out.sub_y, out.sub_x})
+                             .stride({out.sub_y, out.sub_x})
+                             .ceil_mode(true)
+                             .count_include_pad(false));
+  const torch::Tensor q = (c * 255.0f + 128.0f)
+                              .round_()
+                              .nan_to_num_(128.0)
+                              .clamp_(0, 255)
+                              .to(torch::kUInt8)
+                              .to(torch::kCPU)
+                              .contiguous();
+  const int64_t h = q.size(2), w = q.size(3);
+  uint8_t* dst[2] = {out.cb, out.cr};
+  const size_t dst_stride[2] = {out.cb_stride, out.cr_stride};
+  for (int k = 0; k < 2; ++k) {
+    const uint8_t* src = q.data_ptr<uint8_t>() + k * h * w;
+    for (int64_t y = 0; y < h; ++y) {
+      uint8_t* o = dst[k] + y * dst_stride[k];
+      for (int64_t x = 0; x < w; ++x) o[x * out.pixel_stride] = src[y * w + x];
+    }
+  }
+}
+
+void chroma_to_planes8(const torch::Tensor& cbcr, const ChromaPlanes8& out) {
+  // A GPU tensor is subsampled and quantised where it is: 2 bytes per chroma sample come
+  // back instead of 8 per pixel (16.6 MB of float32 per 1080p frame).
+  if (cbcr.defined() && !cbcr.device().is_cpu()) return chroma_to_planes8_torch(cbcr, out);
+  check_chroma(cbcr);
+  check_planes8(out);
   // One pass in plain loops: LibTorch's avg_pool2d + round + clamp + cast cost ~5 ms per
   // 854x480 frame on one core, this a fraction of it (docs/BENCHMARKS.md).
   const torch::Tensor c = cbcr.to(torch::kCPU, torch::kFloat32).contiguous();

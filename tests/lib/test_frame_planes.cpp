@@ -71,6 +71,35 @@ TEST(FramePlanes, ChromaSubsamplingAndLayouts) {
   EXPECT_THROW(chroma_to_planes8(torch::rand({1, 3, 2, 2}), {&a, 1, &b, 1, 1, 1, 1}), Error);
 }
 
+// The LibTorch path (what GPU tensors take) writes what the loops write, for every layout,
+// odd sizes, the clamp and NaN; it leaves padding alone.
+TEST(FramePlanes, TorchPathMatchesLoops) {
+  torch::manual_seed(3);
+  const int w = 7, h = 5;
+  torch::Tensor c = torch::rand({1, 2, h, w}) * 1.4 - 0.7;  // some samples clamp
+  c[0][1][4][6] = std::nanf("");
+  for (int sub : {1, 2}) {
+    const int pw = (w + sub - 1) / sub, ph = (h + sub - 1) / sub, stride = 2 * pw + 3;
+    for (int pixel_stride : {1, 2}) {
+      std::vector<uint8_t> loops(stride * ph * 2, 7), torch_ops(stride * ph * 2, 7);
+      auto planes = [&](std::vector<uint8_t>& v) {
+        return pixel_stride == 2  // NV12-like: interleaved in one plane
+                   ? ChromaPlanes8{v.data(), size_t(stride), v.data() + 1, size_t(stride), 2, sub, sub}
+                   : ChromaPlanes8{v.data(), size_t(stride), v.data() + stride * ph, size_t(stride), 1, sub, sub};
+      };
+      chroma_to_planes8(c, planes(loops));
+      chroma_to_planes8_torch(c, planes(torch_ops));
+      for (size_t i = 0; i < loops.size(); ++i)
+        EXPECT_NEAR(torch_ops[i], loops[i], 1) << "sub " << sub << " pixel_stride " << pixel_stride << " byte " << i;
+    }
+  }
+  std::vector<uint8_t> u(w * h), v(w * h);
+  chroma_to_planes8_torch(c, {u.data(), size_t(w), v.data(), size_t(w), 1, 1, 1});
+  EXPECT_EQ(v[4 * w + 6], 128);  // NaN -> neutral
+  uint8_t a = 0;
+  EXPECT_THROW(chroma_to_planes8_torch(torch::rand({1, 3, 2, 2}), {&a, 1, &a, 1, 1, 1, 1}), Error);
+}
+
 // Every R'G'B' pixel's BT.601 luma is the input Y within rounding, also for chroma far out
 // of gamut; in-gamut pixels are the plain conversion.
 TEST(FramePlanes, RgbKeepsLuma) {

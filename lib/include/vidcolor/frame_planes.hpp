@@ -35,7 +35,14 @@ struct ChromaPlanes8 {
 // cbcr [1,2,H,W] float (any device) -> 8-bit samples round(128 + 255 c), clamped to 0..255.
 // A subsampled sample is the mean of its sub_x x sub_y block; blocks cut by an odd edge
 // average the pixels they cover (plane size = ceil(W / sub_x) x ceil(H / sub_y)).
+// A tensor on a GPU is subsampled and quantised there (chroma_to_planes8_torch): only the
+// 8-bit samples are downloaded.
 void chroma_to_planes8(const torch::Tensor& cbcr, const ChromaPlanes8& out);
+
+// The same with LibTorch ops on the tensor's own device (what GPU tensors take; on the CPU the
+// plain loops above are faster). Equal to the loops up to the float summation order (at most
+// one level, at exact .5 ties).
+void chroma_to_planes8_torch(const torch::Tensor& cbcr, const ChromaPlanes8& out);
 
 // Packed 8-bit R'G'B' (layout as color.hpp's, e.g. BGRx = {4, 2, 1, 0}) from an 8-bit luma
 // plane and full-resolution chroma [1,2,H,W] (any device), with color.hpp's kYccToRgb601.
