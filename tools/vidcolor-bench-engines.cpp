@@ -1,0 +1,424 @@
+// vidcolor-bench-engines: speed of the two networks' stages as vccolorize and vcrefine run them,
+// without GStreamer or OpenCV, so it builds with LibTorch alone (e.g. on a GPU machine whose
+// LibTorch has CUDA; issue 7's GPU path). Per frame, like the elements:
+//   colorize stage (vccolorize): 8-bit luma plane -> tensor -> device, f at inference size,
+//     guided upsampling, chroma quantised to 8-bit 4:2:0 planes (the one download);
+//   refine stage (vcrefine): the frame's luma and 4:2:0 chroma planes and its two flows and
+//     masks (as vcflow's meta carries them: half size) -> device once, held in a window of
+//     three; g on the middle frame with both neighbours; 8-bit planes back.
+// Flow itself (vcflow, OpenCV on the CPU) is not part of it: the flows are zero, which costs g
+// and the warps the same as real ones. Frames come from a raw 8-bit gray file (scaled to each
+// size) or, without one, a moving synthetic pattern. Also compares the device's output with
+// the CPU's (float32) on the same frames, in 8-bit levels, so half precision is checked.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "vidcolor-config.h"
+#include "vidcolor/chroma_read.hpp"
+#include "vidcolor/colorize_engine.hpp"
+#include "vidcolor/error.hpp"
+#include "vidcolor/frame_planes.hpp"
+#include "vidcolor/inference_runtime.hpp"
+#include "vidcolor/model_file.hpp"
+#include "vidcolor/networks.hpp"
+#include "vidcolor/refine_engine.hpp"
+
+#if VIDCOLOR_TORCH_HAS_CUDA && __has_include(<c10/cuda/CUDACachingAllocator.h>) && \
+    __has_include(<cuda_runtime_api.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define VC_ALLOCATOR_STATS 1
+#else
+#define VC_ALLOCATOR_STATS 0
+#endif
+
+namespace {
+
+const char* kUsage =
+    "usage: vidcolor-bench-engines [--model FILE] [--device cpu|cuda|cuda:N|auto]\n"
+    "                              [--size WxH ...] [--frames N] [--warmup N] [--threads N]\n"
+    "                              [--inference-size N] [--raw FILE --raw-size WxH]\n"
+    "                              [--compare-frames N] [--json OUT]\n"
+    "  --size        frame sizes to run (repeatable; default 854x480 and 1920x1080)\n"
+    "  --frames      timed frames per size (default 200), after --warmup (default 20)\n"
+    "  --threads     LibTorch intra-op threads (default 0 = all cores)\n"
+    "  --raw         consecutive 8-bit gray frames of --raw-size (e.g. from\n"
+    "                gst-launch-1.0 ... ! video/x-raw,format=GRAY8 ! filesink); default: a\n"
+    "                moving synthetic pattern\n"
+    "  --compare-frames  frames whose device output is compared with the CPU's (default 8;\n"
+    "                0 = none; only when the device is not the CPU)\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Size {
+  int w = 0, h = 0;
+};
+
+Size parse_size(const std::string& s) {
+  Size z;
+  char x = 0;
+  char rest = 0;
+  if (std::sscanf(s.c_str(), "%d%c%d%c", &z.w, &x, &z.h, &rest) != 3 || x != 'x' || z.w < 16 ||
+      z.h < 16 || z.w > 16384 || z.h > 16384)
+    throw UsageError("a size is WxH with sides 16..16384, got '" + s + "'");
+  return z;
+}
+
+int parse_int(const std::string& flag, const std::string& v, int lo) {
+  char* end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < lo || n > 1000000)
+    throw UsageError(flag + " needs an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+  return static_cast<int>(n);
+}
+
+struct Options {
+  std::string model = vidcolor::default_model_path();
+  std::string device = "auto";
+  std::vector<Size> sizes;
+  int frames = 200, warmup = 20, threads = 0, inference_size = 0, compare_frames = 8;
+  std::string raw, json;
+  Size raw_size;
+};
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> a(argv + 1, argv + argc);
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto value = [&]() {
+      if (i + 1 >= a.size()) throw UsageError(a[i] + " needs a value");
+      return a[++i];
+    };
+    if (a[i] == "--model") o.model = value();
+    else if (a[i] == "--device") o.device = value();
+    else if (a[i] == "--size") o.sizes.push_back(parse_size(value()));
+    else if (a[i] == "--frames") o.frames = parse_int("--frames", value(), 1);
+    else if (a[i] == "--warmup") o.warmup = parse_int("--warmup", value(), 0);
+    else if (a[i] == "--threads") o.threads = parse_int("--threads", value(), 0);
+    else if (a[i] == "--inference-size") o.inference_size = parse_int("--inference-size", value(), 0);
+    else if (a[i] == "--compare-frames") o.compare_frames = parse_int("--compare-frames", value(), 0);
+    else if (a[i] == "--raw") o.raw = value();
+    else if (a[i] == "--raw-size") o.raw_size = parse_size(value());
+    else if (a[i] == "--json") o.json = value();
+    else if (a[i] == "-h" || a[i] == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else throw UsageError("unknown argument '" + a[i] + "'");
+  }
+  if (o.sizes.empty()) o.sizes = {{854, 480}, {1920, 1080}};
+  if (!o.raw.empty() && o.raw_size.w == 0) throw UsageError("--raw needs --raw-size WxH");
+  return o;
+}
+
+// Source frames at w x h as 8-bit planes: the raw file's frames scaled (bilinear), or a
+// pattern that moves a few pixels per frame.
+std::vector<std::vector<uint8_t>> source_frames(const Options& o, Size s) {
+  std::vector<torch::Tensor> frames;
+  if (!o.raw.empty()) {
+    std::ifstream in(o.raw, std::ios::binary);
+    if (!in) throw vidcolor::Error("cannot open --raw file '" + o.raw + "'");
+    const size_t n = static_cast<size_t>(o.raw_size.w) * o.raw_size.h;
+    std::vector<uint8_t> buf(n);
+    while (frames.size() < 16 && in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n)))
+      frames.push_back(torch::from_blob(buf.data(), {1, 1, o.raw_size.h, o.raw_size.w}, torch::kUInt8)
+                           .to(torch::kFloat32)
+                           .clone());
+    if (frames.empty())
+      throw vidcolor::Error("--raw file '" + o.raw + "' holds no whole " + std::to_string(o.raw_size.w) +
+                            "x" + std::to_string(o.raw_size.h) + " frame");
+  } else {
+    const torch::Tensor x = torch::arange(s.w, torch::kFloat32).view({1, 1, 1, s.w});
+    const torch::Tensor y = torch::arange(s.h, torch::kFloat32).view({1, 1, s.h, 1});
+    for (int i = 0; i < 16; ++i)
+      frames.push_back(127.5 + 60 * torch::sin((x + 3 * i) / 17.0) * torch::cos((y - 2 * i) / 23.0) +
+                       60 * torch::sin((x + y + 5 * i) / 97.0));
+  }
+  std::vector<std::vector<uint8_t>> out;
+  for (const torch::Tensor& f : frames) {
+    const torch::Tensor scaled =
+        torch::nn::functional::interpolate(
+            f, torch::nn::functional::InterpolateFuncOptions()
+                   .size(std::vector<int64_t>{s.h, s.w})
+                   .mode(torch::kBilinear)
+                   .align_corners(false))
+            .round()
+            .clamp(0, 255)
+            .to(torch::kUInt8)
+            .contiguous();
+    out.emplace_back(scaled.data_ptr<uint8_t>(), scaled.data_ptr<uint8_t>() + scaled.numel());
+  }
+  return out;
+}
+
+// A 4:2:0 frame's chroma planes (what vccolorize writes into an I420 buffer).
+struct Chroma420 {
+  int w = 0, h = 0;
+  std::vector<uint8_t> cb, cr;
+  explicit Chroma420(Size s) : w((s.w + 1) / 2), h((s.h + 1) / 2), cb(size_t(w) * h), cr(size_t(w) * h) {}
+  vidcolor::ChromaPlanes8 planes() {
+    return {cb.data(), size_t(w), cr.data(), size_t(w), 1, 2, 2};
+  }
+};
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Stats {
+  double mean = 0, p50 = 0, p99 = 0, max = 0;
+};
+
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / v.size();
+  s.p50 = v[v.size() / 2];
+  s.p99 = v[std::min(v.size() - 1, static_cast<size_t>(0.99 * v.size()))];
+  s.max = v.back();
+  return s;
+}
+
+// One frame through both stages; flows are zero at vcflow's default half size.
+class Chain {
+ public:
+  Chain(std::shared_ptr<const vidcolor::Model> model, torch::Device device, Size s, int inference_size)
+      : device_(device),
+        size_(s),
+        colorize_(model, device, colorize_options(inference_size)),
+        refine_(model, device, 15.0, inference_size) {
+    const int fw = std::max(1, (s.w + 1) / 2), fh = std::max(1, (s.h + 1) / 2);
+    flow_ = torch::zeros({1, 2, fh, fw});
+    valid_ = torch::ones({1, 1, fh, fw}, torch::kUInt8);
+  }
+
+  // Returns the refined 4:2:0 chroma of the frame one before `luma8` (the window's middle),
+  // or nothing while the window fills. Times go to colorize_ms / refine_ms.
+  bool push(const std::vector<uint8_t>& luma8, Chroma420* refined, double* colorize_ms, double* refine_ms) {
+    const double t0 = now_ms();
+    Chroma420 c(size_);
+    vidcolor::chroma_to_planes8(
+        colorize_.colorize(vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w))),
+        c.planes());
+    const double t1 = now_ms();
+    Held h;
+    h.luma = vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w)).to(device_);
+    h.chroma = vidcolor::planes8_to_chroma(c.planes(), c.w, c.h).to(device_);
+    h.flow = flow_.to(device_);  // F_{t->t-1} and F_{t-1->t}: two uploads as vcrefine makes them
+    h.valid = valid_.to(device_, torch::kFloat32);
+    h.flow_fwd = flow_.to(device_);
+    h.valid_fwd = valid_.to(device_, torch::kFloat32);
+    window_.push_back(std::move(h));
+    bool out = false;
+    if (window_.size() == 3) {
+      const Held& prev = window_[0];
+      const Held& mid = window_[1];
+      const Held& next = window_[2];
+      const torch::Tensor r = refine_.refine(
+          mid.luma, mid.chroma,
+          {{prev.luma, prev.chroma, mid.flow, mid.valid}, {next.luma, next.chroma, next.flow_fwd, next.valid_fwd}});
+      vidcolor::chroma_to_planes8(r, refined->planes());
+      window_.pop_front();
+      out = true;
+    }
+    const double t2 = now_ms();
+    *colorize_ms = t1 - t0;
+    *refine_ms = t2 - t1;
+    return out;
+  }
+
+ private:
+  struct Held {
+    torch::Tensor luma, chroma, flow, valid, flow_fwd, valid_fwd;
+  };
+  static vidcolor::ColorizeOptions colorize_options(int inference_size) {
+    vidcolor::ColorizeOptions o;
+    o.inference_size = inference_size;
+    return o;
+  }
+  torch::Device device_;
+  Size size_;
+  vidcolor::ColorizeEngine colorize_;
+  vidcolor::RefineEngine refine_;
+  torch::Tensor flow_, valid_;
+  std::deque<Held> window_;
+};
+
+struct AllocatorCounts {
+  int64_t cuda_mallocs = -1;  // segments the caching allocator has asked cudaMalloc for
+  int64_t peak_reserved = -1;
+};
+
+AllocatorCounts allocator_counts(const torch::Device& device) {
+  AllocatorCounts a;
+#if VC_ALLOCATOR_STATS
+  if (device.is_cuda()) {
+    const auto st = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    a.cuda_mallocs = st.segment[0].allocated;  // [0] = StatType::AGGREGATE
+    a.peak_reserved = st.reserved_bytes[0].peak;
+  }
+#else
+  (void)device;
+#endif
+  return a;
+}
+
+void synchronize(const torch::Device& device) {
+#if VIDCOLOR_TORCH_HAS_CUDA
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+#else
+  (void)device;
+#endif
+}
+
+// Runs the first `frames` source frames through a CPU chain and a device chain and compares
+// the refined 8-bit chroma: mean and max absolute difference in levels.
+nlohmann::json compare_with_cpu(std::shared_ptr<const vidcolor::Model> model, torch::Device device,
+                                Size s, int inference_size, const std::vector<std::vector<uint8_t>>& src,
+                                int frames) {
+  Chain cpu(model, torch::Device(torch::kCPU), s, inference_size);
+  Chain dev(model, device, s, inference_size);
+  double sum = 0;
+  int max_diff = 0;
+  int64_t n = 0, over2 = 0;
+  for (int i = 0; i < frames; ++i) {
+    Chroma420 a(s), b(s);
+    double t1 = 0, t2 = 0;
+    const bool ra = cpu.push(src[i % src.size()], &a, &t1, &t2);
+    const bool rb = dev.push(src[i % src.size()], &b, &t1, &t2);
+    if (!ra || !rb) continue;
+    for (size_t k = 0; k < a.cb.size(); ++k)
+      for (int d : {std::abs(a.cb[k] - b.cb[k]), std::abs(a.cr[k] - b.cr[k])}) {
+        sum += d;
+        max_diff = std::max(max_diff, d);
+        over2 += d > 2;
+        ++n;
+      }
+  }
+  return {{"frames_compared", n > 0 ? frames - 2 : 0},
+          {"mean_abs_diff_levels", n > 0 ? sum / n : 0.0},
+          {"max_abs_diff_levels", max_diff},
+          {"share_over_2_levels", n > 0 ? static_cast<double>(over2) / n : 0.0}};
+}
+
+nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model> model,
+                        const torch::Device& device, Size s) {
+  const auto src = source_frames(o, s);
+  Chain chain(model, device, s, o.inference_size);
+  std::vector<double> col, ref, total;
+  Chroma420 out(s);
+  AllocatorCounts before;
+  double wall0 = 0;
+  const int n = o.warmup + o.frames;
+  for (int i = 0; i < n; ++i) {
+    if (i == o.warmup) {
+      synchronize(device);
+      before = allocator_counts(device);
+      wall0 = now_ms();
+    }
+    double c = 0, r = 0;
+    chain.push(src[i % src.size()], &out, &c, &r);
+    if (i >= o.warmup) {
+      col.push_back(c);
+      ref.push_back(r);
+      total.push_back(c + r);
+    }
+    if ((i + 1) % 50 == 0 || i + 1 == n)
+      std::fprintf(stderr, "\r%dx%d: frame %d/%d", s.w, s.h, i + 1, n);
+  }
+  synchronize(device);
+  const double wall = now_ms() - wall0;
+  std::fprintf(stderr, "\n");
+  const AllocatorCounts after = allocator_counts(device);
+  const Stats sc = stats_of(col), sr = stats_of(ref), st = stats_of(total);
+  int iw = 0, ih = 0;
+  vidcolor::ModelConfig cfg = model->config;
+  if (o.inference_size > 0) cfg.inference_size = o.inference_size;
+  cfg.inference_dims(s.w, s.h, &iw, &ih);
+  const double gflop = (vidcolor::colorizer_flops(cfg, iw, ih) + 2 * vidcolor::refiner_flops(cfg, iw, ih)) / 1e9;
+  auto js = [](const Stats& x) {
+    return nlohmann::json{{"mean", x.mean}, {"p50", x.p50}, {"p99", x.p99}, {"max", x.max}};
+  };
+  nlohmann::json j = {{"width", s.w},
+                      {"height", s.h},
+                      {"inference_width", iw},
+                      {"inference_height", ih},
+                      {"frames", o.frames},
+                      {"colorize_ms", js(sc)},
+                      {"refine_ms", js(sr)},
+                      {"frame_ms", js(st)},
+                      {"fps_one_thread", o.frames / (wall / 1000.0)},
+                      // vccolorize and vcrefine run in their own streaming threads (queues in
+                      // vidcolorize): the chain's rate is set by the slower stage.
+                      {"fps_pipelined_estimate", 1000.0 / std::max(sc.mean, sr.mean)},
+                      {"network_gflop_per_frame", gflop},
+                      {"network_gflops_achieved", gflop * o.frames / (wall / 1000.0)}};
+  if (after.cuda_mallocs >= 0) {
+    j["cuda_mallocs_during_timed_frames"] = after.cuda_mallocs - before.cuda_mallocs;
+    j["cuda_peak_reserved_mib"] = after.peak_reserved / 1048576.0;
+  }
+  if (!device.is_cpu() && o.compare_frames > 0)
+    j["versus_cpu_float32"] = compare_with_cpu(model, device, s, o.inference_size, src, o.compare_frames + 2);
+  std::printf("%5dx%-5d f %5.2f ms  g %5.2f ms  (p99 %5.2f / %5.2f)  %6.1f fps one thread, %6.1f "
+              "pipelined%s\n",
+              s.w, s.h, sc.mean, sr.mean, sc.p99, sr.p99, j["fps_one_thread"].get<double>(),
+              j["fps_pipelined_estimate"].get<double>(),
+              j.contains("cuda_mallocs_during_timed_frames")
+                  ? (", cudaMalloc calls while timed: " +
+                     std::to_string(j["cuda_mallocs_during_timed_frames"].get<int64_t>())).c_str()
+                  : "");
+  if (j.contains("versus_cpu_float32"))
+    std::printf("             vs CPU float32: mean |diff| %.3f levels, max %d, %.4f%% over 2 levels\n",
+                j["versus_cpu_float32"]["mean_abs_diff_levels"].get<double>(),
+                j["versus_cpu_float32"]["max_abs_diff_levels"].get<int>(),
+                100 * j["versus_cpu_float32"]["share_over_2_levels"].get<double>());
+  std::fflush(stdout);
+  return j;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options o = parse_args(argc, argv);
+    vidcolor::set_inference_threads(o.threads);
+    const torch::Device device = vidcolor::parse_device(o.device);
+    auto model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(o.model));
+    std::printf("vidcolor-bench-engines: model %s, device %s, %d LibTorch threads, %d frames per size\n",
+                o.model.c_str(), device.str().c_str(), torch::get_num_threads(), o.frames);
+    nlohmann::json report = {{"model", o.model},
+                             {"device", device.str()},
+                             {"threads", torch::get_num_threads()},
+                             {"torch_version", TORCH_VERSION},
+                             {"source", o.raw.empty() ? std::string("synthetic") : o.raw},
+                             {"sizes", nlohmann::json::array()}};
+    for (const Size& s : o.sizes) report["sizes"].push_back(run_size(o, model, device, s));
+    if (!o.json.empty()) {
+      std::ofstream f(o.json);
+      f << report.dump(2) << "\n";
+      if (!f) throw vidcolor::Error("cannot write '" + o.json + "'");
+      std::printf("report: %s\n", o.json.c_str());
+    }
+    return 0;
+  } catch (const UsageError& e) {
+    std::cerr << "vidcolor-bench-engines: " << e.what() << "\n\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "vidcolor-bench-engines: " << e.what() << "\n";
+    return 1;
+  }
+}
