@@ -60,10 +60,13 @@ c10::intrusive_ptr<c10d::Store> make_store(const DistributedEnv& env, std::chron
 
 // A c10d process group whose collectives run on tensors on `home`: the CPU for Gloo, this rank's
 // GPU for NCCL. Tensors elsewhere (or not contiguous) go through a copy on `home`.
+// Held as its concrete class (ProcessGroupGloo / ProcessGroupNCCL): up to LibTorch 1.13 those
+// are c10d::ProcessGroups, from 2.0 on c10d::Backends; both have these collectives.
+template <typename Group>
 class C10dCollective : public Collective {
  public:
   C10dCollective(const DistributedEnv& env, std::string backend, torch::Device home,
-                 c10::intrusive_ptr<c10d::ProcessGroup> pg)
+                 c10::intrusive_ptr<Group> pg)
       : env_(env), backend_(std::move(backend)), home_(home), pg_(std::move(pg)) {}
   int rank() const override { return env_.rank; }
   int world_size() const override { return env_.world_size; }
@@ -99,7 +102,7 @@ class C10dCollective : public Collective {
   DistributedEnv env_;
   std::string backend_;
   torch::Device home_;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg_;
+  c10::intrusive_ptr<Group> pg_;
 };
 #endif
 
@@ -122,7 +125,7 @@ std::unique_ptr<Collective> make_gloo(const DistributedEnv& env, std::chrono::se
     else
       opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
-    return std::make_unique<C10dCollective>(env, "gloo", torch::Device(torch::kCPU), std::move(pg));
+    return std::make_unique<C10dCollective<c10d::ProcessGroupGloo>>(env, "gloo", torch::Device(torch::kCPU), std::move(pg));
   } catch (const std::exception& e) {
     throw Error("distributed: " + where(env) + " could not join the Gloo group: " + e.what());
   }
@@ -144,7 +147,7 @@ std::unique_ptr<Collective> make_nccl(const DistributedEnv& env, torch::Device d
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
     auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, opts);
-    return std::make_unique<C10dCollective>(env, "nccl", gpu, std::move(pg));
+    return std::make_unique<C10dCollective<c10d::ProcessGroupNCCL>>(env, "nccl", gpu, std::move(pg));
   } catch (const std::exception& e) {
     throw Error("distributed: " + where(env) + " could not join the NCCL group on " + gpu.str() +
                 ": " + e.what());

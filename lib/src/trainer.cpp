@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <type_traits>
 
 #include "vidcolor-config.h"
 #include "vidcolor/backbone_weights.hpp"
@@ -28,6 +29,22 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The key of a parameter in a LibTorch optimizer's state map: the address of its TensorImpl,
+// as a string (c10::guts::to_string, i.e. ostream << pointer) up to LibTorch 1.13, as the
+// void* itself from 2.0 on (the CUDA LibTorch a GPU machine has).
+template <typename StateMap>
+typename StateMap::key_type optimizer_state_key(const StateMap&, const torch::Tensor& p) {
+  using Key = typename StateMap::key_type;
+  void* impl = p.unsafeGetTensorImpl();
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;
+    s << impl;
+    return s.str();
+  } else {
+    return static_cast<Key>(impl);
+  }
+}
 
 constexpr double kConfidenceAlpha = 15.0;  // eq. 4
 constexpr const char* kCheckpointFormat = "vidcolor-train-checkpoint";
@@ -458,7 +475,7 @@ struct Trainer::Impl {
     for (const auto& [name, x] : model_tensors(model)) t["model/" + name] = x.detach();
     auto& states = adam->state();
     for (size_t i = 0; i < params.size(); ++i) {
-      const auto it = states.find(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+      const auto it = states.find(optimizer_state_key(states, params[i]));
       if (it == states.end()) continue;  // not trained yet (e.g. g during f's stages)
       const auto& st = static_cast<const torch::optim::AdamParamState&>(*it->second);
       const std::string p = "adam/" + param_names[i] + "/";
@@ -525,7 +542,7 @@ struct Trainer::Impl {
       st->step(s->second.item<int64_t>());
       st->exp_avg(m->second.to(dev).clone());
       st->exp_avg_sq(v->second.to(dev).clone());
-      states[c10::guts::to_string(params[i].unsafeGetTensorImpl())] = std::move(st);
+      states[optimizer_state_key(states, params[i])] = std::move(st);
     }
     try {
       step = state.at("step").get<int64_t>();
