@@ -779,7 +779,7 @@ static void gst_vc_refine_class_init(GstVcRefineClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_INFERENCE_SIZE,
       g_param_spec_int("inference-size", "Inference size",
-                       "Short side g runs at (sides rounded to multiples of 16; 0 = the model's)",
+                       "Short side g runs at (sides rounded to multiples of 16; 0 = the model's: its refine_inference_size, else its inference_size)",
                        0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready_only));
   g_object_class_install_property(gobject_class, PROP_PROCESSING_LATENCY,
                                   vc_processing_latency_param_spec("g's computation"));

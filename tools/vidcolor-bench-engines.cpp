@@ -345,11 +345,14 @@ nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model>
   std::fprintf(stderr, "\n");
   const AllocatorCounts after = allocator_counts(device);
   const Stats sc = stats_of(col), sr = stats_of(ref), st = stats_of(total);
-  int iw = 0, ih = 0;
+  int iw = 0, ih = 0, gw = 0, gh = 0;  // f's and g's sizes
   vidcolor::ModelConfig cfg = model->config;
-  if (o.inference_size > 0) cfg.inference_size = o.inference_size;
+  if (o.inference_size > 0) cfg.inference_size = cfg.refine_inference_size = o.inference_size;
   cfg.inference_dims(s.w, s.h, &iw, &ih);
-  const double gflop = (vidcolor::colorizer_flops(cfg, iw, ih) + 2 * vidcolor::refiner_flops(cfg, iw, ih)) / 1e9;
+  vidcolor::ModelConfig g_cfg = cfg;
+  g_cfg.inference_size = cfg.refine_size();
+  g_cfg.inference_dims(s.w, s.h, &gw, &gh);
+  const double gflop = (vidcolor::colorizer_flops(cfg, iw, ih) + 2 * vidcolor::refiner_flops(cfg, gw, gh)) / 1e9;
   auto js = [](const Stats& x) {
     return nlohmann::json{{"mean", x.mean}, {"p50", x.p50}, {"p99", x.p99}, {"max", x.max}};
   };
@@ -357,6 +360,8 @@ nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model>
                       {"height", s.h},
                       {"inference_width", iw},
                       {"inference_height", ih},
+                      {"refine_inference_width", gw},
+                      {"refine_inference_height", gh},
                       {"frames", o.frames},
                       {"colorize_ms", js(sc)},
                       {"refine_ms", js(sr)},

@@ -42,6 +42,8 @@ struct Options {
   int size = 0;
   int threads = 0;
   int strip_rows = 3;
+  int inference_size = 0;         // f's (and g's, unless refine_inference_size) short side
+  int refine_inference_size = 0;  // g's short side
   std::string out;
   bool json = false;
   bool stills = false;
@@ -61,6 +63,11 @@ const char* kUsage =
     "  --max-frames N     score at most N frames per clip (default: all)\n"
     "  --size N           resize the clips so their short side is N pixels (default: as is)\n"
     "  --threads N        LibTorch and OpenCV threads (default: all cores)\n"
+    "  --inference-size N short side f and g run at, as vidcolorize's inference-size\n"
+    "                     (default 0: the model's)\n"
+    "  --refine-inference-size N\n"
+    "                     short side g runs at, as vcrefine's inference-size (default:\n"
+    "                     --inference-size)\n"
     "  --out DIR          write one PNG strip per clip: gray | f | f+g | ground truth\n"
     "  --strip-rows N     frames per strip, spread over the clip (default 3)\n"
     "  --json             print one JSON object instead of the table\n"
@@ -98,6 +105,10 @@ Options parse_args(int argc, char** argv) {
       o.size = parse_int(a, value());
     } else if (a == "--threads") {
       o.threads = parse_int(a, value());
+    } else if (a == "--inference-size") {
+      o.inference_size = parse_int(a, value());
+    } else if (a == "--refine-inference-size") {
+      o.refine_inference_size = parse_int(a, value());
     } else if (a == "--strip-rows") {
       o.strip_rows = parse_int(a, value());
     } else if (a == "--out") {
@@ -299,7 +310,10 @@ int run(const Options& o) {
     total += r.expected_frames();
   }
   Progress progress(total);
-  vidcolor::VideoColorizer colorizer(model);
+  vidcolor::VideoColorizerOptions vc_options;
+  vc_options.colorize_inference_size = o.inference_size;
+  vc_options.refine_inference_size = o.refine_inference_size > 0 ? o.refine_inference_size : o.inference_size;
+  vidcolor::VideoColorizer colorizer(model, vc_options);
   // The metric's flow, computed on the ground truth (its luma) at the scoring size with the
   // most accurate CPU backend; it does not depend on the model being scored.
   vidcolor::OpticalFlow flow(vidcolor::FlowBackend::DisMedium);
@@ -314,6 +328,8 @@ int run(const Options& o) {
   info["model_config"] = model->config.to_json();
   info["size"] = o.size;
   info["max_frames"] = o.max_frames;
+  info["inference_size"] = vc_options.colorize_inference_size;
+  info["refine_inference_size"] = vc_options.refine_inference_size;
   info["threads"] = threads;
   info["version"] = VIDCOLOR_VERSION;
   const auto report = vceval::to_json(results, info);

@@ -26,13 +26,18 @@ const char* kUsage =
     "                           -o OUT.safetensors\n"
     "       vidcolor-model info FILE\n"
     "       vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors\n"
+    "       vidcolor-model set FILE [--inference-size N] [--refine-inference-size N]\n"
+    "                          -o OUT.safetensors\n"
     "\n"
     "  init   a new model: f and g randomly initialised (seed N, default 0), f's backbone\n"
     "         loaded from the ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export\n"
     "         (model.json + weights.bin, e.g. shared/data/weights/mobilenetv2-0.35/model.json)\n"
     "  info   prints a model file's metadata, config, provenance, tensor count, parameter\n"
     "         count and size, and checks that it loads (exit 1 if it does not)\n"
-    "  combine  f of MODEL_A with g of MODEL_B (same config); the provenance keeps both\n";
+    "  combine  f of MODEL_A with g of MODEL_B (same architecture; MODEL_A's inference\n"
+    "         sizes); the provenance keeps both\n"
+    "  set    the same networks with another operating point: the short side f (and g)\n"
+    "         run at, and the one g runs at (0 = as f); the provenance keeps the old one\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -142,8 +147,13 @@ int cmd_combine(const std::vector<std::string>& args) {
     throw UsageError("combine needs --f MODEL_A, --g MODEL_B and -o OUT.safetensors");
   vidcolor::Model a = vidcolor::load_model(f_path);
   const vidcolor::Model b = vidcolor::load_model(g_path);
-  if (!(a.config == b.config))
-    throw vidcolor::Error("combine: " + f_path + " and " + g_path + " have different configs (" +
+  // The architectures must match; the operating point (inference sizes) is A's.
+  auto architecture = [](vidcolor::ModelConfig c) {
+    c.inference_size = c.refine_inference_size = 0;
+    return c;
+  };
+  if (!(architecture(a.config) == architecture(b.config)))
+    throw vidcolor::Error("combine: " + f_path + " and " + g_path + " have different architectures (" +
                           a.config.to_json().dump() + " vs " + b.config.to_json().dump() + ")");
   a.g = b.g;
   a.provenance = {
@@ -153,6 +163,44 @@ int cmd_combine(const std::vector<std::string>& args) {
   };
   vidcolor::save_model(a, out);
   std::printf("wrote %s: f of %s, g of %s\n", out.c_str(), f_path.c_str(), g_path.c_str());
+  return 0;
+}
+
+int cmd_set(const std::vector<std::string>& args) {
+  std::string in, out;
+  int inference_size = -1, refine_inference_size = -1;  // -1 = keep
+  auto size_arg = [&](size_t* i) {
+    const std::string flag = args[*i], v = next_arg(args, i);
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 0 || n > 4096)
+      throw UsageError(flag + " needs a size 0..4096, got '" + v + "'");
+    return static_cast<int>(n);
+  };
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--inference-size") inference_size = size_arg(&i);
+    else if (a == "--refine-inference-size") refine_inference_size = size_arg(&i);
+    else if (a == "-o" || a == "--output") out = next_arg(args, &i);
+    else if (!a.empty() && a[0] != '-' && in.empty()) in = a;
+    else throw UsageError("set: unknown argument '" + a + "'");
+  }
+  if (in.empty() || out.empty()) throw UsageError("set needs FILE and -o OUT.safetensors");
+  if (inference_size < 0 && refine_inference_size < 0)
+    throw UsageError("set: nothing to change (--inference-size, --refine-inference-size)");
+  vidcolor::Model m = vidcolor::load_model(in);
+  const nlohmann::json before = m.config.to_json();
+  if (inference_size >= 0) m.config.inference_size = inference_size;
+  if (refine_inference_size >= 0) m.config.refine_inference_size = refine_inference_size;
+  m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation
+  m.provenance = {
+      {"created_by", std::string("vidcolor-model set (vidcolor ") + VIDCOLOR_VERSION + ")"},
+      {"config_before", before},
+      {"from", {{"file", in}, {"provenance", m.provenance}}},
+  };
+  vidcolor::save_model(m, out);
+  std::printf("wrote %s: the networks of %s, config %s\n", out.c_str(), in.c_str(),
+              m.config.to_json().dump().c_str());
   return 0;
 }
 
@@ -168,6 +216,7 @@ int main(int argc, char** argv) {
     if (args[0] == "init") return cmd_init(args);
     if (args[0] == "info") return cmd_info(args);
     if (args[0] == "combine") return cmd_combine(args);
+    if (args[0] == "set") return cmd_set(args);
     throw UsageError("unknown command '" + args[0] + "'");
   } catch (const UsageError& e) {
     std::fprintf(stderr, "vidcolor-model: %s\n\n%s", e.what(), kUsage);

@@ -8,12 +8,15 @@
 namespace vidcolor {
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"backbone", backbone},
-          {"candidates", candidates},
-          {"colorizer_channels", colorizer_channels},
-          {"refiner_channels", refiner_channels},
-          {"inference_size", inference_size},
-          {"color_space", color_space}};
+  nlohmann::json j = {{"backbone", backbone},
+                      {"candidates", candidates},
+                      {"colorizer_channels", colorizer_channels},
+                      {"refiner_channels", refiner_channels},
+                      {"inference_size", inference_size},
+                      {"color_space", color_space}};
+  // Only when set, so files without it (all before 2026-11-26) keep their exact config JSON.
+  if (refine_inference_size > 0) j["refine_inference_size"] = refine_inference_size;
+  return j;
 }
 
 namespace {
@@ -59,6 +62,12 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   if (c.inference_size < 16 || c.inference_size > 4096)
     throw Error("model config: inference_size must be 16..4096, got " +
                 std::to_string(c.inference_size));
+  if (j.contains("refine_inference_size")) {
+    c.refine_inference_size = field<int>(j, "refine_inference_size");
+    if (c.refine_inference_size != 0 && (c.refine_inference_size < 16 || c.refine_inference_size > 4096))
+      throw Error("model config: refine_inference_size must be 0 or 16..4096, got " +
+                  std::to_string(c.refine_inference_size));
+  }
   if (c.color_space != "ycbcr-bt601-full")
     throw Error("model config: unknown color space \"" + c.color_space + "\"");
   return c;

@@ -75,7 +75,8 @@ RefineEngine::RefineEngine(std::shared_ptr<const Model> model, torch::Device dev
   if (inference_size < 0)
     fail("inference size must be >= 0 (0 = the model's), got " + std::to_string(inference_size));
   config_ = model->config;
-  if (inference_size > 0) config_.inference_size = inference_size;
+  // From here on config_.inference_size is g's: the caller's, else the model's for g.
+  config_.inference_size = inference_size > 0 ? inference_size : model->config.refine_size();
   if (device.is_cpu()) {
     g_ = model->g;  // g is stateless in forward (no BatchNorm, no dropout): share it
   } else {

@@ -46,11 +46,17 @@ struct HeldFrame {
 }  // namespace
 
 struct VideoColorizer::Impl {
-  Impl(std::shared_ptr<const Model> m)
+  Impl(std::shared_ptr<const Model> m, const VideoColorizerOptions& o)
       : model(std::move(m)),
-        colorizer(model, torch::kCPU),
-        refiner(model, torch::kCPU),
+        colorizer(model, torch::kCPU, colorize_options(o)),
+        refiner(model, torch::kCPU, 15.0, o.refine_inference_size),
         flow(kFlowBackend) {}
+
+  static ColorizeOptions colorize_options(const VideoColorizerOptions& o) {
+    ColorizeOptions c;
+    c.inference_size = o.colorize_inference_size;
+    return c;
+  }
 
   std::shared_ptr<const Model> model;
   ColorizeEngine colorizer;
@@ -79,9 +85,9 @@ struct VideoColorizer::Impl {
   }
 };
 
-VideoColorizer::VideoColorizer(std::shared_ptr<const Model> model) {
+VideoColorizer::VideoColorizer(std::shared_ptr<const Model> model, VideoColorizerOptions options) {
   if (!model) throw Error("VideoColorizer: no model");
-  impl_ = std::make_unique<Impl>(std::move(model));
+  impl_ = std::make_unique<Impl>(std::move(model), options);
 }
 
 VideoColorizer::~VideoColorizer() = default;

@@ -13,6 +13,26 @@ TEST(ModelConfig, JsonRoundTrip) {
   EXPECT_FALSE(ModelConfig::from_json(ModelConfig::fast().to_json()) == q);
 }
 
+// g's own inference size: absent in older files (their JSON unchanged), round-trips when set,
+// 0 or 16..4096; refine_size() falls back to f's.
+TEST(ModelConfig, RefineInferenceSize) {
+  ModelConfig c = ModelConfig::fast();
+  EXPECT_FALSE(c.to_json().contains("refine_inference_size"));
+  EXPECT_EQ(c.refine_size(), c.inference_size);
+  c.refine_inference_size = 96;
+  EXPECT_EQ(c.to_json().at("refine_inference_size"), 96);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()), c);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()).refine_size(), 96);
+  EXPECT_FALSE(c == ModelConfig::fast());
+  nlohmann::json j = c.to_json();
+  j["refine_inference_size"] = 8;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["refine_inference_size"] = "small";
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["refine_inference_size"] = 0;
+  EXPECT_EQ(ModelConfig::from_json(j).refine_size(), c.inference_size);
+}
+
 TEST(ModelConfig, BadFieldsAreNamed) {
   nlohmann::json j = ModelConfig::fast().to_json();
   j.erase("candidates");

@@ -260,3 +260,27 @@ TEST(RefineEngine, RejectsBadArguments) {
     EXPECT_NE(std::string(e.what()).find("neighbour 0 flow"), std::string::npos) << e.what();
   }
 }
+
+// g runs at the model's refine_inference_size when it has one (f's size otherwise); an explicit
+// inference size wins over both.
+TEST(RefineEngine, RunsAtTheModelsRefineInferenceSize) {
+  int w = 0, h = 0;
+  RefineEngine plain(random_model(), torch::kCPU);
+  plain.inference_dims(320, 240, &w, &h);
+  EXPECT_EQ(h, 32);
+  torch::manual_seed(1);
+  ModelConfig c = tiny_config();
+  c.refine_inference_size = 16;
+  auto m = std::make_shared<const Model>(make_model(c));
+  RefineEngine smaller(m, torch::kCPU);
+  smaller.inference_dims(320, 240, &w, &h);
+  EXPECT_EQ(h, 16);
+  EXPECT_EQ(w, 16);  // 21.3 rounded to a multiple of 16
+  const torch::Tensor luma = torch::rand({1, 1, 240, 320});
+  const torch::Tensor chroma = torch::rand({1, 2, 120, 160}) - 0.5;
+  const RefineInputs in = smaller.prepare(luma, chroma, {{luma, chroma, torch::zeros({1, 2, 60, 80}), {}}});
+  EXPECT_EQ(in.c_t_warped.sizes(), (std::vector<int64_t>{1, 2, 16, 16}));
+  RefineEngine explicit_size(m, torch::kCPU, 15.0, 48);
+  explicit_size.inference_dims(320, 240, &w, &h);
+  EXPECT_EQ(h, 48);
+}

@@ -120,9 +120,33 @@ TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
   const ToolRun bad = run("combine --f " + path("a.safetensors") + " --g " + path("q.safetensors") + " -o " +
                           path("x.safetensors"));
   EXPECT_EQ(bad.status, 1);
-  EXPECT_NE(bad.output.find("different configs"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("different architectures"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(path("x.safetensors")));
   EXPECT_EQ(run("combine --f " + path("a.safetensors") + " -o " + path("y.safetensors")).status, 2);
+}
+
+// set: same networks, new operating point, validated; the old config kept in the provenance.
+TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status, 0);
+  const ToolRun r = run("set " + path("a.safetensors") + " --refine-inference-size 96 -o " + path("s.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Model a = load_model(path("a.safetensors")), s = load_model(path("s.safetensors"));
+  EXPECT_EQ(s.config.refine_inference_size, 96);
+  EXPECT_EQ(s.config.inference_size, a.config.inference_size);
+  const auto ta = model_tensors(a), ts = model_tensors(s);
+  for (const auto& [name, t] : ts) EXPECT_TRUE(torch::equal(t, ta.at(name))) << name;
+  EXPECT_EQ(s.provenance.at("config_before"), a.config.to_json());
+  EXPECT_EQ(s.provenance.at("from").at("provenance").at("seed"), 1);
+  // A g from a file with another operating point still combines (same architecture).
+  EXPECT_EQ(run("combine --f " + path("a.safetensors") + " --g " + path("s.safetensors") + " -o " +
+                path("as.safetensors")).status, 0);
+  EXPECT_EQ(load_model(path("as.safetensors")).config.refine_inference_size, 0);  // A's
+  const ToolRun bad = run("set " + path("a.safetensors") + " --refine-inference-size 8 -o " + path("t.safetensors"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("refine_inference_size"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(path("t.safetensors")));
+  EXPECT_EQ(run("set " + path("a.safetensors") + " -o " + path("t.safetensors")).status, 2);  // nothing to set
+  EXPECT_EQ(run("set " + path("a.safetensors") + " --inference-size big -o " + path("t.safetensors")).status, 2);
 }
 
 TEST_F(ModelTool, FailuresExitNonZeroWithAClearMessage) {

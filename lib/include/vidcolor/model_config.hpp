@@ -15,6 +15,10 @@ struct ModelConfig {
   std::vector<int> colorizer_channels = {16, 24, 32, 48, 64};  // U-Net of f, per level (3..5)
   std::vector<int> refiner_channels = {16, 24, 32};            // U-Net of g, per level (2..4)
   int inference_size = 144;  // short side f and g run at; sides rounded to multiples of 16
+  // Short side g runs at, when it differs from f's (0 = inference_size). g only blends and
+  // corrects smooth chroma fields, and its change is guided-upsampled, so it can run smaller
+  // than f for the same scores (measured: docs/BENCHMARKS.md, "Operating point of g").
+  int refine_inference_size = 0;
   std::string color_space = "ycbcr-bt601-full";
 
   nlohmann::json to_json() const;
@@ -29,6 +33,8 @@ struct ModelConfig {
   // The inference-size frame for a full-resolution frame: short side `inference_size`
   // (never upscaled beyond the input), aspect kept, both sides multiples of 16.
   void inference_dims(int width, int height, int* out_width, int* out_height) const;
+  // The short side g runs at: refine_inference_size, or inference_size when that is 0.
+  int refine_size() const { return refine_inference_size > 0 ? refine_inference_size : inference_size; }
 
   bool operator==(const ModelConfig& o) const;
 };

@@ -53,7 +53,7 @@ class RefineEngine {
   // g of `model` runs on `device` (a copy of g is made there when it is not the CPU, in half
   // precision on CUDA: untested here, no GPU);
   // alpha is eq. 4's; inference_size is the short side g runs at (0 = the model's
-  // config). Throws vidcolor::Error for alpha <= 0, inference_size < 0, or a model
+  // config: ModelConfig::refine_size()). Throws vidcolor::Error for alpha <= 0, inference_size < 0, or a model
   // without g.
   RefineEngine(std::shared_ptr<const Model> model, torch::Device device, double alpha = 15.0,
                int inference_size = 0);

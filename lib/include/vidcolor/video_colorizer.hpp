@@ -22,10 +22,17 @@ struct ColorizedFrame {
   torch::Tensor chroma_fg;  // [1,2,H,W] the same after g: what the element chain outputs
 };
 
+// Operating point of the two networks (vidcolorize's / vcrefine's inference-size properties).
+struct VideoColorizerOptions {
+  int colorize_inference_size = 0;  // short side f runs at; 0 = the model's
+  int refine_inference_size = 0;    // short side g runs at; 0 = the model's (for g)
+};
+
 class VideoColorizer {
  public:
-  // The model is shared with the caller (the engines only read it).
-  explicit VideoColorizer(std::shared_ptr<const Model> model);
+  // The model is shared with the caller (the engines only read it). Throws vidcolor::Error
+  // for inference sizes the engines refuse.
+  explicit VideoColorizer(std::shared_ptr<const Model> model, VideoColorizerOptions options = {});
   ~VideoColorizer();
   VideoColorizer(const VideoColorizer&) = delete;
   VideoColorizer& operator=(const VideoColorizer&) = delete;
