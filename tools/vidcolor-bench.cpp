@@ -341,7 +341,8 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
 // The plain loop: the same frames through lib/ alone, one frame after the other.
 double run_plain(const Options& o, const std::vector<cv::Mat>& frames) {
   auto model = std::make_shared<vidcolor::Model>(vidcolor::load_model(o.model));
-  if (o.inference_size > 0) model->config.inference_size = o.inference_size;
+  if (o.inference_size > 0)  // vidcolorize's inference-size: both networks
+    model->config.inference_size = model->config.refine_inference_size = o.inference_size;
   vidcolor::set_inference_threads(o.colorize_threads);
   vidcolor::VideoColorizer colorizer(model);
   std::vector<cv::Mat> gray(frames.size());
@@ -420,9 +421,12 @@ int main(int argc, char** argv) {
     const std::vector<cv::Mat> frames = load_clip(o.clip, o.frames);
     const int w = frames.front().cols, h = frames.front().rows;
     vidcolor::ModelConfig cfg = model.config;
-    if (o.inference_size > 0) cfg.inference_size = o.inference_size;
-    int iw = 0, ih = 0;
+    if (o.inference_size > 0) cfg.inference_size = cfg.refine_inference_size = o.inference_size;
+    int iw = 0, ih = 0, gw = 0, gh = 0;  // f's and g's sizes
     cfg.inference_dims(w, h, &iw, &ih);
+    vidcolor::ModelConfig g_cfg = cfg;
+    g_cfg.inference_size = cfg.refine_size();
+    g_cfg.inference_dims(w, h, &gw, &gh);
     const double rss_before = peak_rss_mib();
 
     std::fprintf(stderr, "vidcolor-bench: pipeline, %d frames of %dx%d ...\n", o.frames, w, h);
@@ -442,13 +446,14 @@ int main(int argc, char** argv) {
       if (name == "refine") g_ms = ms;
     }
     const double f_gflop = vidcolor::colorizer_flops(cfg, iw, ih) / 1e9;
-    const double g_gflop = 2.0 * vidcolor::refiner_flops(cfg, iw, ih) / 1e9;  // two neighbours
+    const double g_gflop = 2.0 * vidcolor::refiner_flops(cfg, gw, gh) / 1e9;  // two neighbours
 
     nlohmann::json j;
     j["machine"] = {{"cores", cores}, {"sgemm_gflops_one_core", peak1},
                     {"sgemm_gflops_all_cores", peak1 * cores}};
     j["input"] = {{"clip", o.clip}, {"frames", o.frames}, {"width", w}, {"height", h},
-                  {"inference_width", iw}, {"inference_height", ih}};
+                  {"inference_width", iw}, {"inference_height", ih},
+                  {"refine_inference_width", gw}, {"refine_inference_height", gh}};
     j["settings"] = {{"model", o.model}, {"colorize_threads", o.colorize_threads},
                      {"refine_threads", o.refine_threads}, {"flow", o.flow_backend},
                      {"flow_scale", o.flow_scale},

@@ -50,8 +50,8 @@ ChainedFlow chain_flows(const torch::Tensor& flow_ab, const torch::Tensor& valid
 
 class RefineEngine {
  public:
-  // g of `model` runs on `device` (a copy of g is made there when it is not the CPU, in half
-  // precision on CUDA: untested here, no GPU);
+  // g of `model` runs on `device` as the engine's own copy (channels-last on the CPU, half
+  // precision on CUDA: measured on an H100, docs/BENCHMARKS.md);
   // alpha is eq. 4's; inference_size is the short side g runs at (0 = the model's
   // config: ModelConfig::refine_size()). Throws vidcolor::Error for alpha <= 0, inference_size < 0, or a model
   // without g.
