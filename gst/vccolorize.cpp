@@ -36,6 +36,7 @@
 #include "vccolorize.h"
 
 #include "frame_size_check.h"
+#include "frame_memory.h"
 #include "processing_latency.h"
 
 #include <cstring>
@@ -220,6 +221,7 @@ static std::unique_ptr<vidcolor::ColorizeEngine> make_engine(const State& st, co
 
 static gboolean gst_vc_colorize_start(GstBaseTransform* trans) {
   GstVcColorize* self = GST_VC_COLORIZE(trans);
+  vc_keep_frame_memory(GST_OBJECT(self));
   const Settings s = read_settings(self);
   State& st = self->priv->state;
   st = State();

@@ -39,6 +39,7 @@
  */
 #include "vcrefine.h"
 
+#include "frame_memory.h"
 #include "processing_latency.h"
 
 #include <deque>
@@ -611,6 +612,7 @@ static void reset_state(GstVcRefine* self) {
 static GstStateChangeReturn gst_vc_refine_change_state(GstElement* element, GstStateChange transition) {
   GstVcRefine* self = GST_VC_REFINE(element);
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    vc_keep_frame_memory(GST_OBJECT(self));
     reset_state(self);
     if (!load_engine(self)) return GST_STATE_CHANGE_FAILURE;
   }

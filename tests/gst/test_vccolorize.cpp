@@ -4,6 +4,9 @@
 // model files as bus errors naming the file, refused caps, the candidate and mosaic
 // properties, and frames in == frames out behind vcgray (VcFlowMeta not passed on).
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -333,6 +336,26 @@ TEST(VcColorize, LatencyQueryAddsTheProcessingLatency) {
   g_object_set(h->element, "processing-latency", G_GINT64_CONSTANT(0), nullptr);
   EXPECT_EQ(gst_harness_query_latency(h.get()), 10 * GST_MSECOND);
 }
+
+#if defined(__GLIBC__)
+// Once a network element has started, frame-sized blocks stay in the process
+// (gst/frame_memory.h): a 20 MiB block comes from the heap, not from an mmap of its own as
+// with glibc's defaults (threshold 128 KiB, raised only by frees of such blocks). The test
+// environment sets no MALLOC_* variable.
+TEST(VcColorize, StartingKeepsFrameSizedBlocksInTheProcess) {
+  ASSERT_EQ(std::getenv("MALLOC_MMAP_THRESHOLD_"), nullptr);
+  HarnessPtr h = colorize_harness("video/x-raw,format=GRAY8,width=64,height=48,framerate=25/1",
+                                  "video/x-raw,format=I420,width=64,height=48,framerate=25/1");
+  gst_harness_play(h.get());
+  const struct mallinfo2 before = mallinfo2();
+  void* block = std::malloc(20u << 20);
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, 20u << 20);
+  const struct mallinfo2 after = mallinfo2();
+  std::free(block);
+  EXPECT_EQ(after.hblks, before.hblks) << "the 20 MiB block was mmapped";
+}
+#endif
 
 TEST(VcColorize, MissingOrCorruptModelIsABusErrorNamingTheFile) {
   const std::string missing = start_error(models().missing);
