@@ -51,6 +51,7 @@
 #include <vector>
 
 #include <vidcolor/chroma_read.hpp>
+#include <vidcolor/device_transfer.hpp>
 #include <vidcolor/frame_planes.hpp>
 #include <vidcolor/inference_runtime.hpp>
 #include <vidcolor/model_file.hpp>
@@ -203,19 +204,21 @@ static void drop_non_finite(torch::Tensor& flow, torch::Tensor& valid) {
 
 // ------------------------------------------------------------------ the window
 
-// On a GPU the window lives on the GPU: each frame's planes and flows are uploaded once, when
+// On a GPU the window lives on the GPU: each frame's planes and flows are uploaded once (in one copy), when
 // they arrive, and every pass that reads them as a neighbour (up to 2 * window * iterations
 // reads) finds them there; the result comes back once, in push_frame. On the CPU a no-op.
+// All six in one host-to-device copy (to_device_together); the frame has its input chroma only.
 static void hold_on_engine_device(const State& st, Held& h) {
   const torch::Device device = st.engine->device();
   if (device.is_cpu()) return;
-  h.luma = h.luma.to(device);
-  for (torch::Tensor& c : h.chroma) c = c.to(device);
-  if (!h.linked) return;
-  h.back_flow = h.back_flow.to(device);
-  h.back_valid = h.back_valid.to(device);
-  h.fwd_flow = h.fwd_flow.to(device);
-  h.fwd_valid = h.fwd_valid.to(device);
+  const std::vector<torch::Tensor> d = vidcolor::to_device_together(
+      {h.luma, h.chroma.at(0), h.back_flow, h.back_valid, h.fwd_flow, h.fwd_valid}, device);
+  h.luma = d[0];
+  h.chroma.at(0) = d[1];
+  h.back_flow = d[2];
+  h.back_valid = d[3];
+  h.fwd_flow = d[4];
+  h.fwd_valid = d[5];
 }
 
 static void clear_frames(State& st) {

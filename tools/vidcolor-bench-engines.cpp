@@ -26,6 +26,7 @@
 #include "vidcolor-config.h"
 #include "vidcolor/chroma_read.hpp"
 #include "vidcolor/colorize_engine.hpp"
+#include "vidcolor/device_transfer.hpp"
 #include "vidcolor/error.hpp"
 #include "vidcolor/frame_planes.hpp"
 #include "vidcolor/inference_runtime.hpp"
@@ -215,13 +216,13 @@ class Chain {
         colorize_.colorize(vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w))),
         c.planes());
     const double t1 = now_ms();
-    Held h;
-    h.luma = vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w)).to(device_);
-    h.chroma = vidcolor::planes8_to_chroma(c.planes(), c.w, c.h).to(device_);
-    h.flow = flow_.to(device_);  // F_{t->t-1} and F_{t-1->t}: two uploads as vcrefine makes them
-    h.valid = valid_.to(device_, torch::kFloat32);
-    h.flow_fwd = flow_.to(device_);
-    h.valid_fwd = valid_.to(device_, torch::kFloat32);
+    // As vcrefine's hold_on_engine_device: the frame's six tensors in one upload.
+    const torch::Tensor valid = valid_.to(torch::kFloat32);  // vcrefine's mask_tensor
+    const std::vector<torch::Tensor> up = vidcolor::to_device_together(
+        {vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w)),
+         vidcolor::planes8_to_chroma(c.planes(), c.w, c.h), flow_, valid, flow_, valid},
+        device_);
+    Held h{up[0], up[1], up[2], up[3], up[4], up[5]};
     window_.push_back(std::move(h));
     bool out = false;
     if (window_.size() == 3) {
