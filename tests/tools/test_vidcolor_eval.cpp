@@ -152,6 +152,30 @@ TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
   EXPECT_NEAR(j["overall"]["psnr_gray"].get<double>(), gray_sum / kClips.size(), 1e-5);
 }
 
+// Another operating point: the sizes reach the engines (recorded in the report's "run"), g's
+// change of size changes f+g's scores and not f's, and a size f refuses is a clear error.
+TEST_F(VidcolorEval, InferenceSizesAreTheEnginesOperatingPoint) {
+  auto eval_json = [&](const std::string& sizes) {
+    const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+                            " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
+                            " --threads 1 " + sizes + " 2>" + (tmp_ / "stderr.txt").string();
+    const vctest::CommandResult r = vctest::run_command(cmd);
+    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
+    return r.status == 0 ? nlohmann::json::parse(r.output) : nlohmann::json();
+  };
+  const nlohmann::json a = eval_json("--inference-size 32 --refine-inference-size 32");
+  const nlohmann::json b = eval_json("--inference-size 32 --refine-inference-size 16");
+  ASSERT_TRUE(a.contains("overall") && b.contains("overall"));
+  EXPECT_EQ(b["run"]["inference_size"], 32);
+  EXPECT_EQ(b["run"]["refine_inference_size"], 16);
+  EXPECT_DOUBLE_EQ(a["overall"]["psnr_f_only"].get<double>(), b["overall"]["psnr_f_only"].get<double>());
+  EXPECT_NE(a["overall"]["psnr"].get<double>(), b["overall"]["psnr"].get<double>());
+  const vctest::CommandResult bad = vctest::run_command(
+      exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) + " --inference-size 5 2>&1");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("inference_size"), std::string::npos) << bad.output;
+}
+
 TEST_F(VidcolorEval, FailsClearlyOnAMissingClip) {
   const std::string err = (tmp_ / "stderr.txt").string();
   const vctest::CommandResult r =
