@@ -204,10 +204,10 @@ static void drop_non_finite(torch::Tensor& flow, torch::Tensor& valid) {
 
 // ------------------------------------------------------------------ the window
 
-// On a GPU the window lives on the GPU: each frame's planes and flows are uploaded once (in one copy), when
-// they arrive, and every pass that reads them as a neighbour (up to 2 * window * iterations
-// reads) finds them there; the result comes back once, in push_frame. On the CPU a no-op.
-// All six in one host-to-device copy (to_device_together); the frame has its input chroma only.
+// On a GPU the window lives on the GPU: a frame's luma, input chroma, flows and masks are
+// uploaded when it arrives, in one host-to-device copy (to_device_together), and every pass
+// that reads them as a neighbour (up to 2 * window * iterations reads) finds them there; the
+// result comes back once, in push_frame. On the CPU a no-op.
 static void hold_on_engine_device(const State& st, Held& h) {
   const torch::Device device = st.engine->device();
   if (device.is_cpu()) return;

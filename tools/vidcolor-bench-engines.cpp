@@ -350,9 +350,7 @@ nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model>
   vidcolor::ModelConfig cfg = model->config;
   if (o.inference_size > 0) cfg.inference_size = cfg.refine_inference_size = o.inference_size;
   cfg.inference_dims(s.w, s.h, &iw, &ih);
-  vidcolor::ModelConfig g_cfg = cfg;
-  g_cfg.inference_size = cfg.refine_size();
-  g_cfg.inference_dims(s.w, s.h, &gw, &gh);
+  cfg.refine_inference_dims(s.w, s.h, &gw, &gh);
   const double gflop = (vidcolor::colorizer_flops(cfg, iw, ih) + 2 * vidcolor::refiner_flops(cfg, gw, gh)) / 1e9;
   auto js = [](const Stats& x) {
     return nlohmann::json{{"mean", x.mean}, {"p50", x.p50}, {"p99", x.p99}, {"max", x.max}};

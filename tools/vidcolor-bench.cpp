@@ -424,9 +424,7 @@ int main(int argc, char** argv) {
     if (o.inference_size > 0) cfg.inference_size = cfg.refine_inference_size = o.inference_size;
     int iw = 0, ih = 0, gw = 0, gh = 0;  // f's and g's sizes
     cfg.inference_dims(w, h, &iw, &ih);
-    vidcolor::ModelConfig g_cfg = cfg;
-    g_cfg.inference_size = cfg.refine_size();
-    g_cfg.inference_dims(w, h, &gw, &gh);
+    cfg.refine_inference_dims(w, h, &gw, &gh);
     const double rss_before = peak_rss_mib();
 
     std::fprintf(stderr, "vidcolor-bench: pipeline, %d frames of %dx%d ...\n", o.frames, w, h);

@@ -15,35 +15,15 @@ namespace vidcolor {
 
 namespace {
 
-namespace F = torch::nn::functional;
-
 [[noreturn]] void fail(const std::string& what) { throw Error("ColorizeEngine: " + what); }
 
 constexpr int64_t kHistogramBins = 16;
 
-// A private copy of f on `device` (f is 1-2 MB). On the CPU its convolution weights are made
-// channels-last and f is fed channels-last input: oneDNN then runs the thin layers of f
-// without reordering every activation to its blocked layout and back (f 28 -> 22 ms at
-// 192x112 on one core, docs/BENCHMARKS.md). The shared model is never modified.
+// The engine's own copy of f (place_for_inference: channels-last on the CPU, half on CUDA).
 std::shared_ptr<ColorizerNetImpl> place_f(const Model& m, const torch::Device& device) {
   if (m.f.is_empty()) fail("the model has no network f");
   ColorizerNet copy(m.config);
-  {
-    torch::NoGradGuard no_grad;
-    const auto src_params = m.f->named_parameters(true);
-    for (auto& p : copy->named_parameters(true)) p.value().copy_(src_params[p.key()]);
-    const auto src_buffers = m.f->named_buffers(true);
-    for (auto& b : copy->named_buffers(true)) b.value().copy_(src_buffers[b.key()]);
-  }
-  // On a GPU f runs in half precision (tensor cores, half the memory traffic); its output is
-  // brought back to float32 before anything else touches it. Untested here: no GPU.
-  copy->to(device, network_dtype(device));
-  copy->eval();
-  if (device.is_cpu()) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : copy->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  place_for_inference(*m.f, *copy, device);
   return copy.ptr();
 }
 
@@ -117,10 +97,7 @@ struct ColorizeEngine::Impl {
     int w = 0, h = 0;
     config.inference_dims(static_cast<int>(luma.size(3)), static_cast<int>(luma.size(2)), &w, &h);
     r.y_lr = resize_planes(r.y, h, w);
-    r.candidates = f->forward(device.is_cpu()
-                                  ? r.y_lr.contiguous(torch::MemoryFormat::ChannelsLast)
-                                  : r.y_lr.to(network_dtype(device)))
-                       .to(torch::kFloat32);
+    r.candidates = f->forward(network_input(r.y_lr, device)).to(torch::kFloat32);
     return r;
   }
 

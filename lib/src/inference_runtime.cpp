@@ -84,4 +84,22 @@ torch::ScalarType network_dtype(const torch::Device& device) {
   return device.is_cuda() ? torch::kHalf : torch::kFloat32;
 }
 
+void place_for_inference(const torch::nn::Module& source, torch::nn::Module& copy,
+                         const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  const auto params = source.named_parameters(true);
+  for (auto& p : copy.named_parameters(true)) p.value().copy_(params[p.key()]);
+  const auto buffers = source.named_buffers(true);
+  for (auto& b : copy.named_buffers(true)) b.value().copy_(buffers[b.key()]);
+  copy.to(device, network_dtype(device));
+  copy.eval();
+  if (device.is_cpu())
+    for (auto& p : copy.parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+torch::Tensor network_input(const torch::Tensor& t, const torch::Device& device) {
+  return device.is_cpu() ? t.contiguous(torch::MemoryFormat::ChannelsLast) : t.to(network_dtype(device));
+}
+
 }  // namespace vidcolor

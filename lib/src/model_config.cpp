@@ -100,6 +100,12 @@ void ModelConfig::inference_dims(int width, int height, int* out_width, int* out
   *out_height = round16(height * scale);
 }
 
+void ModelConfig::refine_inference_dims(int width, int height, int* out_width, int* out_height) const {
+  ModelConfig g = *this;
+  g.inference_size = refine_size();
+  g.inference_dims(width, height, out_width, out_height);
+}
+
 bool ModelConfig::operator==(const ModelConfig& o) const { return to_json() == o.to_json(); }
 
 }  // namespace vidcolor

@@ -77,21 +77,10 @@ RefineEngine::RefineEngine(std::shared_ptr<const Model> model, torch::Device dev
   config_ = model->config;
   // From here on config_.inference_size is g's: the caller's, else the model's for g.
   config_.inference_size = inference_size > 0 ? inference_size : model->config.refine_size();
-  // A private copy of g (tiny: ~40 kB); the shared model is never modified. On a GPU in half
-  // precision. On the CPU its convolution weights are channels-last and so is its input (as f's
-  // in ColorizeEngine): oneDNN then skips reordering every activation, g 22 -> 20 ms at 192x112,
-  // 9.3 -> 7.9 ms at 144x80 on one core (docs/BENCHMARKS.md).
+  // The engine's own copy of g (tiny: ~40 kB): channels-last on the CPU (22 -> 20 ms at
+  // 192x112, 9.3 -> 7.9 ms at 144x80 on one core), half precision on CUDA.
   g_ = RefinerNet(config_);
-  torch::NoGradGuard no_grad;
-  auto src = model->g->named_parameters(true);
-  for (auto& p : g_->named_parameters(true)) p.value().copy_(src[p.key()]);
-  auto src_buffers = model->g->named_buffers(true);
-  for (auto& b : g_->named_buffers(true)) b.value().copy_(src_buffers[b.key()]);
-  g_->to(device, network_dtype(device));
-  g_->eval();
-  if (device.is_cpu())
-    for (auto& p : g_->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  place_for_inference(*model->g, *g_, device);
 }
 
 void RefineEngine::inference_dims(int width, int height, int* out_width, int* out_height) const {
@@ -150,11 +139,7 @@ torch::Tensor RefineEngine::refine(const torch::Tensor& luma, const torch::Tenso
   RefinerNet g = g_;  // a holder copy: forward is non-const, the module is shared read-only
   // g runs in half precision on CUDA and channels-last on the CPU (its copy was made so);
   // everything around it is float32 NCHW.
-  const torch::ScalarType g_dtype = network_dtype(device_);
-  const bool cpu = device_.is_cpu();
-  auto as_g = [g_dtype, cpu](const torch::Tensor& t) {
-    return cpu ? t.contiguous(torch::MemoryFormat::ChannelsLast) : t.to(g_dtype);
-  };
+  auto as_g = [this](const torch::Tensor& t) { return network_input(t, device_); };
   const torch::Tensor refined =
       g->forward(as_g(in.y_s.expand({n, -1, -1, -1})), as_g(in.c_s.expand({n, -1, -1, -1})),
                  as_g(in.c_t_warped), as_g(in.conf_c), as_g(in.conf_x))

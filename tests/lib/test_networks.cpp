@@ -29,6 +29,10 @@ TEST(ModelConfig, RefineInferenceSize) {
   EXPECT_THROW(ModelConfig::from_json(j), Error);
   j["refine_inference_size"] = "small";
   EXPECT_THROW(ModelConfig::from_json(j), Error);
+  int w = 0, h = 0;
+  c.refine_inference_dims(854, 480, &w, &h);
+  EXPECT_EQ(h, 96);
+  EXPECT_EQ(w, 176);  // 170.8 rounded to a multiple of 16
   j["refine_inference_size"] = 0;
   EXPECT_EQ(ModelConfig::from_json(j).refine_size(), c.inference_size);
 }

@@ -11,9 +11,9 @@ namespace vidcolor {
 
 // The tensors, in order, on `device`, with their shapes and dtype, made by one copy: they are
 // packed into one contiguous host buffer (all must have the same dtype), moved once, and split
-// into contiguous views of that one device buffer. Undefined tensors stay undefined. Tensors already on `device` are packed too (one copy back and forth
-// is cheaper than special cases; callers pass host tensors). Throws vidcolor::Error when the
-// defined tensors have different dtypes.
+// into contiguous views of that one device buffer. Undefined tensors stay undefined. Meant for
+// host tensors (others are brought to the host first). Throws vidcolor::Error when the defined
+// tensors have different dtypes.
 std::vector<torch::Tensor> to_device_together(const std::vector<torch::Tensor>& tensors,
                                               const torch::Device& device);
 

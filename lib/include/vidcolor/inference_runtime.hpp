@@ -27,10 +27,23 @@ void set_inference_threads(int threads);
 int resolve_thread_count(int threads);
 
 // The dtype the networks f and g run in on `device`: half on CUDA (tensor cores, half the
-// memory traffic; untested here, no GPU), float32 elsewhere (LibTorch 1.13 has no CPU half
-// convolutions, and bf16 without AMX/AVX-512-BF16 is slower than float32). The engines keep
-// everything around the networks in float32.
+// memory traffic; within 2 levels of float32 on an H100, docs/BENCHMARKS.md), float32 elsewhere
+// (LibTorch 1.13 has no CPU half convolutions, and bf16 without AMX/AVX-512-BF16 is slower than
+// float32). The engines keep everything around the networks in float32.
 torch::ScalarType network_dtype(const torch::Device& device);
+
+// An engine's own copy of a network (f in ColorizeEngine, g in RefineEngine; the shared model
+// is never modified): `copy`, built for the same config, takes `source`'s parameters and
+// buffers, moves to `device` in network_dtype, and goes to eval mode. On the CPU its 4-D
+// weights become channels-last, and network_input makes the inputs so: oneDNN then runs these
+// thin layers without reordering every activation (f 28 -> 22 ms at 192x112, g 22 -> 20 ms at
+// 192x112 on one core, docs/BENCHMARKS.md).
+void place_for_inference(const torch::nn::Module& source, torch::nn::Module& copy,
+                         const torch::Device& device);
+
+// A float32 NCHW input of such a copy as the copy takes it: channels-last on the CPU,
+// network_dtype elsewhere.
+torch::Tensor network_input(const torch::Tensor& t, const torch::Device& device);
 
 // The model file used when none is given:
 //  1. the environment variable VIDCOLOR_MODEL, if set and not empty (lets a user or a test

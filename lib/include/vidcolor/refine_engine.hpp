@@ -53,8 +53,8 @@ class RefineEngine {
   // g of `model` runs on `device` as the engine's own copy (channels-last on the CPU, half
   // precision on CUDA: measured on an H100, docs/BENCHMARKS.md);
   // alpha is eq. 4's; inference_size is the short side g runs at (0 = the model's
-  // config: ModelConfig::refine_size()). Throws vidcolor::Error for alpha <= 0, inference_size < 0, or a model
-  // without g.
+  // config: ModelConfig::refine_size()). Throws vidcolor::Error for alpha <= 0,
+  // inference_size < 0, or a model without g.
   RefineEngine(std::shared_ptr<const Model> model, torch::Device device, double alpha = 15.0,
                int inference_size = 0);
 
