@@ -202,9 +202,11 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
       const Window win = random_window(img.cols, img.rows, o, rng);
       const cv::Mat crop = resize_by(img, win, s)(cv::Rect(win.x, win.y, s, s)).clone();
       images.push_back(rgb_chw(crop));
-      cv::Mat rgb;
-      cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
-      knns.push_back(knn_graph(rgb, o.knn));
+      if (o.knn_graphs) {
+        cv::Mat rgb;
+        cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
+        knns.push_back(knn_graph(rgb, o.knn));
+      }
       if (o.progress)
         o.progress({"images", static_cast<int64_t>(images.size()), total_images, seconds_since(t0)});
     }
@@ -269,7 +271,7 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
   std::map<std::string, torch::Tensor> tensors;
   if (st.images > 0) {
     tensors["images"] = torch::stack(images, 0);
-    tensors["image_knn"] = torch::stack(knns, 0);
+    if (o.knn_graphs) tensors["image_knn"] = torch::stack(knns, 0);
   }
   if (st.pairs > 0) {
     tensors["pair_frames"] = torch::stack(frames, 0);
@@ -286,6 +288,7 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
       {"knn_k", std::to_string(o.knn.k)},
       {"knn_lambda", std::to_string(o.knn.lambda)},
       {"knn_space", "r,g,b in [0,1]; lambda*x, lambda*y in crop pixels"},
+      {"knn_graphs", o.knn_graphs ? "in the pack" : "built by the reader at load"},
       {"images", std::to_string(st.images)},
       {"pairs", std::to_string(st.pairs)},
       {"sources", sources.dump()},

@@ -367,7 +367,17 @@ struct Trainer::Impl {
     world = coll->world_size();
     dev = parse_train_device(o.device, 0);
 
-    pack = std::make_unique<TrainingPack>(o.pack);
+    TrainingPackOptions pack_options;
+    pack_options.knn_device = dev;
+    pack_options.knn_progress = [&, t0 = std::chrono::steady_clock::now()](const KnnBatchProgress& p) {
+      // Only a pack written with --knn-at-load gets here; every rank builds its own copy.
+      if (rank != 0 || (p.done % 100 != 0 && p.done != p.total)) return;
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::fprintf(stderr, "building the pack's KNN graphs on %s: %lld/%lld (%.0f s, ETA %.0f s)\n",
+                   dev.str().c_str(), static_cast<long long>(p.done), static_cast<long long>(p.total),
+                   s, s / p.done * (p.total - p.done));
+    };
+    pack = std::make_unique<TrainingPack>(o.pack, pack_options);
     const int64_t s = pack->crop_size();
     if (s % 16 != 0)
       fail(o.pack + ": crop " + std::to_string(s) + " is not a multiple of 16 (f needs that)");
@@ -857,6 +867,7 @@ struct Trainer::Impl {
           {"diversity_betas", betas},
           {"confidence_alpha", kConfidenceAlpha},
           {"knn", {{"k", pack->knn_k()},
+                   {"built_at_load", pack->knn_built_at_load()},
                    {"lambda", pack->metadata().count("knn_lambda") ? pack->metadata().at("knn_lambda") : ""}}}}},
         {"init", init_source},
         {"backbone", {{"weights", fs::path(o.backbone_weights).filename().string()},

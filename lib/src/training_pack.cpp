@@ -80,7 +80,8 @@ PackPairBatch PackPairBatch::to(torch::Device d) const {
           flow_bw.to(d), mask_fw.to(d), mask_bw.to(d)};
 }
 
-TrainingPack::TrainingPack(const std::string& path) : path_(path) {
+TrainingPack::TrainingPack(const std::string& path, const TrainingPackOptions& options)
+    : path_(path) {
   SafetensorsFile f = read_safetensors(path);
   metadata_ = f.metadata;
   const auto bad = [&](const std::string& what) -> Error {
@@ -119,10 +120,24 @@ TrainingPack::TrainingPack(const std::string& path) : path_(path) {
 
   images_ = take("images", torch::kUInt8);
   knn_ = take("image_knn", torch::kInt32);
-  if (images_.defined() != knn_.defined()) throw bad("\"images\" and \"image_knn\" come together");
+  if (knn_.defined() && !images_.defined()) throw bad("\"image_knn\" without \"images\"");
   if (images_.defined()) {
     expect(images_, "images", {-1, 3, s, s});
     n_images_ = images_.size(0);
+    if (!knn_.defined()) {  // written with --knn-at-load: build the graphs here
+      int64_t k = 0;
+      double lambda = 0;
+      try {
+        k = std::stoll(metadata_.at("knn_k"));
+        lambda = std::stod(metadata_.at("knn_lambda"));
+      } catch (const std::exception&) {
+        throw bad("no \"image_knn\" and no numeric \"knn_k\", \"knn_lambda\" to build it with");
+      }
+      if (k < 1 || k > s * s - 1) throw bad("knn_k = " + std::to_string(k) + " for a crop of " + std::to_string(s));
+      knn_ = knn_graphs_torch(images_, static_cast<int>(k), lambda, options.knn_device,
+                              options.knn_progress);
+      knn_built_at_load_ = true;
+    }
     expect(knn_, "image_knn", {n_images_, s * s, -1});
     k_ = knn_.size(2);
     if (k_ < 1) throw bad("K = 0 in \"image_knn\"");

@@ -11,6 +11,7 @@
 
 #include "vidcolor/error.hpp"
 #include "vidcolor/knn_graph.hpp"
+#include "vidcolor/knn_graph_torch.hpp"
 
 using namespace vidcolor;
 
@@ -121,4 +122,62 @@ TEST(KnnGraph, Crop128TimingAndDeterminism) {
   EXPECT_EQ(g.size(0), 128 * 128);
   std::printf("knn_graph 128x128 kdtree: %.1f ms\n", ms);
   EXPECT_TRUE(torch::equal(g, knn_graph(rgb)));
+}
+
+// The trainer's builder for packs written without graphs (knn_graph_torch.hpp) must give the
+// pack writer's graphs: the same K nearest distances on a real crop, and the same indices
+// where distances have no ties.
+static torch::Tensor as_chw_u8(const cv::Mat& rgb) {
+  return torch::from_blob(rgb.clone().data, {rgb.rows, rgb.cols, 3}, torch::kUInt8)
+      .permute({2, 0, 1})
+      .clone();
+}
+
+TEST(KnnGraphTorch, SameNeighboursAsTheKdTreeOnARealCrop) {
+  const cv::Mat rgb = real_crop(24, 20);
+  if (rgb.empty()) GTEST_SKIP() << "no BSDS500 image in " << shared_data();
+  const int n = 24 * 20, k = 5;
+  const double lambda = 1.0 / 500.0;
+  const torch::Tensor ref = knn_graph(rgb);
+  const torch::Tensor got = knn_graphs_torch(as_chw_u8(rgb).unsqueeze(0), k, lambda, torch::kCPU);
+  ASSERT_EQ(got.sizes(), (std::vector<int64_t>{1, n, k}));
+  ASSERT_EQ(got.scalar_type(), torch::kInt32);
+  const auto a = ref.accessor<int32_t, 2>();
+  const torch::Tensor got0 = got[0];
+  const auto b = got0.accessor<int32_t, 2>();
+  int same_index = 0;
+  for (int p = 0; p < n; ++p)
+    for (int j = 0; j < k; ++j) {
+      ASSERT_NE(b[p][j], p);
+      // Nearest first, and the j-th distance is the reference's j-th distance.
+      ASSERT_NEAR(dist2(rgb, p, b[p][j], lambda), dist2(rgb, p, a[p][j], lambda), 2e-6)
+          << "pixel " << p << " rank " << j;
+      same_index += a[p][j] == b[p][j];
+    }
+  // 8-bit crops tie often (a pixel's left and right neighbours of one colour are equally
+  // near): 87 % of the indices agree here; the distances above are what must match.
+  EXPECT_GT(same_index, n * k * 80 / 100);
+}
+
+TEST(KnnGraphTorch, NoiseImagesGiveTheKdTreesGraphExactlyAndBatchesAreIndependent) {
+  // Random colours: no two distances tie, so the graphs must be identical.
+  torch::manual_seed(3);
+  const torch::Tensor imgs = torch::randint(0, 256, {2, 3, 9, 13}, torch::kUInt8);
+  const torch::Tensor got = knn_graphs_torch(imgs, 4, 0.01, torch::kCPU);
+  for (int i = 0; i < 2; ++i) {
+    const torch::Tensor hwc = imgs[i].permute({1, 2, 0}).contiguous();
+    const cv::Mat rgb(9, 13, CV_8UC3, hwc.data_ptr<uint8_t>());
+    KnnOptions o;
+    o.k = 4;
+    o.lambda = 0.01;
+    EXPECT_TRUE(torch::equal(got[i], knn_graph(rgb, o))) << "image " << i;
+  }
+}
+
+TEST(KnnGraphTorch, BadInputIsAClearError) {
+  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 4, 4}, torch::kFloat32), 5, 0.002, torch::kCPU), Error);
+  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 1, 4, 4}, torch::kUInt8), 5, 0.002, torch::kCPU), Error);
+  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 2, 2}, torch::kUInt8), 4, 0.002, torch::kCPU), Error);
+  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 4, 4}, torch::kUInt8), 5, -1.0, torch::kCPU), Error);
+  EXPECT_THROW(knn_graphs_torch(torch::Tensor(), 5, 0.002, torch::kCPU), Error);
 }

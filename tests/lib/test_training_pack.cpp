@@ -192,6 +192,53 @@ TEST_F(PackTest, SameSeedSamePack) {
   EXPECT_TRUE(torch::equal(x.tensors.at("image_knn"), y.tensors.at("image_knn")));
 }
 
+// Squared bilateral distance (eq. 2's space, λ = 0.002) of every edge of the graphs: [B,H*W,K].
+torch::Tensor edge_dist2(const torch::Tensor& rgb, const torch::Tensor& knn) {
+  const int64_t n = rgb.size(0), h = rgb.size(2), w = rgb.size(3), hw = h * w, k = knn.size(2);
+  const auto ys = torch::arange(h).view({1, 1, h, 1}).expand({n, 1, h, w}).to(torch::kFloat64);
+  const auto xs = torch::arange(w).view({1, 1, 1, w}).expand({n, 1, h, w}).to(torch::kFloat64);
+  const auto pts = torch::cat({rgb.to(torch::kFloat64), 0.002 * xs, 0.002 * ys}, 1).reshape({n, 5, hw});
+  const auto idx = knn.reshape({n, 1, hw * k}).expand({n, 5, hw * k});
+  return (pts.unsqueeze(3) - pts.gather(2, idx).view({n, 5, hw, k})).pow(2).sum(1);
+}
+
+TEST_F(PackTest, PackWithoutGraphsGetsThemBuiltAtLoad) {
+  // The suite's pack again with knn_graphs = false: same crops, no "image_knn" in the file,
+  // and the reader's graphs are the writer's up to ties (the same K nearest distances).
+  PackOptions o;
+  o.image_dirs = {shared_data() + "/images/bsds500"};
+  o.crop = 64;
+  o.max_images = 3;
+  o.per_image = 2;
+  o.pairs_per_seq = 0;
+  o.seed = 7;
+  o.knn_graphs = false;
+  const std::string small = temp_path("noknn.safetensors");
+  write_training_pack(o, small);
+  EXPECT_EQ(read_safetensors(small).tensors.count("image_knn"), 0u);
+  EXPECT_LT(fs::file_size(small) * 3, fs::file_size(*path_));
+  int64_t progress_calls = 0;
+  TrainingPackOptions po;
+  po.knn_progress = [&](const KnnBatchProgress& p) {
+    ++progress_calls;
+    EXPECT_EQ(p.total, 6);
+  };
+  const TrainingPack built(small, po);
+  std::remove(small.c_str());
+  const TrainingPack stored(*path_);
+  EXPECT_TRUE(built.knn_built_at_load());
+  EXPECT_FALSE(stored.knn_built_at_load());
+  EXPECT_EQ(progress_calls, 6);
+  ASSERT_EQ(built.num_images(), 6);
+  EXPECT_EQ(built.knn_k(), 5);
+  const std::vector<int64_t> all{0, 1, 2, 3, 4, 5};
+  const std::vector<bool> flips{true, false, true, false, false, true};
+  const auto a = built.images(all, flips), b = stored.images(all, flips);
+  EXPECT_TRUE(torch::equal(a.rgb, b.rgb));
+  EXPECT_LT((edge_dist2(a.rgb, a.knn) - edge_dist2(b.rgb, b.knn)).abs().max().item<double>(), 2e-6);
+  EXPECT_GT(a.knn.eq(b.knn).to(torch::kFloat32).mean().item<float>(), 0.8f);  // ties aside
+}
+
 TEST(PackVideo, PairsFromAVideoFile) {
   // A short MJPEG clip made from real DAVIS frames: pairs come out of cv::VideoCapture.
   const std::string seq = shared_data() + "/videos/davis2016/car-shadow";
@@ -237,6 +284,14 @@ TEST(PackErrors, BadPacksAndOptions) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(p), std::string::npos);
   }
+  // No graphs and nothing to build them with: a clear error, not a crash.
+  write_safetensors(p, {{"images", torch::zeros({1, 3, 4, 4}, torch::kUInt8)}},
+                    {{"format", "vidcolor-pack"}, {"version", "1"}, {"crop", "4"}});
+  EXPECT_THROW(TrainingPack{p}, Error);
+  write_safetensors(p, {{"images", torch::zeros({1, 3, 4, 4}, torch::kUInt8)}},
+                    {{"format", "vidcolor-pack"}, {"version", "1"}, {"crop", "4"},
+                     {"knn_k", "16"}, {"knn_lambda", "0.002"}});
+  EXPECT_THROW(TrainingPack{p}, Error);
   std::remove(p.c_str());
   PackOptions o;
   o.image_dirs = {"/nonexistent/vidcolor"};

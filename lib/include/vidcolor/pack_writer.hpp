@@ -35,6 +35,9 @@ struct PackOptions {
   // unless the image's short side is below S).
   double scale_min = 0.5, scale_max = 1.0;
   KnnOptions knn;
+  // false: write no "image_knn" (a pack ~4x smaller, quick to write and to send to a GPU
+  // machine); the reader builds the graphs with knn.k and knn.lambda (knn_graph_torch.hpp).
+  bool knn_graphs = true;
   FlowBackend flow = FlowBackend::DisMedium;
   std::function<void(const PackProgress&)> progress;  // optional
 };

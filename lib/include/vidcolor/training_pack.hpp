@@ -4,7 +4,9 @@
 //
 // The pack is one safetensors file (safetensors.hpp) with these tensors (S = crop size):
 //   "images"        uint8   [N,3,S,S]    R'G'B' crops of still images (and single frames)
-//   "image_knn"     int32   [N,S*S,K]    bilateral-space KNN graph of each crop (knn_graph.hpp)
+//   "image_knn"     int32   [N,S*S,K]    bilateral-space KNN graph of each crop (knn_graph.hpp);
+//                                        optional: a pack written with --knn-at-load lacks it
+//                                        and the reader builds it (knn_graph_torch.hpp)
 //   "pair_frames"   uint8   [M,2,3,S,S]  consecutive frames t, t+1, same crop window
 //   "pair_flows"    float16 [M,2,2,S,S]  [:,0] = F_{t->t+1}, [:,1] = F_{t+1->t} (dx, dy; px)
 //   "pair_masks"    uint8   [M,2,1,S,S]  [:,0] valid at t for warp(·_{t+1}, F_{t->t+1}),
@@ -21,9 +23,12 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "vidcolor/knn_graph_torch.hpp"
 
 namespace vidcolor {
 
@@ -48,14 +53,24 @@ struct PackPairBatch {
   PackPairBatch to(torch::Device device) const;
 };
 
+struct TrainingPackOptions {
+  // Where the KNN graphs of a pack without "image_knn" are built (exact brute force: seconds
+  // on a GPU, ~0.5 s per 112x112 crop on a CPU core).
+  torch::Device knn_device = torch::kCPU;
+  std::function<void(const KnnBatchProgress&)> knn_progress;  // optional
+};
+
 class TrainingPack {
  public:
-  // Reads and validates the whole pack (shapes, dtypes, index ranges). Throws vidcolor::Error
-  // naming `path` and the problem.
-  explicit TrainingPack(const std::string& path);
+  // Reads and validates the whole pack (shapes, dtypes, index ranges); builds the KNN graphs
+  // if the pack has none (with its metadata's "knn_k" and "knn_lambda"). Throws
+  // vidcolor::Error naming `path` and the problem.
+  explicit TrainingPack(const std::string& path, const TrainingPackOptions& options = {});
 
   int64_t crop_size() const { return crop_; }
   int64_t knn_k() const { return k_; }
+  // True when the graphs were built at load (the file has no "image_knn").
+  bool knn_built_at_load() const { return knn_built_at_load_; }
   int64_t num_images() const { return n_images_; }
   int64_t num_pairs() const { return n_pairs_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -72,6 +87,7 @@ class TrainingPack {
   std::map<std::string, std::string> metadata_;
   torch::Tensor images_, knn_, pair_frames_, pair_flows_, pair_masks_;
   int64_t crop_ = 0, k_ = 0, n_images_ = 0, n_pairs_ = 0;
+  bool knn_built_at_load_ = false;
 };
 
 // Flip helpers (used by TrainingPack; public for tests).
