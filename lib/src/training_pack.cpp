@@ -134,8 +134,12 @@ TrainingPack::TrainingPack(const std::string& path, const TrainingPackOptions& o
         throw bad("no \"image_knn\" and no numeric \"knn_k\", \"knn_lambda\" to build it with");
       }
       if (k < 1 || k > s * s - 1) throw bad("knn_k = " + std::to_string(k) + " for a crop of " + std::to_string(s));
-      knn_ = knn_graphs_torch(images_, static_cast<int>(k), lambda, options.knn_device,
-                              options.knn_progress);
+      KnnBatchOptions ko;
+      ko.k = static_cast<int>(k);
+      ko.lambda = lambda;
+      ko.device = options.knn_device;
+      ko.progress = options.knn_progress;
+      knn_ = knn_graphs_torch(images_, ko);
       knn_built_at_load_ = true;
     }
     expect(knn_, "image_knn", {n_images_, s * s, -1});

@@ -139,7 +139,9 @@ TEST(KnnGraphTorch, SameNeighboursAsTheKdTreeOnARealCrop) {
   const int n = 24 * 20, k = 5;
   const double lambda = 1.0 / 500.0;
   const torch::Tensor ref = knn_graph(rgb);
-  const torch::Tensor got = knn_graphs_torch(as_chw_u8(rgb).unsqueeze(0), k, lambda, torch::kCPU);
+  KnnBatchOptions o;
+  o.search = KnnSearch::BruteForce;
+  const torch::Tensor got = knn_graphs_torch(as_chw_u8(rgb).unsqueeze(0), o);
   ASSERT_EQ(got.sizes(), (std::vector<int64_t>{1, n, k}));
   ASSERT_EQ(got.scalar_type(), torch::kInt32);
   const auto a = ref.accessor<int32_t, 2>();
@@ -163,7 +165,13 @@ TEST(KnnGraphTorch, NoiseImagesGiveTheKdTreesGraphExactlyAndBatchesAreIndependen
   // Random colours: no two distances tie, so the graphs must be identical.
   torch::manual_seed(3);
   const torch::Tensor imgs = torch::randint(0, 256, {2, 3, 9, 13}, torch::kUInt8);
-  const torch::Tensor got = knn_graphs_torch(imgs, 4, 0.01, torch::kCPU);
+  KnnBatchOptions bo;
+  bo.k = 4;
+  bo.lambda = 0.01;
+  bo.search = KnnSearch::BruteForce;
+  const torch::Tensor got = knn_graphs_torch(imgs, bo);
+  bo.search = KnnSearch::Auto;  // the KD-tree, in this build with OpenCV
+  EXPECT_TRUE(torch::equal(got, knn_graphs_torch(imgs, bo)));
   for (int i = 0; i < 2; ++i) {
     const torch::Tensor hwc = imgs[i].permute({1, 2, 0}).contiguous();
     const cv::Mat rgb(9, 13, CV_8UC3, hwc.data_ptr<uint8_t>());
@@ -175,9 +183,32 @@ TEST(KnnGraphTorch, NoiseImagesGiveTheKdTreesGraphExactlyAndBatchesAreIndependen
 }
 
 TEST(KnnGraphTorch, BadInputIsAClearError) {
-  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 4, 4}, torch::kFloat32), 5, 0.002, torch::kCPU), Error);
-  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 1, 4, 4}, torch::kUInt8), 5, 0.002, torch::kCPU), Error);
-  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 2, 2}, torch::kUInt8), 4, 0.002, torch::kCPU), Error);
-  EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 4, 4}, torch::kUInt8), 5, -1.0, torch::kCPU), Error);
-  EXPECT_THROW(knn_graphs_torch(torch::Tensor(), 5, 0.002, torch::kCPU), Error);
+  for (KnnSearch search : {KnnSearch::Auto, KnnSearch::BruteForce}) {
+    KnnBatchOptions o;
+    o.search = search;
+    EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 4, 4}, torch::kFloat32), o), Error);
+    EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 1, 4, 4}, torch::kUInt8), o), Error);
+    EXPECT_THROW(knn_graphs_torch(torch::Tensor(), o), Error);
+    o.k = 4;
+    EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 2, 2}, torch::kUInt8), o), Error);
+    o.k = 5;
+    o.lambda = -1;
+    EXPECT_THROW(knn_graphs_torch(torch::zeros({1, 3, 4, 4}, torch::kUInt8), o), Error);
+  }
+}
+
+TEST(KnnGraphTorch, Crop112TimingAndDeterminism) {
+  // The size vidcolor-train builds at load for a --knn-at-load pack of 112-px crops: the
+  // brute force (what a GPU runs) timed on the CPU, and the KD-tree (what a CPU runs).
+  const cv::Mat rgb = real_crop(112, 112);
+  if (rgb.empty()) GTEST_SKIP() << "no BSDS500 image in " << shared_data();
+  const torch::Tensor img = as_chw_u8(rgb).unsqueeze(0);
+  KnnBatchOptions o;
+  o.search = KnnSearch::BruteForce;
+  const auto t0 = std::chrono::steady_clock::now();
+  const torch::Tensor g = knn_graphs_torch(img, o);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("knn_graphs_torch 112x112 brute force on the CPU (%d threads): %.1f ms\n",
+              torch::get_num_threads(), ms);
+  EXPECT_TRUE(torch::equal(g, knn_graphs_torch(img, o)));
 }

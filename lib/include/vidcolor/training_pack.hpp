@@ -54,8 +54,8 @@ struct PackPairBatch {
 };
 
 struct TrainingPackOptions {
-  // Where the KNN graphs of a pack without "image_knn" are built (exact brute force: seconds
-  // on a GPU, ~0.5 s per 112x112 crop on a CPU core).
+  // Where the KNN graphs of a pack without "image_knn" are built (knn_graph_torch.hpp: the
+  // KD-tree on a CPU where the build has OpenCV, else brute force on this device).
   torch::Device knn_device = torch::kCPU;
   std::function<void(const KnnBatchProgress&)> knn_progress;  // optional
 };
