@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <unistd.h>
 
 #include "vidcolor/pack_writer.hpp"
 
@@ -36,15 +37,28 @@ void usage(FILE* f) {
       "  -o, --output FILE    the pack to write (safetensors)\n");
 }
 
-// Progress with ETA on stderr, redrawn in place.
-void show(const vidcolor::PackProgress& p) {
-  const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
-  const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
-  std::fprintf(stderr, "\r%-6s %6lld/%-6lld  %6.1f/s  elapsed %5.0fs  ETA %5.0fs ", p.stage,
-               static_cast<long long>(p.done), static_cast<long long>(p.total), rate,
-               p.elapsed_s, eta);
-  if (p.done == p.total) std::fputc('\n', stderr);
-}
+// Progress with ETA on stderr: redrawn in place on a terminal; elsewhere (a log file of a
+// background run) one line every 5 s and one at the end of each stage, so logs stay small.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool terminal) : terminal_(terminal) {}
+  void operator()(const vidcolor::PackProgress& p) {
+    const bool last = p.done == p.total;
+    if (!terminal_ && !last && p.elapsed_s < next_s_ && p.done != 1) return;
+    next_s_ = p.elapsed_s + 5.0;
+    const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
+    const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
+    std::fprintf(stderr, "%s%-6s %6lld/%-6lld  %6.1f/s  elapsed %5.0fs  ETA %5.0fs %s",
+                 terminal_ ? "\r" : "", p.stage, static_cast<long long>(p.done),
+                 static_cast<long long>(p.total), rate, p.elapsed_s, eta,
+                 terminal_ && !last ? "" : "\n");
+    if (last) next_s_ = 0;  // the next stage's clock starts at 0
+  }
+
+ private:
+  bool terminal_;
+  double next_s_ = 0;
+};
 
 }  // namespace
 
@@ -105,7 +119,7 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
-  o.progress = show;
+  o.progress = ProgressLine(isatty(fileno(stderr)) != 0);
   try {
     const auto st = vidcolor::write_training_pack(o, out);
     std::fprintf(stderr,
