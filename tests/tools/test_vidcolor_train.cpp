@@ -24,6 +24,7 @@
 #include "vidcolor/error.hpp"
 #include "vidcolor/model_file.hpp"
 #include "vidcolor/pack_writer.hpp"
+#include "vidcolor/safetensors.hpp"
 #include "vidcolor/png_writer.hpp"
 #include "vidcolor/train_plots.hpp"
 #include "vidcolor/trainer.hpp"
@@ -366,6 +367,24 @@ TEST_F(TrainTest, ResumeGivesTheSameNextStep) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("\"lr\""), std::string::npos) << e.what();
   }
+}
+
+TEST_F(TrainTest, PackWithoutGraphsTrainsLikeThePackWithThem) {
+  // The suite's pack rewritten without "image_knn": the trainer builds the graphs at load (on
+  // this CPU with the pack writer's KD-tree, so the same graphs) and the same steps follow.
+  SafetensorsFile f = read_safetensors(pack());
+  ASSERT_EQ(f.tensors.erase("image_knn"), 1u);
+  const std::string small = (dir("noknn") / "pack.safetensors").string();
+  fs::create_directories(dir("noknn"));
+  write_safetensors(small, f.tensors, f.metadata);
+  const TrainResult with = Trainer(options("knn-stored", "f-images:3")).run();
+  TrainOptions o = options("knn-built", "f-images:3");
+  o.pack = small;
+  const TrainResult built = Trainer(o).run();
+  EXPECT_EQ(built.parameters_digest, with.parameters_digest);
+  const Model m = load_model(built.model_path);
+  EXPECT_EQ(m.provenance.at("losses").at("knn").at("built_at_load"), true);
+  EXPECT_EQ(load_model(with.model_path).provenance.at("losses").at("knn").at("built_at_load"), false);
 }
 
 TEST_F(TrainTest, RejectsBadOptions) {
