@@ -72,6 +72,18 @@ class PackTest : public ::testing::Test {
   void SetUp() override {
     if (!path_) GTEST_SKIP() << "no BSDS500 / DAVIS data in " << shared_data();
   }
+  // The suite pack's image options without its pairs: the same crops (images draw from the
+  // generator first).
+  static PackOptions suite_images_only() {
+    PackOptions o;
+    o.image_dirs = {shared_data() + "/images/bsds500"};
+    o.crop = 64;
+    o.max_images = 3;
+    o.per_image = 2;
+    o.pairs_per_seq = 0;
+    o.seed = 7;
+    return o;
+  }
   static std::string* path_;
   static PackStats stats_;
 };
@@ -176,13 +188,7 @@ TEST_F(PackTest, FlowsWarpTheFramesAndFlipConsistently) {
 }
 
 TEST_F(PackTest, SameSeedSamePack) {
-  PackOptions o;
-  o.image_dirs = {shared_data() + "/images/bsds500"};
-  o.crop = 64;
-  o.max_images = 3;
-  o.per_image = 2;
-  o.pairs_per_seq = 0;
-  o.seed = 7;
+  PackOptions o = suite_images_only();
   const std::string again = temp_path("again.safetensors");
   write_training_pack(o, again);
   const auto x = read_safetensors(again), y = read_safetensors(*path_);
@@ -193,7 +199,7 @@ TEST_F(PackTest, SameSeedSamePack) {
 }
 
 // Squared bilateral distance (eq. 2's space, λ = 0.002) of every edge of the graphs: [B,H*W,K].
-torch::Tensor edge_dist2(const torch::Tensor& rgb, const torch::Tensor& knn) {
+static torch::Tensor edge_dist2(const torch::Tensor& rgb, const torch::Tensor& knn) {
   const int64_t n = rgb.size(0), h = rgb.size(2), w = rgb.size(3), hw = h * w, k = knn.size(2);
   const auto ys = torch::arange(h).view({1, 1, h, 1}).expand({n, 1, h, w}).to(torch::kFloat64);
   const auto xs = torch::arange(w).view({1, 1, 1, w}).expand({n, 1, h, w}).to(torch::kFloat64);
@@ -205,13 +211,7 @@ torch::Tensor edge_dist2(const torch::Tensor& rgb, const torch::Tensor& knn) {
 TEST_F(PackTest, PackWithoutGraphsGetsThemBuiltAtLoad) {
   // The suite's pack again with knn_graphs = false: same crops, no "image_knn" in the file,
   // and the reader's graphs are the writer's up to ties (the same K nearest distances).
-  PackOptions o;
-  o.image_dirs = {shared_data() + "/images/bsds500"};
-  o.crop = 64;
-  o.max_images = 3;
-  o.per_image = 2;
-  o.pairs_per_seq = 0;
-  o.seed = 7;
+  PackOptions o = suite_images_only();
   o.knn_graphs = false;
   const std::string small = temp_path("noknn.safetensors");
   write_training_pack(o, small);
