@@ -30,8 +30,8 @@ void usage(FILE* f) {
       "  --knn-lambda L       weight of pixel coordinates vs colors in [0,1] (default 0.002)\n"
       "  --knn-method M       kdtree (exact, default) or brute\n"
       "  --knn-at-load        write no KNN graphs (a pack ~4x smaller): vidcolor-train builds\n"
-      "                       them exactly when it loads the pack, on its device (seconds on a\n"
-      "                       GPU, ~0.5 s per 112x112 crop on a CPU core)\n"
+      "                       them when it loads the pack: the same KD-tree on a CPU where it\n"
+      "                       has OpenCV (~50 ms a crop), else exact brute force on its device\n"
       "  --flow NAME          dis-medium (default), dis-fast, dis-ultrafast, farneback, cuda-*\n"
       "  --seed N             random seed (default 1)\n"
       "  -o, --output FILE    the pack to write (safetensors)\n");

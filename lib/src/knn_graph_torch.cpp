@@ -23,20 +23,18 @@ namespace {
 // One image's graph, on `device`. points: [n,5] float32.
 torch::Tensor knn_of_points(const torch::Tensor& points, int k) {
   const int64_t n = points.size(0);
-  // Rows per chunk: the [rows, n, 5] differences (GPU) stay near 64 MB whatever the crop size.
+  // Rows per chunk: the [rows, n, 5] differences stay near 64 MB whatever the crop size.
   const int64_t rows = std::max<int64_t>(1, (int64_t{16} << 20) / (5 * n));
   const auto index_opts = torch::TensorOptions().dtype(torch::kInt64).device(points.device());
   std::vector<torch::Tensor> parts;
   for (int64_t r0 = 0; r0 < n; r0 += rows) {
     const int64_t r1 = std::min(n, r0 + rows);
-    // Distances from the differences themselves (exact, see the header). On a GPU as plain
-    // broadcast arithmetic: torch::cdist's non-matmul CUDA kernel runs one 256-thread block
-    // per pair of points (5 values each), and on an H100 one process had not built the
-    // graphs of 1,580 crops of 112x112 after 220 s. On a CPU cdist's own loop is the faster.
-    const torch::Tensor rows_pts = points.slice(0, r0, r1);
-    torch::Tensor d = points.is_cuda()
-                          ? (rows_pts.unsqueeze(1) - points.unsqueeze(0)).square_().sum(2)
-                          : torch::cdist(rows_pts.unsqueeze(0), points.unsqueeze(0), 2.0, 2).squeeze(0);
+    // Distances from the differences themselves (exact, see the header), as plain broadcast
+    // arithmetic, one code path for every device (the tests run it on the CPU): on a GPU,
+    // torch::cdist's non-matmul kernel runs one 256-thread block per pair of points (5 values
+    // each), and on an H100 one process had not built the graphs of 1,580 crops of 112x112
+    // after 220 s.
+    torch::Tensor d = (points.slice(0, r0, r1).unsqueeze(1) - points.unsqueeze(0)).square_().sum(2);
     // A pixel is not its own neighbour.
     d.scatter_(1, torch::arange(r0, r1, index_opts).unsqueeze(1),
                std::numeric_limits<float>::infinity());

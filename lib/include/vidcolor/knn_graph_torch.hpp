@@ -3,7 +3,7 @@
 // (`vidcolor-pack --knn-at-load`: the graphs are 85 % of a pack's bytes) and the trainer build
 // them where it runs: with the pack writer's own KD-tree on a CPU where the build has OpenCV
 // (~50 ms per 128x128 crop), else by exact brute force on the trainer's device (a GPU; on a
-// CPU core ~2 s per 112x112 crop).
+// CPU core several seconds per 112x112 crop).
 #pragma once
 
 #include <torch/torch.h>
