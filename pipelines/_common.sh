@@ -46,8 +46,32 @@ vc_need() {
 }
 
 # vc_video_source INPUT: prints the source part of a pipeline ending in decoded raw video.
-# INPUT is a folder of NNNNN.jpg frames (25 fps) or a media file in any container.
+# INPUT is a folder of NNNNN.jpg frames (25 fps) or a media file in any container. A video of
+# odd width or height loses its last column / row (videocrop): x264 encodes 4:2:0 only at even
+# sizes and otherwise fails with a bare "Can not initialize x264 encoder" (the black-and-white
+# film clips in ../shared/data/bw are 853x480).
 vc_video_source() {
+  local src size w h
+  src=$(vc_decoded_source "$1") || exit 1
+  size=$(vc_video_size "$src")
+  w=${size%x*}; h=${size#*x}
+  if [ -n "$size" ] && [ $((w % 2 + h % 2)) -gt 0 ]; then
+    echo "$(basename "$0"): $1 is ${w}x${h}; cropping to $((w - w % 2))x$((h - h % 2)) (H.264 4:2:0 needs even sizes)" >&2
+    src="$src ! videocrop right=$((w % 2)) bottom=$((h % 2))"
+  fi
+  echo "$src"
+}
+
+# vc_video_size SOURCE: WIDTHxHEIGHT of the first decoded frame of a pipeline source part
+# (empty if it cannot be read; the real pipeline then reports why).
+vc_video_size() {
+  timeout 30 gst-launch-1.0 -v $1 ! video/x-raw ! fakesink num-buffers=1 2>/dev/null |
+    grep -o 'video/x-raw.*width=(int)[0-9]*, height=(int)[0-9]*' | tail -n1 |
+    sed -E 's/.*width=\(int\)([0-9]+), height=\(int\)([0-9]+)/\1x\2/' || true
+}
+
+# vc_decoded_source INPUT: vc_video_source without the even-size crop.
+vc_decoded_source() {
   local in="$1"
   if [ -d "$in" ]; then
     local first ext digits start
