@@ -32,8 +32,8 @@ torch::Tensor knn_of_points(const torch::Tensor& points, int k) {
     // Distances from the differences themselves (exact, see the header), as plain broadcast
     // arithmetic, one code path for every device (the tests run it on the CPU). Not
     // torch::cdist without its matmul shortcut: its CUDA kernel runs one 256-thread block per
-    // pair of points (5 values each), and the trainers that used it on an H100 never got past
-    // loading a 1,580-crop pack within their limits (docs/TRAINING.md).
+    // pair of points (5 values each); trainers that used it on an H100 did not finish within
+    // their limits, most likely still building the graphs of a 1,580-crop pack (TRAINING.md).
     torch::Tensor d = (points.slice(0, r0, r1).unsqueeze(1) - points.unsqueeze(0)).square_().sum(2);
     // A pixel is not its own neighbour.
     d.scatter_(1, torch::arange(r0, r1, index_opts).unsqueeze(1),
