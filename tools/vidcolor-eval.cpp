@@ -6,7 +6,6 @@
 // truth) to --out. Metric definitions: lib/include/vidcolor/metrics.hpp.
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +22,7 @@
 #include "eval/clip_source.hpp"
 #include "eval/frames.hpp"
 #include "eval/report.hpp"
+#include "progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/clip_metrics.hpp"
 #include "vidcolor/error.hpp"
@@ -138,32 +138,27 @@ std::string format_duration(double s) {
   return buf;
 }
 
-// Progress with ETA on stderr: rewritten in place on a terminal, a line every few seconds
-// otherwise (logs stay short).
+// Progress with ETA on stderr (progress_line.hpp), one line per clip left on a terminal.
 class Progress {
  public:
-  explicit Progress(long total) : total_(total), start_(Clock::now()), tty_(isatty(2)) {}
+  explicit Progress(long total) : total_(total), start_(Clock::now()) {}
   void frame_done(const std::string& clip, size_t clip_i, size_t clips, int frame, int frames) {
     ++done_;
+    if (!line_.due(frame == frames)) return;
     const double el = std::chrono::duration<double>(Clock::now() - start_).count();
-    if (!tty_ && el - last_ < 5.0 && frame != frames) return;
-    last_ = el;
     const double rate = done_ / std::max(el, 1e-9);
     const double eta = total_ > done_ ? (total_ - done_) / rate : 0.0;
-    std::fprintf(stderr, "%s[%zu/%zu] %s: frame %d/%d  %.2f frames/s  ETA %s%s",
-                 tty_ ? "\r\033[K" : "", clip_i + 1, clips, clip.c_str(), frame, frames, rate,
-                 format_duration(eta).c_str(), tty_ ? "" : "\n");
-    std::fflush(stderr);
+    char line[400];
+    std::snprintf(line, sizeof line, "[%zu/%zu] %s: frame %d/%d  %.2f frames/s  ETA %s", clip_i + 1,
+                  clips, clip.c_str(), frame, frames, rate, format_duration(eta).c_str());
+    line_.show(line);
   }
-  void clip_done() {
-    if (tty_) std::fputc('\n', stderr);
-  }
+  void clip_done() { line_.close(); }
 
  private:
   long total_, done_ = 0;
   Clock::time_point start_;
-  bool tty_;
-  double last_ = -1e9;
+  vctools::ProgressLine line_;
 };
 
 // One frame waiting for its colorization: the ground truth and what scoring it needs.

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
-#include <unistd.h>
 
+#include "progress_line.hpp"
 #include "vidcolor/pack_writer.hpp"
 
 namespace {
@@ -37,28 +37,18 @@ void usage(FILE* f) {
       "  -o, --output FILE    the pack to write (safetensors)\n");
 }
 
-// Progress with ETA on stderr: redrawn in place on a terminal; elsewhere (a log file of a
-// background run) one line every 5 s and one at the end of each stage, so logs stay small.
-class ProgressLine {
- public:
-  explicit ProgressLine(bool terminal) : terminal_(terminal) {}
-  void operator()(const vidcolor::PackProgress& p) {
-    const bool last = p.done == p.total;
-    if (!terminal_ && !last && p.elapsed_s < next_s_ && p.done != 1) return;
-    next_s_ = p.elapsed_s + 5.0;
-    const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
-    const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
-    std::fprintf(stderr, "%s%-6s %6lld/%-6lld  %6.1f/s  elapsed %5.0fs  ETA %5.0fs %s",
-                 terminal_ ? "\r" : "", p.stage, static_cast<long long>(p.done),
-                 static_cast<long long>(p.total), rate, p.elapsed_s, eta,
-                 terminal_ && !last ? "" : "\n");
-    if (last) next_s_ = 0;  // the next stage's clock starts at 0
-  }
-
- private:
-  bool terminal_;
-  double next_s_ = 0;
-};
+// Progress with ETA (progress_line.hpp), one line per stage left on a terminal.
+void show(vctools::ProgressLine& out, const vidcolor::PackProgress& p) {
+  const bool last = p.done == p.total;
+  if (!out.due(p.done == 1 || last)) return;
+  const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
+  const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
+  char line[160];
+  std::snprintf(line, sizeof line, "%-6s %6lld/%-6lld  %6.1f/s  elapsed %5.0fs  ETA %5.0fs", p.stage,
+                static_cast<long long>(p.done), static_cast<long long>(p.total), rate, p.elapsed_s, eta);
+  out.show(line);
+  if (last) out.close();
+}
 
 }  // namespace
 
@@ -119,7 +109,8 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
-  o.progress = ProgressLine(isatty(fileno(stderr)) != 0);
+  vctools::ProgressLine progress_line;
+  o.progress = [&progress_line](const vidcolor::PackProgress& p) { show(progress_line, p); };
   try {
     const auto st = vidcolor::write_training_pack(o, out);
     std::fprintf(stderr,

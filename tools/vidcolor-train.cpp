@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/distributed.hpp"
 #include "vidcolor/error.hpp"
@@ -114,15 +115,11 @@ std::string quote_args(int argc, char** argv) {
   return s;
 }
 
-// One progress line: in place on a terminal, else every few seconds.
+// One progress line (progress_line.hpp), and the tool's messages on lines of their own.
 class ProgressPrinter {
  public:
-  ProgressPrinter() : tty_(isatty(fileno(stderr))) {}
   void operator()(const vidcolor::TrainProgress& p) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool last = p.step >= p.total_steps;
-    if (!tty_ && !last && now - last_ < std::chrono::seconds(5) && p.step > 1) return;
-    last_ = now;
+    if (!line_.due(p.step <= 1 || p.step >= p.total_steps)) return;
     std::string terms;
     const auto add = [&terms](const char* n, double v) {
       if (!std::isfinite(v)) return;
@@ -140,25 +137,16 @@ class ProgressPrinter {
                   p.stage.c_str(), static_cast<long long>(p.crop), static_cast<long long>(p.step),
                   static_cast<long long>(p.total_steps), 100.0 * p.step / std::max<int64_t>(1, p.total_steps),
                   p.losses.total, terms.c_str(), p.steps_per_s, hms(p.eta_s).c_str());
-    if (tty_) std::fprintf(stderr, "\r%-150s", line);
-    else std::fprintf(stderr, "%s\n", line);
-    std::fflush(stderr);
-    dirty_ = tty_;
+    line_.show(line);
   }
   void message(const std::string& m) {
-    if (dirty_) std::fputc('\n', stderr);
-    dirty_ = false;
+    line_.close();
     std::fprintf(stderr, "vidcolor-train: %s\n", m.c_str());
   }
-  void end() {
-    if (dirty_) std::fputc('\n', stderr);
-    dirty_ = false;
-  }
+  void end() { line_.close(); }
 
  private:
-  bool tty_;
-  bool dirty_ = false;
-  std::chrono::steady_clock::time_point last_{};
+  vctools::ProgressLine line_;
 };
 
 int run(int argc, char** argv) {
