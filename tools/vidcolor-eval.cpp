@@ -2,8 +2,8 @@
 // images). Each clip is made gray (BT.601 luma, as vcgray), colorized through the elements'
 // code path (f -> flow -> g, vidcolor::VideoColorizer) and compared with the original:
 // PSNR, SSIM, CDC, warp error, colorfulness and speed, for f + g and for the ablations
-// (f alone with candidate auto, the gray input). Writes PNG strips (gray | f | f+g | ground
-// truth) to --out. Metric definitions: lib/include/vidcolor/metrics.hpp.
+// (f alone with the same candidate: auto, or --candidate; the gray input). Writes PNG strips
+// (gray | f | f+g | ground truth) to --out. Metric definitions: lib/include/vidcolor/metrics.hpp.
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
@@ -44,6 +44,7 @@ struct Options {
   int strip_rows = 3;
   int inference_size = 0;         // f's (and g's, unless refine_inference_size) short side
   int refine_inference_size = 0;  // g's short side
+  int candidate = -1;             // f's candidate; -1 = auto
   std::string out;
   bool json = false;
   bool stills = false;
@@ -68,6 +69,8 @@ const char* kUsage =
     "  --refine-inference-size N\n"
     "                     short side g runs at, as vcrefine's inference-size (default:\n"
     "                     --inference-size)\n"
+    "  --candidate N      score f's candidate N (0..d-1) instead of the automatic choice,\n"
+    "                     as the elements' candidate property (default -1: auto)\n"
     "  --out DIR          write one PNG strip per clip: gray | f | f+g | ground truth\n"
     "  --strip-rows N     frames per strip, spread over the clip (default 3)\n"
     "  --json             print one JSON object instead of the table\n"
@@ -109,6 +112,8 @@ Options parse_args(int argc, char** argv) {
       o.inference_size = parse_int(a, value());
     } else if (a == "--refine-inference-size") {
       o.refine_inference_size = parse_int(a, value());
+    } else if (a == "--candidate") {
+      o.candidate = parse_int(a, value());
     } else if (a == "--strip-rows") {
       o.strip_rows = parse_int(a, value());
     } else if (a == "--out") {
@@ -308,6 +313,7 @@ int run(const Options& o) {
   vidcolor::VideoColorizerOptions vc_options;
   vc_options.colorize_inference_size = o.inference_size;
   vc_options.refine_inference_size = o.refine_inference_size > 0 ? o.refine_inference_size : o.inference_size;
+  vc_options.candidate = o.candidate;
   vidcolor::VideoColorizer colorizer(model, vc_options);
   // The metric's flow, computed on the ground truth (its luma) at the scoring size with the
   // most accurate CPU backend; it does not depend on the model being scored.
@@ -325,6 +331,7 @@ int run(const Options& o) {
   info["max_frames"] = o.max_frames;
   info["inference_size"] = vc_options.colorize_inference_size;
   info["refine_inference_size"] = vc_options.refine_inference_size;
+  info["candidate"] = o.candidate;
   info["threads"] = threads;
   info["version"] = VIDCOLOR_VERSION;
   const auto report = vceval::to_json(results, info);

@@ -55,6 +55,7 @@ struct VideoColorizer::Impl {
   static ColorizeOptions colorize_options(const VideoColorizerOptions& o) {
     ColorizeOptions c;
     c.inference_size = o.colorize_inference_size;
+    c.candidate = o.candidate;
     return c;
   }
 

@@ -176,6 +176,32 @@ TEST_F(VidcolorEval, InferenceSizesAreTheEnginesOperatingPoint) {
   EXPECT_NE(bad.output.find("inference_size"), std::string::npos) << bad.output;
 }
 
+// --candidate N scores one of f's candidates (as the elements' candidate property): recorded
+// in the report, different candidates give different colours, and one the model lacks is a
+// clear error naming the range.
+TEST_F(VidcolorEval, CandidateOptionScoresThatCandidate) {
+  auto eval_json = [&](int candidate) {
+    const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+                            " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
+                            " --threads 1 --candidate " + std::to_string(candidate) + " 2>" +
+                            (tmp_ / "stderr.txt").string();
+    const vctest::CommandResult r = vctest::run_command(cmd);
+    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
+    return r.status == 0 ? nlohmann::json::parse(r.output) : nlohmann::json();
+  };
+  const nlohmann::json c0 = eval_json(0);
+  const nlohmann::json c1 = eval_json(1);
+  ASSERT_TRUE(c0.contains("overall") && c1.contains("overall"));
+  EXPECT_EQ(c0["run"]["candidate"], 0);
+  EXPECT_EQ(c1["run"]["candidate"], 1);
+  EXPECT_NE(c0["overall"]["psnr_f_only"].get<double>(), c1["overall"]["psnr_f_only"].get<double>());
+  EXPECT_DOUBLE_EQ(c0["overall"]["psnr_gray"].get<double>(), c1["overall"]["psnr_gray"].get<double>());
+  const vctest::CommandResult bad = vctest::run_command(
+      exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) + " --candidate 9 2>&1");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("0..1"), std::string::npos) << bad.output;
+}
+
 TEST_F(VidcolorEval, FailsClearlyOnAMissingClip) {
   const std::string err = (tmp_ / "stderr.txt").string();
   const vctest::CommandResult r =

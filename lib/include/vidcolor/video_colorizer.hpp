@@ -26,6 +26,7 @@ struct ColorizedFrame {
 struct VideoColorizerOptions {
   int colorize_inference_size = 0;  // short side f runs at; 0 = the model's
   int refine_inference_size = 0;    // short side g runs at; 0 = the model's (for g)
+  int candidate = -1;               // f's candidate: -1 = auto (as the elements), 0..d-1 fixed
 };
 
 class VideoColorizer {
