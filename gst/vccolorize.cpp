@@ -4,8 +4,9 @@
  *
  * Colorizes gray video with the network f of a vidcolor model file (Lei & Chen, CVPR 2019).
  * f predicts d candidate colorizations (d = 4 for the shipped configurations); the output
- * shows one of them (#GstVcColorize:candidate: fixed, or -1 = auto: the most saturated over
- * the first 8 frames, then locked until a scene cut or a flush, so it cannot flicker), or
+ * shows one of them (#GstVcColorize:candidate: fixed, or -1 = auto: the model's default
+ * candidate when its file names one, else the most saturated over the first 8 frames, then
+ * locked until a scene cut or a flush, so it cannot flicker), or
  * all of them as a grid (#GstVcColorize:mosaic), for choosing.
  *
  * Input is full-range luma (GRAY8 or GRAY16_LE, as vcgray outputs). Luma is never changed:
@@ -581,9 +582,9 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_CANDIDATE,
       g_param_spec_int("candidate", "Candidate",
-                       "Which of the model's d colorizations to output: -1 = auto (the most "
-                       "saturated over the first 8 frames, then locked until a scene cut or a "
-                       "flush), 0..d-1 = that one (a value >= d fails the state change; set "
+                       "Which of the model's d colorizations to output: -1 = auto (the model "
+                       "file's default candidate when it names one, else the most saturated "
+                       "over the first 8 frames, then locked until a scene cut or a flush), 0..d-1 = that one (a value >= d fails the state change; set "
                        "while playing, it is ignored with a warning)",
                        -1, MAX_CANDIDATE, DEFAULT_CANDIDATE, playing));
   g_object_class_install_property(

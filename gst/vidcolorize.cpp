@@ -196,8 +196,9 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
   g_object_class_install_property(
       gobject_class, PROP_CANDIDATE,
       g_param_spec_int("candidate", "Candidate",
-                       "Which of f's colorizations to use (-1 = auto: the most saturated, locked "
-                       "after the first frames)",
+                       "Which of f's colorizations to use (-1 = auto: the model file's default "
+                       "candidate when it names one, else the most saturated, locked after the "
+                       "first frames)",
                        -1, 7, -1, playing));
   g_object_class_install_property(
       gobject_class, PROP_INFERENCE_SIZE,

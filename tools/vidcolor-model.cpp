@@ -5,6 +5,7 @@
 //         loads as a model.
 //   combine: f of one model file with g of another (same config): g is trained with f frozen,
 //         so a g trained on one f can be paired with a retrained f and both scored.
+//   set: the same networks with another operating point (inference sizes, default candidate).
 #include <torch/torch.h>
 
 #include <cstdio>
@@ -27,7 +28,7 @@ const char* kUsage =
     "       vidcolor-model info FILE\n"
     "       vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors\n"
     "       vidcolor-model set FILE [--inference-size N] [--refine-inference-size N]\n"
-    "                          -o OUT.safetensors\n"
+    "                          [--default-candidate N] -o OUT.safetensors\n"
     "\n"
     "  init   a new model: f and g randomly initialised (seed N, default 0), f's backbone\n"
     "         loaded from the ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export\n"
@@ -37,7 +38,9 @@ const char* kUsage =
     "  combine  f of MODEL_A with g of MODEL_B (same architecture; MODEL_A's inference\n"
     "         sizes); the provenance keeps both\n"
     "  set    the same networks with another operating point: the short side f (and g)\n"
-    "         run at, and the one g runs at (0 = as f); the provenance keeps the old one\n";
+    "         run at, and the one g runs at (0 = as f); the candidate the elements show\n"
+    "         when theirs is auto (-1 = none: the most saturated); the provenance keeps\n"
+    "         the old config\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -147,9 +150,11 @@ int cmd_combine(const std::vector<std::string>& args) {
     throw UsageError("combine needs --f MODEL_A, --g MODEL_B and -o OUT.safetensors");
   vidcolor::Model a = vidcolor::load_model(f_path);
   const vidcolor::Model b = vidcolor::load_model(g_path);
-  // The architectures must match; the operating point (inference sizes) is A's.
+  // The architectures must match; the operating point (inference sizes, default candidate)
+  // is A's.
   auto architecture = [](vidcolor::ModelConfig c) {
     c.inference_size = c.refine_inference_size = 0;
+    c.default_candidate = -1;
     return c;
   };
   if (!(architecture(a.config) == architecture(b.config)))
@@ -169,6 +174,7 @@ int cmd_combine(const std::vector<std::string>& args) {
 int cmd_set(const std::vector<std::string>& args) {
   std::string in, out;
   int inference_size = -1, refine_inference_size = -1;  // -1 = keep
+  int default_candidate = -2;                            // -2 = keep, -1 = none
   auto size_arg = [&](size_t* i) {
     const std::string flag = args[*i], v = next_arg(args, i);
     char* end = nullptr;
@@ -181,17 +187,28 @@ int cmd_set(const std::vector<std::string>& args) {
     const std::string& a = args[i];
     if (a == "--inference-size") inference_size = size_arg(&i);
     else if (a == "--refine-inference-size") refine_inference_size = size_arg(&i);
+    else if (a == "--default-candidate") {
+      const std::string v = next_arg(args, &i);
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < -1 || n > 15)
+        throw UsageError("--default-candidate needs -1 (none: the most saturated) or a candidate "
+                         "index, got '" + v + "'");
+      default_candidate = static_cast<int>(n);
+    }
     else if (a == "-o" || a == "--output") out = next_arg(args, &i);
     else if (!a.empty() && a[0] != '-' && in.empty()) in = a;
     else throw UsageError("set: unknown argument '" + a + "'");
   }
   if (in.empty() || out.empty()) throw UsageError("set needs FILE and -o OUT.safetensors");
-  if (inference_size < 0 && refine_inference_size < 0)
-    throw UsageError("set: nothing to change (--inference-size, --refine-inference-size)");
+  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1)
+    throw UsageError(
+        "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate)");
   vidcolor::Model m = vidcolor::load_model(in);
   const nlohmann::json before = m.config.to_json();
   if (inference_size >= 0) m.config.inference_size = inference_size;
   if (refine_inference_size >= 0) m.config.refine_inference_size = refine_inference_size;
+  if (default_candidate >= -1) m.config.default_candidate = default_candidate;
   m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation
   m.provenance = {
       {"created_by", std::string("vidcolor-model set (vidcolor ") + VIDCOLOR_VERSION + ")"},

@@ -44,6 +44,7 @@ struct ColorizeEngine::Impl {
   ColorizeOptions options;
   ModelConfig config;  // the model's, with the inference size of the options
   int d = 0;
+  int fixed = -1;  // the candidate shown on every frame; -1 = choose by saturation
 
   // Choice state (auto mode).
   torch::Tensor saturation_sum;  // [d]
@@ -71,14 +72,19 @@ struct ColorizeEngine::Impl {
     if (options.guide_radius < 1 || !(options.guide_eps > 0))
       fail("guide_radius must be >= 1 and guide_eps > 0");
     if (options.inference_size > 0) config.inference_size = options.inference_size;
+    if (config.default_candidate < -1 || config.default_candidate >= d)
+      fail("the model's default_candidate must be -1 or 0.." + std::to_string(d - 1) + ", got " +
+           std::to_string(config.default_candidate));
+    // Auto with a model that names its default candidate: that one, fixed.
+    fixed = options.candidate >= 0 ? options.candidate : config.default_candidate;
     f = place_f(*model, device);
   }
 
   void reset_choice() {
     saturation_sum = torch::Tensor();
     frames_seen = 0;
-    is_locked = options.candidate >= 0;
-    chosen = options.candidate >= 0 ? options.candidate : -1;
+    is_locked = fixed >= 0;
+    chosen = fixed;
   }
 
   struct Run {
@@ -107,7 +113,7 @@ struct ColorizeEngine::Impl {
   }
 
   int choose(const Run& r) {
-    if (options.candidate >= 0) return options.candidate;
+    if (fixed >= 0) return fixed;
     const torch::Tensor hist =
         torch::histc(r.y_lr, kHistogramBins, 0.0, 1.0) / static_cast<double>(r.y_lr.numel());
     last_cut = false;

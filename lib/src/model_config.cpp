@@ -16,6 +16,7 @@ nlohmann::json ModelConfig::to_json() const {
                       {"color_space", color_space}};
   // Only when set, so files without it (all before 2026-11-26) keep their exact config JSON.
   if (refine_inference_size > 0) j["refine_inference_size"] = refine_inference_size;
+  if (default_candidate >= 0) j["default_candidate"] = default_candidate;
   return j;
 }
 
@@ -67,6 +68,12 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     if (c.refine_inference_size != 0 && (c.refine_inference_size < 16 || c.refine_inference_size > 4096))
       throw Error("model config: refine_inference_size must be 0 or 16..4096, got " +
                   std::to_string(c.refine_inference_size));
+  }
+  if (j.contains("default_candidate")) {
+    c.default_candidate = field<int>(j, "default_candidate");
+    if (c.default_candidate < -1 || c.default_candidate >= c.candidates)
+      throw Error("model config: default_candidate must be -1 (none) or 0.." +
+                  std::to_string(c.candidates - 1) + ", got " + std::to_string(c.default_candidate));
   }
   if (c.color_space != "ycbcr-bt601-full")
     throw Error("model config: unknown color space \"" + c.color_space + "\"");

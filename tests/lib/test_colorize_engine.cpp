@@ -212,6 +212,41 @@ TEST(ColorizeEngine, SceneCutChoosesAgain) {
   EXPECT_EQ(no_cuts.chosen_candidate(), bright);
 }
 
+// A model whose config names a default candidate: auto shows that one from the first frame,
+// through scene cuts and resets, even where another is more saturated; an explicit candidate
+// still wins; a default the model cannot have is refused.
+TEST(ColorizeEngine, AutoUsesTheModelsDefaultCandidate) {
+  const int dark = reference_winner(0.25f), bright = reference_winner(0.75f);
+  int quiet = 0;
+  while (quiet == dark || quiet == bright) ++quiet;  // never the saturation rule's pick
+  auto with_default = [](int k) {
+    auto m = std::make_shared<Model>(*constant_model());
+    m->config.default_candidate = k;
+    return std::shared_ptr<const Model>(m);
+  };
+  ColorizeEngine engine(with_default(quiet), torch::kCPU, {.candidate = -1, .auto_frames = 2});
+  EXPECT_EQ(engine.chosen_candidate(), quiet);
+  EXPECT_TRUE(engine.locked());
+  for (float y : {0.25f, 0.25f, 0.75f, 0.25f}) {  // includes two cuts
+    const torch::Tensor c = engine.colorize(uniform(y));
+    EXPECT_EQ(engine.chosen_candidate(), quiet);
+    EXPECT_NEAR(c[0][0].mean().item<float>(), kConstantChroma[quiet].first, 1e-4);
+    EXPECT_NEAR(c[0][1].mean().item<float>(), kConstantChroma[quiet].second, 1e-4);
+  }
+  engine.reset();
+  engine.colorize(uniform(0.75f));
+  EXPECT_EQ(engine.chosen_candidate(), quiet);
+  // Control: the same model without a default follows the saturation rule.
+  ColorizeEngine by_saturation(with_default(-1), torch::kCPU, {.candidate = -1});
+  by_saturation.colorize(uniform(0.75f));
+  EXPECT_EQ(by_saturation.chosen_candidate(), bright);
+  // An explicit candidate overrides the model's default.
+  ColorizeEngine fixed(with_default(quiet), torch::kCPU, {.candidate = bright});
+  fixed.colorize(uniform(0.25f));
+  EXPECT_EQ(fixed.chosen_candidate(), bright);
+  expect_error([&] { ColorizeEngine bad(with_default(4), torch::kCPU); }, "default_candidate");
+}
+
 TEST(ColorizeEngine, MosaicShowsEachCandidateInItsCell) {
   ColorizeEngine engine(constant_model(), torch::kCPU);
   const int64_t H = 17, W = 33;  // odd: cells 8/9 rows and 16/17 columns

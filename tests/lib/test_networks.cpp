@@ -37,6 +37,24 @@ TEST(ModelConfig, RefineInferenceSize) {
   EXPECT_EQ(ModelConfig::from_json(j).refine_size(), c.inference_size);
 }
 
+// The default candidate: absent unless set (older files keep their JSON), round-trips,
+// -1..candidates-1.
+TEST(ModelConfig, DefaultCandidate) {
+  ModelConfig c = ModelConfig::fast();
+  EXPECT_EQ(c.default_candidate, -1);
+  EXPECT_FALSE(c.to_json().contains("default_candidate"));
+  c.default_candidate = 2;
+  EXPECT_EQ(c.to_json().at("default_candidate"), 2);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()), c);
+  nlohmann::json j = c.to_json();
+  j["default_candidate"] = c.candidates;  // one past the last
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["default_candidate"] = -2;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["default_candidate"] = -1;
+  EXPECT_EQ(ModelConfig::from_json(j).default_candidate, -1);
+}
+
 TEST(ModelConfig, BadFieldsAreNamed) {
   nlohmann::json j = ModelConfig::fast().to_json();
   j.erase("candidates");

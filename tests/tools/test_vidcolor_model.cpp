@@ -149,6 +149,27 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
   EXPECT_EQ(run("set " + path("a.safetensors") + " --inference-size big -o " + path("t.safetensors")).status, 2);
 }
 
+// set --default-candidate: the candidate auto shows, validated against the model's d
+// (4 for the fast config), -1 clears it; combine keeps A's.
+TEST_F(ModelTool, SetDefaultCandidate) {
+  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status, 0);
+  const ToolRun r = run("set " + path("a.safetensors") + " --default-candidate 2 -o " + path("d.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Model d = load_model(path("d.safetensors"));
+  EXPECT_EQ(d.config.default_candidate, 2);
+  EXPECT_EQ(d.config.inference_size, load_model(path("a.safetensors")).config.inference_size);
+  EXPECT_EQ(run("combine --f " + path("a.safetensors") + " --g " + path("d.safetensors") + " -o " +
+                path("ad.safetensors")).status, 0);
+  EXPECT_EQ(load_model(path("ad.safetensors")).config.default_candidate, -1);  // A's
+  ASSERT_EQ(run("set " + path("d.safetensors") + " --default-candidate -1 -o " + path("n.safetensors")).status, 0);
+  EXPECT_EQ(load_model(path("n.safetensors")).config.default_candidate, -1);
+  const ToolRun bad = run("set " + path("a.safetensors") + " --default-candidate 4 -o " + path("t.safetensors"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("default_candidate"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(path("t.safetensors")));
+  EXPECT_EQ(run("set " + path("a.safetensors") + " --default-candidate x -o " + path("t.safetensors")).status, 2);
+}
+
 TEST_F(ModelTool, FailuresExitNonZeroWithAClearMessage) {
   const ToolRun no_backbone = run("init --backbone " + path("none/model.json") + " -o " + path("x.safetensors"));
   EXPECT_EQ(no_backbone.status, 1);

@@ -1,6 +1,7 @@
 // Network f on a stream of gray frames (what vccolorize runs): the frame is brought to the
-// inference size, f predicts d candidate chroma planes, one candidate is chosen (fixed, or
-// automatically: the most saturated, locked so it cannot flicker), and its chroma is brought
+// inference size, f predicts d candidate chroma planes, one candidate is chosen (fixed; or
+// automatically: the model's default candidate when its file names one, else the most
+// saturated, locked so it cannot flicker), and its chroma is brought
 // back to full resolution by guided_upsample on the full-resolution luma. Luma is never
 // changed: the caller keeps its input gray as Y. LibTorch only.
 #pragma once
@@ -14,7 +15,8 @@
 namespace vidcolor {
 
 struct ColorizeOptions {
-  int candidate = -1;       // -1 = auto, 0..d-1 = always this candidate
+  int candidate = -1;       // -1 = auto (the model's default_candidate if >= 0, else by
+                            // saturation), 0..d-1 = always this candidate
   int inference_size = 0;   // short side f runs at; 0 = the model's config
   int auto_frames = 8;      // auto: frames over which the candidate is chosen, then locked
   // auto: a scene cut re-chooses. Cut = total-variation distance between the 16-bin
@@ -51,7 +53,8 @@ class ColorizeEngine {
   // [0,1] (full-range Y', full resolution; any device, moved to the engine's). Returns
   // [1,2,H,W] float32 Cb, Cr in [-0.5, 0.5] on the engine's device (an inference tensor:
   // read it or copy it; do not modify it in place outside InferenceMode).
-  // Auto: while not locked, each frame adds every candidate's mean HSV saturation (color.hpp's
+  // Auto with a model whose config names a default_candidate: that one on every frame (as a
+  // fixed candidate). Otherwise auto: while not locked, each frame adds every candidate's mean HSV saturation (color.hpp's
   // hsv_saturation of the clamped R'G'B', at inference size) to a running sum and the frame
   // uses the candidate with the largest sum so far; after auto_frames frames that choice is
   // locked until reset() or a scene cut. Throws vidcolor::Error for a bad luma tensor.

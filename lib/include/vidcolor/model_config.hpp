@@ -19,6 +19,12 @@ struct ModelConfig {
   // corrects smooth chroma fields, and its change is guided-upsampled, so it can run smaller
   // than f for the same scores (measured: docs/BENCHMARKS.md, "Operating point of g").
   int refine_inference_size = 0;
+  // The candidate the elements show when their candidate property is auto (-1), when the
+  // file names one (0..candidates-1): the ranked diversity loss gives each candidate a stable
+  // role (a tint, a more neutral rendering, ...), so the one that scores best on held-out
+  // clips can be chosen once for the model (`vidcolor-model set --default-candidate`).
+  // -1 = none: auto picks the most saturated candidate per shot (the paper's rule).
+  int default_candidate = -1;
   std::string color_space = "ycbcr-bt601-full";
 
   nlohmann::json to_json() const;
