@@ -584,8 +584,9 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
       g_param_spec_int("candidate", "Candidate",
                        "Which of the model's d colorizations to output: -1 = auto (the model "
                        "file's default candidate when it names one, else the most saturated "
-                       "over the first 8 frames, then locked until a scene cut or a flush), 0..d-1 = that one (a value >= d fails the state change; set "
-                       "while playing, it is ignored with a warning)",
+                       "over the first 8 frames, then locked until a scene cut or a flush), "
+                       "0..d-1 = that one (a value >= d fails the state change; set while "
+                       "playing, it is ignored with a warning)",
                        -1, MAX_CANDIDATE, DEFAULT_CANDIDATE, playing));
   g_object_class_install_property(
       gobject_class, PROP_MOSAIC,

@@ -175,27 +175,22 @@ int cmd_set(const std::vector<std::string>& args) {
   std::string in, out;
   int inference_size = -1, refine_inference_size = -1;  // -1 = keep
   int default_candidate = -2;                            // -2 = keep, -1 = none
-  auto size_arg = [&](size_t* i) {
+  // The integer value of the flag at *i in lo..hi, else a usage error saying what it needs.
+  auto int_arg = [&](size_t* i, long lo, long hi, const std::string& needs) {
     const std::string flag = args[*i], v = next_arg(args, i);
     char* end = nullptr;
     const long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 0 || n > 4096)
-      throw UsageError(flag + " needs a size 0..4096, got '" + v + "'");
+    if (v.empty() || *end != '\0' || n < lo || n > hi)
+      throw UsageError(flag + " needs " + needs + ", got '" + v + "'");
     return static_cast<int>(n);
   };
+  auto size_arg = [&](size_t* i) { return int_arg(i, 0, 4096, "a size 0..4096"); };
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--inference-size") inference_size = size_arg(&i);
     else if (a == "--refine-inference-size") refine_inference_size = size_arg(&i);
-    else if (a == "--default-candidate") {
-      const std::string v = next_arg(args, &i);
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < -1 || n > 15)
-        throw UsageError("--default-candidate needs -1 (none: the most saturated) or a candidate "
-                         "index, got '" + v + "'");
-      default_candidate = static_cast<int>(n);
-    }
+    else if (a == "--default-candidate")
+      default_candidate = int_arg(&i, -1, 15, "-1 (none: the most saturated) or a candidate index");
     else if (a == "-o" || a == "--output") out = next_arg(args, &i);
     else if (!a.empty() && a[0] != '-' && in.empty()) in = a;
     else throw UsageError("set: unknown argument '" + a + "'");

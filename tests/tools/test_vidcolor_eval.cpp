@@ -60,6 +60,16 @@ class VidcolorEval : public ::testing::Test {
     fs::remove_all(tmp_, ec);
   }
   std::string clip(const char* name) const { return (fs::path(data_) / "videos/davis2016" / name).string(); }
+  // The JSON report for kFrames frames of the first clip at kSize with `extra_args`; an empty
+  // object (and a test failure) when the tool fails.
+  nlohmann::json eval_first_clip(const std::string& extra_args) const {
+    const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+                            " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
+                            " --threads 1 " + extra_args + " 2>" + (tmp_ / "stderr.txt").string();
+    const vctest::CommandResult r = vctest::run_command(cmd);
+    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
+    return r.status == 0 ? nlohmann::json::parse(r.output) : nlohmann::json();
+  }
 
   std::string data_, exe_, model_;
   fs::path tmp_;
@@ -155,16 +165,8 @@ TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
 // Another operating point: the sizes reach the engines (recorded in the report's "run"), g's
 // change of size changes f+g's scores and not f's, and a size f refuses is a clear error.
 TEST_F(VidcolorEval, InferenceSizesAreTheEnginesOperatingPoint) {
-  auto eval_json = [&](const std::string& sizes) {
-    const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
-                            " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
-                            " --threads 1 " + sizes + " 2>" + (tmp_ / "stderr.txt").string();
-    const vctest::CommandResult r = vctest::run_command(cmd);
-    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
-    return r.status == 0 ? nlohmann::json::parse(r.output) : nlohmann::json();
-  };
-  const nlohmann::json a = eval_json("--inference-size 32 --refine-inference-size 32");
-  const nlohmann::json b = eval_json("--inference-size 32 --refine-inference-size 16");
+  const nlohmann::json a = eval_first_clip("--inference-size 32 --refine-inference-size 32");
+  const nlohmann::json b = eval_first_clip("--inference-size 32 --refine-inference-size 16");
   ASSERT_TRUE(a.contains("overall") && b.contains("overall"));
   EXPECT_EQ(b["run"]["inference_size"], 32);
   EXPECT_EQ(b["run"]["refine_inference_size"], 16);
@@ -180,17 +182,8 @@ TEST_F(VidcolorEval, InferenceSizesAreTheEnginesOperatingPoint) {
 // in the report, different candidates give different colours, and one the model lacks is a
 // clear error naming the range.
 TEST_F(VidcolorEval, CandidateOptionScoresThatCandidate) {
-  auto eval_json = [&](int candidate) {
-    const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
-                            " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
-                            " --threads 1 --candidate " + std::to_string(candidate) + " 2>" +
-                            (tmp_ / "stderr.txt").string();
-    const vctest::CommandResult r = vctest::run_command(cmd);
-    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
-    return r.status == 0 ? nlohmann::json::parse(r.output) : nlohmann::json();
-  };
-  const nlohmann::json c0 = eval_json(0);
-  const nlohmann::json c1 = eval_json(1);
+  const nlohmann::json c0 = eval_first_clip("--candidate 0");
+  const nlohmann::json c1 = eval_first_clip("--candidate 1");
   ASSERT_TRUE(c0.contains("overall") && c1.contains("overall"));
   EXPECT_EQ(c0["run"]["candidate"], 0);
   EXPECT_EQ(c1["run"]["candidate"], 1);

@@ -54,8 +54,9 @@ class ColorizeEngine {
   // [1,2,H,W] float32 Cb, Cr in [-0.5, 0.5] on the engine's device (an inference tensor:
   // read it or copy it; do not modify it in place outside InferenceMode).
   // Auto with a model whose config names a default_candidate: that one on every frame (as a
-  // fixed candidate). Otherwise auto: while not locked, each frame adds every candidate's mean HSV saturation (color.hpp's
-  // hsv_saturation of the clamped R'G'B', at inference size) to a running sum and the frame
+  // fixed candidate). Otherwise auto: while not locked, each frame adds every candidate's
+  // mean HSV saturation (color.hpp's hsv_saturation of the clamped R'G'B', at inference
+  // size) to a running sum and the frame
   // uses the candidate with the largest sum so far; after auto_frames frames that choice is
   // locked until reset() or a scene cut. Throws vidcolor::Error for a bad luma tensor.
   torch::Tensor colorize(const torch::Tensor& luma);
