@@ -36,7 +36,7 @@ const char* kUsage =
     "  info   prints a model file's metadata, config, provenance, tensor count, parameter\n"
     "         count and size, and checks that it loads (exit 1 if it does not)\n"
     "  combine  f of MODEL_A with g of MODEL_B (same architecture; MODEL_A's inference\n"
-    "         sizes); the provenance keeps both\n"
+    "         sizes and default candidate); the provenance keeps both\n"
     "  set    the same networks with another operating point: the short side f (and g)\n"
     "         run at, and the one g runs at (0 = as f); the candidate the elements show\n"
     "         when theirs is auto (-1 = none: the most saturated); the provenance keeps\n"
