@@ -4,7 +4,7 @@
 
 #include <gst/video/video.h>
 
-#include <vidcolor/color.hpp>
+#include <vidcolor/core/color.hpp>
 
 // The caps' matrix when it names one; for R'G'B' caps (matrix "rgb") the weights that belong
 // to their primaries; BT.601 up to 576 lines and BT.709 above when nothing is known.

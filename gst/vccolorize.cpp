@@ -48,12 +48,12 @@
 #include <thread>
 #include <vector>
 
-#include <vidcolor/color.hpp>
-#include <vidcolor/colorize_engine.hpp>
-#include <vidcolor/error.hpp>
-#include <vidcolor/frame_planes.hpp>
-#include <vidcolor/inference_runtime.hpp>
-#include <vidcolor/model_file.hpp>
+#include <vidcolor/core/color.hpp>
+#include <vidcolor/infer/colorize_engine.hpp>
+#include <vidcolor/core/error.hpp>
+#include <vidcolor/ops/frame_planes.hpp>
+#include <vidcolor/infer/inference_runtime.hpp>
+#include <vidcolor/model/model_file.hpp>
 
 static_assert(G_BYTE_ORDER == G_LITTLE_ENDIAN, "GRAY16_LE planes are read as native uint16");
 
@@ -321,7 +321,7 @@ static void update_runtime(GstVcColorize* self, State& st, const Settings& s) {
 }
 
 // Writes one output frame from the input gray and the predicted chroma (the math is in
-// vidcolor/frame_planes.hpp).
+// vidcolor/ops/frame_planes.hpp).
 static void write_output(const GstVideoFrame* in, GstVideoFrame* out, State& st,
                          const torch::Tensor* mosaic_luma, const torch::Tensor& chroma) {
   const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);

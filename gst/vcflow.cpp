@@ -30,10 +30,10 @@
 #include <string>
 #include <vector>
 
-#include <vidcolor/color.hpp>
-#include <vidcolor/inference_runtime.hpp>
-#include <vidcolor/optical_flow.hpp>
-#include <vidcolor/warp.hpp>
+#include <vidcolor/core/color.hpp>
+#include <vidcolor/infer/inference_runtime.hpp>
+#include <vidcolor/flow/optical_flow.hpp>
+#include <vidcolor/ops/warp.hpp>
 
 #include "luma_matrix.h"
 #include "vcflowmeta.h"

@@ -15,7 +15,7 @@
  */
 #include "vcgray.h"
 
-#include <vidcolor/color.hpp>
+#include <vidcolor/core/color.hpp>
 
 #include "frame_size_check.h"
 #include "luma_matrix.h"

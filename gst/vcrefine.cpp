@@ -6,7 +6,7 @@
  * (Lei & Chen, CVPR 2019, §4.2): each frame s is refined with its neighbours s−λ…s+λ
  * (#GstVcRefine:window = λ), warped into s with the optical flow that `vcflow` attached as
  * #GstVcFlowMeta, the confidence maps of eq. 4 (#GstVcRefine:alpha) and g; the neighbours'
- * results are combined (vidcolor/refine_engine.hpp). #GstVcRefine:iterations runs the whole
+ * results are combined (vidcolor/infer/refine_engine.hpp). #GstVcRefine:iterations runs the whole
  * pass again on the refined frames, which reaches further in time.
  *
  * Only the chroma planes change; the Y plane, timestamps, flags and metas pass through.
@@ -50,12 +50,12 @@
 #include <string>
 #include <vector>
 
-#include <vidcolor/chroma_read.hpp>
-#include <vidcolor/device_transfer.hpp>
-#include <vidcolor/frame_planes.hpp>
-#include <vidcolor/inference_runtime.hpp>
-#include <vidcolor/model_file.hpp>
-#include <vidcolor/refine_engine.hpp>
+#include <vidcolor/ops/chroma_read.hpp>
+#include <vidcolor/ops/device_transfer.hpp>
+#include <vidcolor/ops/frame_planes.hpp>
+#include <vidcolor/infer/inference_runtime.hpp>
+#include <vidcolor/model/model_file.hpp>
+#include <vidcolor/infer/refine_engine.hpp>
 
 #include "vcflowmeta.h"
 

@@ -24,15 +24,15 @@
 #include <vector>
 
 #include "vidcolor-config.h"
-#include "vidcolor/chroma_read.hpp"
-#include "vidcolor/colorize_engine.hpp"
-#include "vidcolor/device_transfer.hpp"
-#include "vidcolor/error.hpp"
-#include "vidcolor/frame_planes.hpp"
-#include "vidcolor/inference_runtime.hpp"
-#include "vidcolor/model_file.hpp"
-#include "vidcolor/networks.hpp"
-#include "vidcolor/refine_engine.hpp"
+#include "vidcolor/ops/chroma_read.hpp"
+#include "vidcolor/infer/colorize_engine.hpp"
+#include "vidcolor/ops/device_transfer.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/ops/frame_planes.hpp"
+#include "vidcolor/infer/inference_runtime.hpp"
+#include "vidcolor/model/model_file.hpp"
+#include "vidcolor/model/networks.hpp"
+#include "vidcolor/infer/refine_engine.hpp"
 
 #if VIDCOLOR_TORCH_HAS_CUDA && __has_include(<c10/cuda/CUDACachingAllocator.h>) && \
     __has_include(<cuda_runtime_api.h>)

@@ -38,11 +38,11 @@
 #include <vector>
 
 #include "vidcolor-config.h"
-#include "vidcolor/error.hpp"
-#include "vidcolor/inference_runtime.hpp"
-#include "vidcolor/model_file.hpp"
-#include "vidcolor/networks.hpp"
-#include "vidcolor/video_colorizer.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/infer/inference_runtime.hpp"
+#include "vidcolor/model/model_file.hpp"
+#include "vidcolor/model/networks.hpp"
+#include "vidcolor/infer/video_colorizer.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

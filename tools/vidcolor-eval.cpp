@@ -3,7 +3,7 @@
 // code path (f -> flow -> g, vidcolor::VideoColorizer) and compared with the original:
 // PSNR, SSIM, CDC, warp error, colorfulness and speed, for f + g and for the ablations
 // (f alone with the same candidate: auto, or --candidate; the gray input). Writes PNG strips
-// (gray | f | f+g | ground truth) to --out. Metric definitions: lib/include/vidcolor/metrics.hpp.
+// (gray | f | f+g | ground truth) to --out. Metric definitions: lib/include/vidcolor/eval/metrics.hpp.
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
@@ -24,11 +24,11 @@
 #include "eval/report.hpp"
 #include "progress_line.hpp"
 #include "vidcolor-config.h"
-#include "vidcolor/clip_metrics.hpp"
-#include "vidcolor/error.hpp"
-#include "vidcolor/model_file.hpp"
-#include "vidcolor/optical_flow.hpp"
-#include "vidcolor/video_colorizer.hpp"
+#include "vidcolor/eval/clip_metrics.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/model/model_file.hpp"
+#include "vidcolor/flow/optical_flow.hpp"
+#include "vidcolor/infer/video_colorizer.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "vidcolor-config.h"
-#include "vidcolor/backbone_weights.hpp"
-#include "vidcolor/error.hpp"
-#include "vidcolor/model_file.hpp"
+#include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/model/model_file.hpp"
 
 namespace {
 

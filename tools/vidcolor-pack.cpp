@@ -9,7 +9,7 @@
 #include <string>
 
 #include "progress_line.hpp"
-#include "vidcolor/pack_writer.hpp"
+#include "vidcolor/train/pack_writer.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 //                 --crop 128 -o train.pack
 //   vidcolor-train --pack train.pack --stages f-images:20000,f-video:10000,g:5000,joint:5000 --out run1
 //
-// LibTorch only (the trainer is lib/src/trainer.cpp); where this build has OpenCV it can also pack
+// LibTorch only (the trainer is lib/src/train/trainer.cpp); where this build has OpenCV it can also pack
 // image folders, frame folders and videos itself (--images/--frames/--video) before training.
 // Distributed: run one process per rank with torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK,
 // MASTER_ADDR, MASTER_PORT); gradients are averaged over c10d Gloo, rank 0 writes the outputs.
@@ -25,11 +25,11 @@
 
 #include "progress_line.hpp"
 #include "vidcolor-config.h"
-#include "vidcolor/distributed.hpp"
-#include "vidcolor/error.hpp"
-#include "vidcolor/trainer.hpp"
+#include "vidcolor/train/distributed.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/train/trainer.hpp"
 #if VIDCOLOR_HAVE_OPENCV
-#include "vidcolor/pack_writer.hpp"
+#include "vidcolor/train/pack_writer.hpp"
 #endif
 
 namespace {

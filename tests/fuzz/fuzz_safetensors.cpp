@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "vidcolor/error.hpp"
-#include "vidcolor/safetensors.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/model/safetensors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include <vidcolor/model_file.hpp>
-#include <vidcolor/networks.hpp>
+#include <vidcolor/model/model_file.hpp>
+#include <vidcolor/model/networks.hpp>
 
 namespace vctest {
 

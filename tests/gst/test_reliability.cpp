@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include <vidcolor/model_file.hpp>
+#include <vidcolor/model/model_file.hpp>
 
 #include "gst_test_util.hpp"
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include <vidcolor/model_file.hpp>
+#include <vidcolor/model/model_file.hpp>
 
 #include "../../gst/vcflowmeta.h"
 #include "gst_test_util.hpp"

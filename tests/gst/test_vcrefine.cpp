@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include <vidcolor/model_file.hpp>
-#include <vidcolor/refine_engine.hpp>
+#include <vidcolor/model/model_file.hpp>
+#include <vidcolor/infer/refine_engine.hpp>
 
 #include "../../gst/vcflowmeta.h"
 #include "temp_model.hpp"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include <vidcolor/model_file.hpp>
+#include <vidcolor/model/model_file.hpp>
 
 #include "gst_test_util.hpp"
 #include "temp_model.hpp"

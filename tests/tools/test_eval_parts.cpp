@@ -14,7 +14,7 @@
 #include "eval/clip_source.hpp"
 #include "eval/frames.hpp"
 #include "eval/report.hpp"
-#include "vidcolor/error.hpp"
+#include "vidcolor/core/error.hpp"
 
 namespace fs = std::filesystem;
 

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "run_command.hpp"
-#include "vidcolor/color.hpp"
-#include "vidcolor/metrics.hpp"
-#include "vidcolor/model_file.hpp"
-#include "vidcolor/networks.hpp"
+#include "vidcolor/core/color.hpp"
+#include "vidcolor/eval/metrics.hpp"
+#include "vidcolor/model/model_file.hpp"
+#include "vidcolor/model/networks.hpp"
 
 namespace fs = std::filesystem;
 

@@ -10,8 +10,8 @@
 
 #include "run_command.hpp"
 #include "vidcolor-config.h"
-#include "vidcolor/backbone_weights.hpp"
-#include "vidcolor/model_file.hpp"
+#include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/model/model_file.hpp"
 
 using namespace vidcolor;
 namespace fs = std::filesystem;

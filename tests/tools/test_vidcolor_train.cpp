@@ -18,16 +18,16 @@
 
 #include "run_command.hpp"
 #include "vidcolor-config.h"
-#include "vidcolor/backbone_weights.hpp"
-#include "vidcolor/colorize_engine.hpp"
-#include "vidcolor/distributed.hpp"
-#include "vidcolor/error.hpp"
-#include "vidcolor/model_file.hpp"
-#include "vidcolor/pack_writer.hpp"
-#include "vidcolor/safetensors.hpp"
-#include "vidcolor/png_writer.hpp"
-#include "vidcolor/train_plots.hpp"
-#include "vidcolor/trainer.hpp"
+#include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/infer/colorize_engine.hpp"
+#include "vidcolor/train/distributed.hpp"
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/model/model_file.hpp"
+#include "vidcolor/train/pack_writer.hpp"
+#include "vidcolor/model/safetensors.hpp"
+#include "vidcolor/train/png_writer.hpp"
+#include "vidcolor/train/train_plots.hpp"
+#include "vidcolor/train/trainer.hpp"
 
 using namespace vidcolor;
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "vidcolor/error.hpp"
+#include "vidcolor/core/error.hpp"
 
 namespace fs = std::filesystem;
 

@@ -6,8 +6,8 @@
 
 #include <cstring>
 
-#include "vidcolor/color.hpp"
-#include "vidcolor/error.hpp"
+#include "vidcolor/core/color.hpp"
+#include "vidcolor/core/error.hpp"
 
 namespace vceval {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "vidcolor/clip_metrics.hpp"
+#include "vidcolor/eval/clip_metrics.hpp"
 
 namespace vceval {
 

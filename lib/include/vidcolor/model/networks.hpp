@@ -1,0 +1,113 @@
+// The networks of the paper as LibTorch modules: the semantic backbone, the colorization
+// network f (paper §4.1, §5, §6) and the refinement network g (§4.2).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "vidcolor/core/model_config.hpp"
+
+namespace vidcolor {
+
+// What one convolution costs per input pixel of its network (recorded at construction).
+struct ConvCost {
+  int64_t in, out, kernel, groups;
+  int64_t stride_level;  // the conv's output is at 1 / 2^stride_level of the input size
+};
+
+// ImageNet MobileNetV2 (width multiplier alpha) without its classifier head. Submodules carry
+// the Keras layer names ("Conv1", "bn_Conv1", "block_3_expand", ...) so that pretrained
+// weights map one to one (see backbone_weights.hpp). Stride-2 convolutions pad like Keras
+// (extra row/column at the bottom/right for even sizes) so pretrained features match.
+class MobileNetV2Impl : public torch::nn::Module {
+ public:
+  explicit MobileNetV2Impl(double alpha = 0.35);
+  // [N,3,H,W] R'G'B' in [-1, 1] -> features at strides 2, 4, 8, 16, 32.
+  std::vector<torch::Tensor> forward(const torch::Tensor& rgb_m11);
+  std::vector<int64_t> feature_channels() const { return feature_channels_; }
+  const std::vector<ConvCost>& conv_costs() const { return costs_; }
+
+ private:
+  struct Block {
+    torch::nn::Conv2d expand{nullptr}, depthwise{nullptr}, project{nullptr};
+    torch::nn::BatchNorm2d expand_bn{nullptr}, depthwise_bn{nullptr}, project_bn{nullptr};
+    int stride = 1;
+    bool residual = false;
+  };
+  torch::Tensor run_block(const Block& b, const torch::Tensor& x);
+
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::BatchNorm2d bn_conv1_{nullptr};
+  std::vector<Block> blocks_;
+  std::vector<size_t> taps_;  // index of the block whose output is each feature level
+  std::vector<int64_t> feature_channels_;
+  std::vector<ConvCost> costs_;
+};
+TORCH_MODULE(MobileNetV2);
+
+// f: a U-Net on the gray frame whose encoder levels also receive the backbone's features at
+// the same stride (the hypercolumn of the paper, injected where it is cheapest: each feature
+// map joins the U-Net level of its own resolution instead of being upsampled to full size).
+// Outputs d candidate chroma planes.
+class ColorizerNetImpl : public torch::nn::Module {
+ public:
+  explicit ColorizerNetImpl(const ModelConfig& c);
+  // [N,1,H,W] gray in [0,1], H and W multiples of 16 -> [N,d,2,H,W] chroma in [-0.5, 0.5].
+  torch::Tensor forward(const torch::Tensor& gray);
+
+  MobileNetV2 backbone{nullptr};
+  const std::vector<ConvCost>& conv_costs() const { return costs_; }
+
+ private:
+  int candidates_;
+  std::vector<ConvCost> costs_;
+  std::vector<torch::nn::Sequential> encoders_, decoders_;
+  torch::nn::Conv2d head_{nullptr};
+};
+TORCH_MODULE(ColorizerNet);
+
+// g: refines C^s from one warped neighbour w(C^t) and the confidence maps of eq. 4. It
+// predicts a per-pixel blend weight towards the neighbour and a small correction:
+// out = C^s + sigmoid(a) (w(C^t) - C^s) + 0.1 tanh(r), so an untrained g stays near C^s.
+class RefinerNetImpl : public torch::nn::Module {
+ public:
+  explicit RefinerNetImpl(const ModelConfig& c);
+  // All [N,*,H,W] at inference size, H and W multiples of 2^(levels-1). Returns [N,2,H,W].
+  torch::Tensor forward(const torch::Tensor& y_s, const torch::Tensor& c_s,
+                        const torch::Tensor& c_t_warped, const torch::Tensor& conf_c,
+                        const torch::Tensor& conf_x);
+  const std::vector<ConvCost>& conv_costs() const { return costs_; }
+
+ private:
+  std::vector<ConvCost> costs_;
+  std::vector<torch::nn::Sequential> encoders_, decoders_;
+  torch::nn::Conv2d head_{nullptr};
+};
+TORCH_MODULE(RefinerNet);
+
+// f and g with their configuration and provenance: what one model file holds.
+struct Model {
+  ModelConfig config;
+  ColorizerNet f{nullptr};
+  RefinerNet g{nullptr};
+  nlohmann::json provenance = nlohmann::json::object();
+};
+
+// Randomly initialised f and g for `c`.
+Model make_model(const ModelConfig& c);
+
+// All parameters and buffers by their model-file name: "f." / "g." + the module path,
+// e.g. "f.backbone.Conv1.weight". The tensors are the modules' own (not copies).
+std::map<std::string, torch::Tensor> model_tensors(const Model& m);
+
+// Floating-point operations (2 x multiply-accumulates of the convolutions) of one forward
+// pass of f or g on a frame of the given inference size, for the benchmark and the docs.
+double colorizer_flops(const ModelConfig& c, int width, int height);
+double refiner_flops(const ModelConfig& c, int width, int height);
+
+
+}  // namespace vidcolor

@@ -1,0 +1,58 @@
+// Writer of the training pack (format in training_pack.hpp): decodes image folders,
+// frame-sequence folders and video files, takes random crops with scale jitter, builds the
+// KNN graph of each image crop and the ground-truth flows + occlusion masks of each
+// consecutive-frame pair, and writes one safetensors file. OpenCV part of libvidcolor; the
+// `vidcolor-pack` tool is its command line.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vidcolor/train/knn_graph.hpp"
+#include "vidcolor/flow/optical_flow.hpp"
+
+namespace vidcolor {
+
+struct PackProgress {
+  const char* stage;   // "images" or "pairs"
+  int64_t done, total; // within the stage
+  double elapsed_s;    // since the stage began
+};
+
+struct PackOptions {
+  std::vector<std::string> image_dirs;  // still images (files directly in each folder)
+  std::vector<std::string> frame_dirs;  // a sequence folder, or a folder of sequence folders
+  std::vector<std::string> videos;      // files cv::VideoCapture opens
+  int crop = 128;                       // S: crops are S x S
+  int per_image = 1;                    // crops per still image
+  int pairs_per_seq = 8;                // consecutive pairs per sequence / video
+  int max_images = 0;                   // 0 = all; else a seeded random subset
+  uint64_t seed = 1;
+  // Scale jitter: each crop takes a square window of side u * (short side), u uniform in
+  // [scale_min, scale_max], resized to S x S (windows never smaller than S: no upsampling
+  // unless the image's short side is below S).
+  double scale_min = 0.5, scale_max = 1.0;
+  KnnOptions knn;
+  // false: write no "image_knn" (a pack ~4x smaller, quick to write and to send to a GPU
+  // machine); the reader builds the graphs with knn.k and knn.lambda (knn_graph_torch.hpp).
+  bool knn_graphs = true;
+  FlowBackend flow = FlowBackend::DisMedium;
+  std::function<void(const PackProgress&)> progress;  // optional
+};
+
+struct PackStats {
+  int64_t images = 0, pairs = 0;       // samples written
+  int64_t skipped_files = 0;           // unreadable images / too short sequences
+  double seconds_images = 0, seconds_pairs = 0, seconds_write = 0;
+};
+
+// Image files (jpg, jpeg, png, bmp, webp, tif, tiff) directly in `dir`, sorted by name.
+std::vector<std::string> list_image_files(const std::string& dir);
+
+// Builds the pack and writes it to `out_path` (atomically). Throws vidcolor::Error naming the
+// file and the problem (missing folder, unreadable video, no samples at all, bad options).
+PackStats write_training_pack(const PackOptions& options, const std::string& out_path);
+
+}  // namespace vidcolor

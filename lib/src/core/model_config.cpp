@@ -1,0 +1,118 @@
+#include "vidcolor/core/model_config.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "vidcolor/core/error.hpp"
+
+namespace vidcolor {
+
+nlohmann::json ModelConfig::to_json() const {
+  nlohmann::json j = {{"backbone", backbone},
+                      {"candidates", candidates},
+                      {"colorizer_channels", colorizer_channels},
+                      {"refiner_channels", refiner_channels},
+                      {"inference_size", inference_size},
+                      {"color_space", color_space}};
+  // Only when set, so files without it (all before 2026-11-26) keep their exact config JSON.
+  if (refine_inference_size > 0) j["refine_inference_size"] = refine_inference_size;
+  if (default_candidate >= 0) j["default_candidate"] = default_candidate;
+  return j;
+}
+
+namespace {
+template <typename T>
+T field(const nlohmann::json& j, const char* name) {
+  if (!j.contains(name)) throw Error(std::string("model config: missing field \"") + name + "\"");
+  try {
+    return j.at(name).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("model config: field \"") + name + "\" has the wrong type (" +
+                e.what() + ")");
+  }
+}
+
+void check_channels(const std::vector<int>& ch, size_t min_levels, size_t max_levels,
+                    const char* name) {
+  if (ch.size() < min_levels || ch.size() > max_levels)
+    throw Error(std::string("model config: \"") + name + "\" needs " +
+                std::to_string(min_levels) + ".." + std::to_string(max_levels) + " levels, got " +
+                std::to_string(ch.size()));
+  for (int c : ch)
+    if (c < 1 || c > 4096)
+      throw Error(std::string("model config: \"") + name + "\" has an invalid channel count " +
+                  std::to_string(c));
+}
+}  // namespace
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw Error("model config: not a JSON object");
+  ModelConfig c;
+  c.backbone = field<std::string>(j, "backbone");
+  c.candidates = field<int>(j, "candidates");
+  c.colorizer_channels = field<std::vector<int>>(j, "colorizer_channels");
+  c.refiner_channels = field<std::vector<int>>(j, "refiner_channels");
+  c.inference_size = field<int>(j, "inference_size");
+  c.color_space = field<std::string>(j, "color_space");
+  if (c.backbone != "mobilenetv2-0.35")
+    throw Error("model config: unknown backbone \"" + c.backbone + "\"");
+  if (c.candidates < 1 || c.candidates > 16)
+    throw Error("model config: candidates must be 1..16, got " + std::to_string(c.candidates));
+  check_channels(c.colorizer_channels, 3, 5, "colorizer_channels");
+  check_channels(c.refiner_channels, 2, 4, "refiner_channels");
+  if (c.inference_size < 16 || c.inference_size > 4096)
+    throw Error("model config: inference_size must be 16..4096, got " +
+                std::to_string(c.inference_size));
+  if (j.contains("refine_inference_size")) {
+    c.refine_inference_size = field<int>(j, "refine_inference_size");
+    if (c.refine_inference_size != 0 && (c.refine_inference_size < 16 || c.refine_inference_size > 4096))
+      throw Error("model config: refine_inference_size must be 0 or 16..4096, got " +
+                  std::to_string(c.refine_inference_size));
+  }
+  if (j.contains("default_candidate")) {
+    c.default_candidate = field<int>(j, "default_candidate");
+    if (c.default_candidate < -1 || c.default_candidate >= c.candidates)
+      throw Error("model config: default_candidate must be -1 (none) or 0.." +
+                  std::to_string(c.candidates - 1) + ", got " + std::to_string(c.default_candidate));
+  }
+  if (c.color_space != "ycbcr-bt601-full")
+    throw Error("model config: unknown color space \"" + c.color_space + "\"");
+  return c;
+}
+
+// Sized for real time on a 2-core CPU (docs/BENCHMARKS.md): at 854x480 the nets run at 192x112.
+// f keeps 4 U-Net levels (the deepest at stride 8 takes the backbone's stride 8, 16 and 32
+// features), g is thin: on chroma it only has to blend and correct smooth fields.
+ModelConfig ModelConfig::fast() {
+  ModelConfig c;
+  c.colorizer_channels = {12, 24, 32, 48};
+  c.refiner_channels = {8, 16, 24};
+  c.inference_size = 112;
+  return c;
+}
+
+ModelConfig ModelConfig::quality() {
+  ModelConfig c;
+  c.colorizer_channels = {32, 64, 96, 128, 192};
+  c.refiner_channels = {32, 48, 64};
+  c.inference_size = 288;
+  return c;
+}
+
+void ModelConfig::inference_dims(int width, int height, int* out_width, int* out_height) const {
+  const int short_side = std::max(1, std::min(width, height));
+  const double scale = std::min(1.0, static_cast<double>(inference_size) / short_side);
+  auto round16 = [](double v) { return std::max(16, static_cast<int>(std::lround(v / 16.0)) * 16); };
+  *out_width = round16(width * scale);
+  *out_height = round16(height * scale);
+}
+
+void ModelConfig::refine_inference_dims(int width, int height, int* out_width, int* out_height) const {
+  ModelConfig g = *this;
+  g.inference_size = refine_size();
+  g.inference_dims(width, height, out_width, out_height);
+}
+
+bool ModelConfig::operator==(const ModelConfig& o) const { return to_json() == o.to_json(); }
+
+}  // namespace vidcolor

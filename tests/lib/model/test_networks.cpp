@@ -1,0 +1,171 @@
+// Shapes, ranges and configuration of the networks f and g.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/model/networks.hpp"
+
+using namespace vidcolor;
+
+TEST(ModelConfig, JsonRoundTrip) {
+  const ModelConfig q = ModelConfig::quality();
+  EXPECT_EQ(ModelConfig::from_json(q.to_json()), q);
+  EXPECT_FALSE(ModelConfig::from_json(ModelConfig::fast().to_json()) == q);
+}
+
+// g's own inference size: absent in older files (their JSON unchanged), round-trips when set,
+// 0 or 16..4096; refine_size() falls back to f's.
+TEST(ModelConfig, RefineInferenceSize) {
+  ModelConfig c = ModelConfig::fast();
+  EXPECT_FALSE(c.to_json().contains("refine_inference_size"));
+  EXPECT_EQ(c.refine_size(), c.inference_size);
+  c.refine_inference_size = 96;
+  EXPECT_EQ(c.to_json().at("refine_inference_size"), 96);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()), c);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()).refine_size(), 96);
+  EXPECT_FALSE(c == ModelConfig::fast());
+  nlohmann::json j = c.to_json();
+  j["refine_inference_size"] = 8;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["refine_inference_size"] = "small";
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  int w = 0, h = 0;
+  c.refine_inference_dims(854, 480, &w, &h);
+  EXPECT_EQ(h, 96);
+  EXPECT_EQ(w, 176);  // 170.8 rounded to a multiple of 16
+  j["refine_inference_size"] = 0;
+  EXPECT_EQ(ModelConfig::from_json(j).refine_size(), c.inference_size);
+}
+
+// The default candidate: absent unless set (older files keep their JSON), round-trips,
+// -1..candidates-1.
+TEST(ModelConfig, DefaultCandidate) {
+  ModelConfig c = ModelConfig::fast();
+  EXPECT_EQ(c.default_candidate, -1);
+  EXPECT_FALSE(c.to_json().contains("default_candidate"));
+  c.default_candidate = 2;
+  EXPECT_EQ(c.to_json().at("default_candidate"), 2);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()), c);
+  nlohmann::json j = c.to_json();
+  j["default_candidate"] = c.candidates;  // one past the last
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["default_candidate"] = -2;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["default_candidate"] = -1;
+  EXPECT_EQ(ModelConfig::from_json(j).default_candidate, -1);
+}
+
+TEST(ModelConfig, BadFieldsAreNamed) {
+  nlohmann::json j = ModelConfig::fast().to_json();
+  j.erase("candidates");
+  try {
+    ModelConfig::from_json(j);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("candidates"), std::string::npos);
+  }
+  j = ModelConfig::fast().to_json();
+  j["colorizer_channels"] = "wide";
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j = ModelConfig::fast().to_json();
+  j["colorizer_channels"] = std::vector<int>{8, 8};
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j = ModelConfig::fast().to_json();
+  j["backbone"] = "vgg-42";
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  EXPECT_THROW(ModelConfig::from_json(nlohmann::json::array()), Error);
+}
+
+TEST(ModelConfig, InferenceDimsAreMultiplesOf16AndKeepAspect) {
+  ModelConfig c;
+  int w = 0, h = 0;
+  c.inference_dims(854, 480, &w, &h);
+  EXPECT_EQ(h, 144);
+  EXPECT_EQ(w, 256);
+  c.inference_dims(100, 30, &w, &h);  // never upscaled beyond the input
+  EXPECT_EQ(h, 32);
+  EXPECT_EQ(w, 96);
+  c.inference_dims(1, 1, &w, &h);
+  EXPECT_EQ(w, 16);
+  EXPECT_EQ(h, 16);
+}
+
+TEST(MobileNetV2, FeatureStridesAndChannels) {
+  MobileNetV2 net(0.35);
+  const std::vector<int64_t> expected = {8, 8, 16, 32, 112};
+  EXPECT_EQ(net->feature_channels(), expected);
+  torch::NoGradGuard ng;
+  net->eval();
+  const auto feats = net->forward(torch::rand({1, 3, 64, 96}) * 2 - 1);
+  ASSERT_EQ(feats.size(), 5u);
+  for (size_t i = 0; i < feats.size(); ++i) {
+    EXPECT_EQ(feats[i].size(1), expected[i]);
+    EXPECT_EQ(feats[i].size(2), 64 >> (i + 1));
+    EXPECT_EQ(feats[i].size(3), 96 >> (i + 1));
+  }
+  // Keras layer names, so pretrained weights map one to one.
+  const auto params = net->named_parameters();
+  EXPECT_TRUE(params.contains("Conv1.weight"));
+  EXPECT_TRUE(params.contains("block_16_project_BN.weight"));
+  EXPECT_TRUE(net->named_buffers().contains("expanded_conv_depthwise_BN.running_var"));
+}
+
+TEST(ColorizerNet, DCandidatesOfChromaInRange) {
+  ModelConfig c;
+  c.candidates = 4;
+  ColorizerNet f(c);
+  f->eval();
+  torch::NoGradGuard ng;
+  const auto out = f->forward(torch::rand({2, 1, 48, 80}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 4, 2, 48, 80}));
+  EXPECT_LE(out.abs().max().item<float>(), 0.5f);
+  // The candidates differ (d distinct heads, not one output repeated).
+  EXPECT_GT((out.select(1, 0) - out.select(1, 1)).abs().max().item<float>(), 0.0f);
+}
+
+TEST(ColorizerNet, ShallowConfigsWork) {
+  ModelConfig c;
+  c.colorizer_channels = {8, 8, 8};
+  c.candidates = 2;
+  ColorizerNet f(c);
+  f->eval();
+  torch::NoGradGuard ng;
+  EXPECT_EQ(f->forward(torch::rand({1, 1, 32, 32})).sizes(), (std::vector<int64_t>{1, 2, 2, 32, 32}));
+}
+
+TEST(RefinerNet, OutputShapeAndGradients) {
+  ModelConfig c;
+  RefinerNet g(c);
+  const auto y = torch::rand({1, 1, 32, 48});
+  const auto cs = (torch::rand({1, 2, 32, 48}) - 0.5).requires_grad_(true);
+  const auto ct = torch::rand({1, 2, 32, 48}) - 0.5;
+  const auto w = torch::rand({1, 1, 32, 48});
+  const auto out = g->forward(y, cs, ct, w, w);
+  EXPECT_EQ(out.sizes(), cs.sizes());
+  out.sum().backward();
+  EXPECT_GT(cs.grad().abs().sum().item<float>(), 0.0f);
+  for (const auto& p : g->parameters()) EXPECT_TRUE(p.grad().defined());
+}
+
+TEST(Model, TensorNamesArePrefixedAndComplete) {
+  const Model m = make_model(ModelConfig::fast());
+  const auto tensors = model_tensors(m);
+  EXPECT_TRUE(tensors.count("f.backbone.Conv1.weight"));
+  EXPECT_TRUE(tensors.count("f.backbone.bn_Conv1.running_mean"));
+  EXPECT_TRUE(tensors.count("f.head.weight"));
+  EXPECT_TRUE(tensors.count("g.head.bias"));
+  size_t params = 0;
+  for (const auto& p : m.f->parameters()) (void)p, ++params;
+  for (const auto& p : m.g->parameters()) (void)p, ++params;
+  size_t buffers = 0;
+  for (const auto& b : m.f->buffers()) (void)b, ++buffers;
+  for (const auto& b : m.g->buffers()) (void)b, ++buffers;
+  EXPECT_EQ(tensors.size(), params + buffers);
+}
+
+TEST(Flops, GrowWithResolutionAndWidth) {
+  const double small = colorizer_flops(ModelConfig::fast(), 256, 144);
+  EXPECT_NEAR(colorizer_flops(ModelConfig::fast(), 512, 288) / small, 4.0, 0.2);
+  EXPECT_GT(colorizer_flops(ModelConfig::quality(), 256, 144), small);
+  EXPECT_GT(refiner_flops(ModelConfig::fast(), 256, 144), 0.0);
+}
