@@ -46,4 +46,54 @@ torch::Tensor rgb_to_ycc(const torch::Tensor& rgb) {
   return torch::einsum("ij,njhw->nihw", {matrix3(kRgbToYcc601, rgb), rgb});
 }
 
+namespace {
+
+// sRGB (IEC 61966-2-1) to linear light and back.
+torch::Tensor srgb_decode(const torch::Tensor& v) {
+  return torch::where(v <= 0.04045, v / 12.92, torch::pow((v + 0.055) / 1.055, 2.4));
+}
+torch::Tensor srgb_encode(const torch::Tensor& v) {
+  return torch::where(v <= 0.0031308, v * 12.92, 1.055 * torch::pow(v.clamp_min(1e-12), 1.0 / 2.4) - 0.055);
+}
+// CIE's f(t) of XYZ -> Lab and its inverse (linear near 0, cube root above (6/29)^3).
+constexpr double kDelta = 6.0 / 29.0;
+torch::Tensor lab_f(const torch::Tensor& t) {
+  return torch::where(t > kDelta * kDelta * kDelta, torch::pow(t.clamp_min(1e-12), 1.0 / 3.0),
+                      t / (3 * kDelta * kDelta) + 4.0 / 29.0);
+}
+torch::Tensor lab_f_inv(const torch::Tensor& t) {
+  return torch::where(t > kDelta, t * t * t, 3 * kDelta * kDelta * (t - 4.0 / 29.0));
+}
+// Linear sRGB -> XYZ (D65), rows pre-divided by the white point so white maps to (1, 1, 1).
+constexpr float kRgbToXyzN[9] = {0.4124564f / 0.95047f, 0.3575761f / 0.95047f, 0.1804375f / 0.95047f,
+                                 0.2126729f,            0.7151522f,            0.0721750f,
+                                 0.0193339f / 1.08883f, 0.1191920f / 1.08883f, 0.9503041f / 1.08883f};
+constexpr float kXyzNToRgb[9] = {3.2404542f * 0.95047f,  -1.5371385f, -0.4985314f * 1.08883f,
+                                 -0.9692660f * 0.95047f, 1.8760108f,  0.0415560f * 1.08883f,
+                                 0.0556434f * 0.95047f,  -0.2040259f, 1.0572252f * 1.08883f};
+
+}  // namespace
+
+torch::Tensor rgb_to_lab(const torch::Tensor& rgb) {
+  if (rgb.dim() != 4 || rgb.size(1) != 3) fail("rgb_to_lab needs [N,3,H,W], got " + shape_str(rgb));
+  const torch::Tensor lin = srgb_decode(rgb.clamp(0, 1));
+  const torch::Tensor f = lab_f(torch::einsum("ij,njhw->nihw", {matrix3(kRgbToXyzN, lin), lin}));
+  const torch::Tensor fx = f.select(1, 0), fy = f.select(1, 1), fz = f.select(1, 2);
+  return torch::stack({116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)}, 1);
+}
+
+torch::Tensor lab_to_rgb(const torch::Tensor& lab) {
+  if (lab.dim() != 4 || lab.size(1) != 3) fail("lab_to_rgb needs [N,3,H,W], got " + shape_str(lab));
+  const torch::Tensor fy = (lab.select(1, 0) + 16) / 116;
+  const torch::Tensor fx = fy + lab.select(1, 1) / 500, fz = fy - lab.select(1, 2) / 200;
+  const torch::Tensor xyz = lab_f_inv(torch::stack({fx, fy, fz}, 1));
+  const torch::Tensor lin = torch::einsum("ij,njhw->nihw", {matrix3(kXyzNToRgb, xyz), xyz});
+  return srgb_encode(lin.clamp(0, 1)).clamp(0, 1);
+}
+
+torch::Tensor gray_to_lightness(const torch::Tensor& y) {
+  if (y.dim() != 4 || y.size(1) != 1) fail("gray_to_lightness needs [N,1,H,W], got " + shape_str(y));
+  return 116 * lab_f(srgb_decode(y.clamp(0, 1))) - 16;
+}
+
 }  // namespace vidcolor

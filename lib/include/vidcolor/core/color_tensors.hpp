@@ -14,4 +14,14 @@ torch::Tensor candidates_to_rgb(const torch::Tensor& y, const torch::Tensor& can
 // R'G'B' [N,3,H,W] -> Y'CbCr [N,3,H,W] (channel 0 = Y, 1 = Cb, 2 = Cr).
 torch::Tensor rgb_to_ycc(const torch::Tensor& rgb);
 
+// CIE L*a*b* (D65 white, sRGB primaries and transfer) for the colour metrics and the chroma
+// classes of f (model/ab_bins.hpp): the field measures colorization error and quantises chroma
+// there (Zhang et al. 2016), because equal steps of ab are roughly equal steps to the eye.
+// R'G'B' [N,3,H,W] in [0,1] (clamped first) -> Lab [N,3,H,W]: L in [0,100], a and b ~[-110,110].
+torch::Tensor rgb_to_lab(const torch::Tensor& rgb);
+// Lab [N,3,H,W] -> R'G'B' [N,3,H,W], clamped to [0,1] (out-of-gamut ab saturate).
+torch::Tensor lab_to_rgb(const torch::Tensor& lab);
+// L* of a gray frame: Y' [N,1,H,W] in [0,1] taken as R' = G' = B' (the L of a neutral pixel).
+torch::Tensor gray_to_lightness(const torch::Tensor& y);
+
 }  // namespace vidcolor
