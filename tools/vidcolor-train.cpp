@@ -70,7 +70,9 @@ const char* kUsage =
     "  --coarse-size C          coarse-to-fine: random C x C sub-crops (multiple of 16) for the\n"
     "  --coarse-fraction F      first F (0.5) of each stage, then the full crops (default off)\n"
     "  --w-bilateral X (1) --w-diversity X (1) --w-temporal X (1) --w-refine X (1)\n"
-    "  --w-consistency X (0.1)  loss weights\n"
+    "  --w-consistency X (0.1) --w-classes X (1; f's chroma classes, models with classes)\n"
+    "                           loss weights; a weight of 0 skips the term (and bilateral 0\n"
+    "                           skips the pack's KNN graphs)\n"
     "outputs and running\n"
     "  --out DIR                checkpoint, model, train-log.csv, samples-*.png, loss-curves.png\n"
     "  -o, --output MODEL       the model file (default DIR/model.safetensors)\n"
@@ -132,6 +134,7 @@ class ProgressPrinter {
     add("temp", p.losses.temporal);
     add("ref", p.losses.refine);
     add("cons", p.losses.refine_consistency);
+    add("cls", p.losses.classes);
     char line[400];
     std::snprintf(line, sizeof line, "%-8s %lldpx step %lld/%lld (%4.1f%%) loss %.4f (%s) %.2f steps/s ETA %s",
                   p.stage.c_str(), static_cast<long long>(p.crop), static_cast<long long>(p.step),
@@ -223,6 +226,7 @@ int run(int argc, char** argv) {
     else if (a == "--w-temporal") o.weights.temporal = real();
     else if (a == "--w-refine") o.weights.refine = real();
     else if (a == "--w-consistency") o.weights.refine_consistency = real();
+    else if (a == "--w-classes") o.weights.classes = real();
     else if (a == "--out") o.out_dir = value();
     else if (a == "-o" || a == "--output") o.model_path = value();
     else if (a == "--checkpoint-every") o.checkpoint_every = integer(1);

@@ -17,6 +17,10 @@ nlohmann::json ModelConfig::to_json() const {
   // Only when set, so files without it (all before 2026-11-26) keep their exact config JSON.
   if (refine_inference_size > 0) j["refine_inference_size"] = refine_inference_size;
   if (default_candidate >= 0) j["default_candidate"] = default_candidate;
+  if (chroma_classes > 0) {
+    j["chroma_classes"] = chroma_classes;
+    j["class_temperature"] = class_temperature;
+  }
   return j;
 }
 
@@ -75,6 +79,18 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
       throw Error("model config: default_candidate must be -1 (none) or 0.." +
                   std::to_string(c.candidates - 1) + ", got " + std::to_string(c.default_candidate));
   }
+  if (j.contains("chroma_classes")) {
+    c.chroma_classes = field<int>(j, "chroma_classes");
+    if (c.chroma_classes != 0 && c.chroma_classes != 313)
+      throw Error("model config: chroma_classes must be 0 (none) or 313 (Zhang's ab bins), got " +
+                  std::to_string(c.chroma_classes));
+  }
+  if (j.contains("class_temperature")) {
+    c.class_temperature = field<double>(j, "class_temperature");
+    if (!(c.class_temperature >= 0.01 && c.class_temperature <= 10))
+      throw Error("model config: class_temperature must be 0.01..10, got " +
+                  std::to_string(c.class_temperature));
+  }
   if (c.color_space != "ycbcr-bt601-full")
     throw Error("model config: unknown color space \"" + c.color_space + "\"");
   return c;
@@ -88,6 +104,7 @@ ModelConfig ModelConfig::fast() {
   c.colorizer_channels = {12, 24, 32, 48};
   c.refiner_channels = {8, 16, 24};
   c.inference_size = 112;
+  c.chroma_classes = 313;
   return c;
 }
 
@@ -96,6 +113,7 @@ ModelConfig ModelConfig::quality() {
   c.colorizer_channels = {32, 64, 96, 128, 192};
   c.refiner_channels = {32, 48, 64};
   c.inference_size = 288;
+  c.chroma_classes = 313;
   return c;
 }
 

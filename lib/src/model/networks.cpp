@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vidcolor/core/color_tensors.hpp"
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/model/ab_bins.hpp"
 
 namespace vidcolor {
 
@@ -140,7 +142,10 @@ std::vector<torch::Tensor> MobileNetV2Impl::forward(const torch::Tensor& rgb_m11
 
 // ---------------------------------------------------------------- f
 
-ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c) : candidates_(c.candidates) {
+ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
+    : candidates_(c.candidates), classes_(c.chroma_classes), class_temperature_(c.class_temperature) {
+  if (classes_ != 0 && classes_ != kAbBinCount)
+    throw Error("f: chroma_classes must be 0 or " + std::to_string(kAbBinCount));
   if (c.backbone != "mobilenetv2-0.35") throw Error("unknown backbone \"" + c.backbone + "\"");
   backbone = register_module("backbone", MobileNetV2(0.35));
   for (const ConvCost& cc : backbone->conv_costs()) costs_.push_back(cc);
@@ -165,11 +170,24 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c) : candidates_(c.candida
     if (l > 0) io.push_back({ch[l], ch[l]});
     decoders_.push_back(register_module("dec" + std::to_string(l), conv_block(io, &costs_, l)));
   }
-  head_ = register_module("head", conv(ch[0], 2 * candidates_, 1, 1, 1, 0, true));
-  costs_.push_back({ch[0], 2 * candidates_, 1, 1, 0});
+  // With classes, candidate 0 comes from the class head and the regression head gives the
+  // residuals of the other d - 1 candidates.
+  const int64_t regressed = classes_ > 0 ? candidates_ - 1 : candidates_;
+  if (regressed > 0) {
+    head_ = register_module("head", conv(ch[0], 2 * regressed, 1, 1, 1, 0, true));
+    costs_.push_back({ch[0], 2 * regressed, 1, 1, 0});
+  }
+  if (classes_ > 0) {
+    class_head_ = register_module("class_head", conv(ch[1], classes_, 1, 1, 1, 0, true));
+    costs_.push_back({ch[1], classes_, 1, 1, 1});
+  }
 }
 
 torch::Tensor ColorizerNetImpl::forward(const torch::Tensor& gray) {
+  return forward_outputs(gray).candidates;
+}
+
+ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
   TORCH_CHECK(gray.dim() == 4 && gray.size(1) == 1, "f expects [N,1,H,W] gray");
   const std::vector<torch::Tensor> feats = backbone->forward((gray * 2.0 - 1.0).expand({-1, 3, -1, -1}));
   const size_t levels = encoders_.size();
@@ -186,12 +204,32 @@ torch::Tensor ColorizerNetImpl::forward(const torch::Tensor& gray) {
     x = encoders_[l]->forward(x);
     skips.push_back(x);
   }
+  torch::Tensor stride2;  // the decoder's level 1, where the class head reads
   for (size_t i = 0; i < decoders_.size(); ++i) {
     const torch::Tensor& skip = skips[levels - 2 - i];
     x = decoders_[i]->forward(torch::cat({up_to(x, skip), skip}, 1));
+    if (levels - 2 - i == 1) stride2 = x;
   }
-  const torch::Tensor out = 0.5 * torch::tanh(head_(x));
-  return out.view({out.size(0), candidates_, 2, out.size(2), out.size(3)});
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  ColorizerOutputs out;
+  if (classes_ == 0) {
+    out.candidates = (0.5 * torch::tanh(head_(x))).view({n, candidates_, 2, h, w});
+    return out;
+  }
+  out.class_logits = class_head_(stride2);
+  // Candidate 0: the annealed mean in ab, full size, as CbCr under the frame's lightness.
+  const torch::Tensor ab = F::interpolate(
+      ab_annealed_mean(out.class_logits, class_temperature_),
+      F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
+  const torch::Tensor base = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+  if (candidates_ == 1) {
+    out.candidates = base.unsqueeze(1);
+    return out;
+  }
+  const torch::Tensor residual = (0.5 * torch::tanh(head_(x))).view({n, candidates_ - 1, 2, h, w});
+  out.candidates = torch::cat({base.unsqueeze(1), (base.unsqueeze(1) + residual).clamp(-0.5, 0.5)}, 1);
+  return out;
 }
 
 // ---------------------------------------------------------------- g

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/model/ab_bins.hpp"
 #include "core/shape_string.hpp"
 #include "vidcolor/ops/warp.hpp"
 
@@ -146,6 +147,28 @@ DiversityLossResult diversity_loss(PerceptualNet& phi, const torch::Tensor& cand
   auto [best_val, best_idx] = dist.min(1);
   const torch::Tensor loss = (best_val + (dist * beta).sum(1)).mean();
   return {loss, dist.detach(), best_idx};
+}
+
+torch::Tensor truth_ab_at(const torch::Tensor& rgb_truth, int64_t h, int64_t w) {
+  if (rgb_truth.dim() != 4 || rgb_truth.size(1) != 3)
+    throw Error("chroma classes: truth must be R'G'B' [N,3,H,W], got " + shape_str(rgb_truth));
+  const torch::Tensor ab = rgb_to_lab(rgb_truth.detach()).narrow(1, 1, 2);
+  if (ab.size(2) == h && ab.size(3) == w) return ab;
+  return torch::adaptive_avg_pool2d(ab, {h, w});
+}
+
+torch::Tensor chroma_class_loss(const torch::Tensor& logits, const torch::Tensor& rgb_truth,
+                                const torch::Tensor& class_weights) {
+  if (logits.dim() != 4 || logits.size(1) != kAbBinCount || rgb_truth.dim() != 4 ||
+      logits.size(0) != rgb_truth.size(0))
+    throw Error("chroma classes: logits [N,313,h,w] and truth [N,3,H,W] needed, got " +
+                shape_str(logits) + " and " + shape_str(rgb_truth));
+  const torch::Tensor ab = truth_ab_at(rgb_truth, logits.size(2), logits.size(3));
+  const torch::Tensor target = ab_soft_encode(ab).to(logits.scalar_type());
+  const torch::Tensor ce = -(target * torch::log_softmax(logits, 1)).sum(1);  // [N,h,w]
+  if (!class_weights.defined()) return ce.mean();
+  const torch::Tensor w = class_weights.to(logits.device(), logits.scalar_type()).index({ab_nearest_bin(ab)});
+  return (w * ce).mean();
 }
 
 }  // namespace vidcolor

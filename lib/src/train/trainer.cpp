@@ -14,6 +14,7 @@
 #include "vidcolor/model/backbone_weights.hpp"
 #include "vidcolor/core/color_tensors.hpp"
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/model/ab_bins.hpp"
 #include "vidcolor/train/losses.hpp"
 #include "vidcolor/train/mobilenet_perceptual.hpp"
 #include "vidcolor/model/model_file.hpp"
@@ -237,17 +238,31 @@ nlohmann::json LossWeights::to_json() const {
           {"diversity", diversity},
           {"temporal", temporal},
           {"refine", refine},
-          {"refine_consistency", refine_consistency}};
+          {"refine_consistency", refine_consistency},
+          {"classes", classes}};
 }
 
 const std::vector<std::string>& StepLosses::names() {
-  static const std::vector<std::string> n = {"loss",     "bilateral", "diversity",
-                                             "temporal", "refine",    "refine_consistency"};
+  static const std::vector<std::string> n = {"loss",   "bilateral",          "diversity", "temporal",
+                                             "refine", "refine_consistency", "classes"};
   return n;
 }
 
 std::vector<double> StepLosses::values() const {
-  return {total, bilateral, diversity, temporal, refine, refine_consistency};
+  return {total, bilateral, diversity, temporal, refine, refine_consistency, classes};
+}
+
+StepLosses StepLosses::from_values(const std::vector<double>& v) {
+  if (v.size() != names().size()) fail("internal: loss vector of the wrong size");
+  StepLosses l;
+  l.total = v[0];
+  l.bilateral = v[1];
+  l.diversity = v[2];
+  l.temporal = v[3];
+  l.refine = v[4];
+  l.refine_consistency = v[5];
+  l.classes = v[6];
+  return l;
 }
 
 torch::Device parse_train_device(const std::string& name, int local_rank) {
@@ -299,6 +314,7 @@ struct Trainer::Impl {
   std::unique_ptr<TrainingPack> pack;
   Model model;
   std::shared_ptr<MobileNetPerceptual> phi;
+  torch::Tensor class_weights;  // [313] rebalancing of the chroma classes (models with classes)
   std::vector<std::string> param_names;
   std::vector<torch::Tensor> params;
   std::unique_ptr<torch::optim::Adam> adam;
@@ -369,6 +385,9 @@ struct Trainer::Impl {
 
     TrainingPackOptions pack_options;
     pack_options.knn_device = dev;
+    // The graphs serve the bilateral term only; a run without it needs none built.
+    pack_options.need_knn = o.weights.bilateral != 0 &&
+        std::any_of(o.stages.begin(), o.stages.end(), [](const StageSpec& st) { return st.kind != StageKind::G; });
     pack_options.knn_progress = [&, t0 = std::chrono::steady_clock::now()](const KnnBatchProgress& p) {
       // Only a pack written with --knn-at-load gets here; every rank builds its own copy.
       if (rank != 0 || (p.done % 100 != 0 && p.done != p.total)) return;
@@ -421,6 +440,7 @@ struct Trainer::Impl {
     if (o.backbone_weights.empty()) fail("no backbone weights for the perceptual loss (--backbone-weights DIR)");
     phi = MobileNetPerceptual::from_tfjs(o.backbone_weights);
     phi->to(dev);
+    if (model.config.chroma_classes > 0) class_weights = training_class_weights().to(dev);
     model.f->to(dev);
     model.g->to(dev);
     // Eval mode throughout: f's only BatchNorms are the backbone's, whose ImageNet statistics
@@ -459,6 +479,28 @@ struct Trainer::Impl {
       }
     }
     if (!png_supported()) say("note: this build has no libpng; no PNGs will be written");
+  }
+
+  // Zhang's class rebalancing from this pack's prior: the ab bins of (up to 4,000 of) its image
+  // crops, or pair frames for a pack without images, at the class logits' resolution (half the
+  // crop), smoothed by a Gaussian of sigma 5 and mixed half with uniform. Deterministic (the
+  // first crops in pack order), so a resumed run gets the same weights.
+  torch::Tensor training_class_weights() const {
+    torch::Tensor prior = torch::zeros({kAbBinCount}, torch::kFloat64);
+    const int64_t s = pack->crop_size();
+    const bool images = pack->num_images() > 0;
+    const int64_t n = std::min<int64_t>(4000, images ? pack->num_images() : pack->num_pairs());
+    for (int64_t at = 0; at < n; at += 64) {
+      std::vector<int64_t> idx;
+      for (int64_t i = at; i < std::min(n, at + 64); ++i) idx.push_back(i);
+      const torch::Tensor rgb = images ? pack->images(idx).rgb : pack->pairs(idx).rgb.select(1, 0);
+      prior += ab_bin_histogram(truth_ab_at(rgb, s / 2, s / 2));
+    }
+    const torch::Tensor w = ab_rebalance_weights(prior, 0.5, 5.0);
+    say("chroma classes: rebalancing weights from " + std::to_string(n) + " crops (" +
+        std::to_string((prior > 0).sum().item<int64_t>()) + " of 313 bins seen), weights " +
+        std::to_string(w.min().item<float>()) + " .. " + std::to_string(w.max().item<float>()));
+    return w;
   }
 
   // ---- checkpoints
@@ -652,11 +694,24 @@ struct Trainer::Impl {
     }
   };
 
+  // A term whose weight is 0 is not computed (NaN in the log): the diversity term runs φ on
+  // every candidate, the costliest part of an f step on a CPU.
   void f_image_terms(const PackImageBatch& b, Terms& t) {
-    const torch::Tensor c = model.f->forward(b.y);
-    t.add(bilateral_loss(c, b.knn), o.weights.bilateral, &StepLosses::bilateral);
-    t.add(diversity_loss(*phi, candidates_to_rgb(b.y, c), b.rgb).loss, o.weights.diversity,
-          &StepLosses::diversity);
+    const ColorizerOutputs f = model.f->forward_outputs(b.y);
+    if (o.weights.bilateral != 0)
+      t.add(bilateral_loss(f.candidates, b.knn), o.weights.bilateral, &StepLosses::bilateral);
+    f_shared_terms(f, b.y, b.rgb, t);
+  }
+
+  // The terms of f on any frame: diversity (eq. 7) and the chroma classes.
+  void f_shared_terms(const ColorizerOutputs& f, const torch::Tensor& y, const torch::Tensor& rgb,
+                      Terms& t) {
+    if (o.weights.diversity != 0)
+      t.add(diversity_loss(*phi, candidates_to_rgb(y, f.candidates), rgb).loss, o.weights.diversity,
+            &StepLosses::diversity);
+    if (f.class_logits.defined() && o.weights.classes != 0)
+      t.add(chroma_class_loss(f.class_logits, rgb, class_weights), o.weights.classes,
+            &StepLosses::classes);
   }
 
   // g on all d candidates of both frames of each pair, each refined from the other frame.
@@ -705,7 +760,7 @@ struct Trainer::Impl {
       const int64_t before = kind == StageKind::FImages ? stage_step : stage_step - stage_step / o.pair_every;
       PackImageBatch b = pack->images(take(0, before * bsz, bsz), flips).to(dev);
       if (crop < s) {
-        b.knn = crop_knn(b.knn, s, off, crop);
+        if (b.knn.defined()) b.knn = crop_knn(b.knn, s, off, crop);
         b.rgb = crop_each(b.rgb, off, crop);
         b.y = crop_each(b.y, off, crop);
         b.cbcr = crop_each(b.cbcr, off, crop);
@@ -728,10 +783,9 @@ struct Trainer::Impl {
         torch::NoGradGuard ng;  // f is frozen while g learns
         c2 = model.f->forward(y2);
       } else {
-        c2 = model.f->forward(y2);
-        const torch::Tensor rgb2 = torch::cat({b.rgb.select(1, 0), b.rgb.select(1, 1)});
-        t.add(diversity_loss(*phi, candidates_to_rgb(y2, c2), rgb2).loss, o.weights.diversity,
-              &StepLosses::diversity);
+        const ColorizerOutputs f = model.f->forward_outputs(y2);
+        c2 = f.candidates;
+        f_shared_terms(f, y2, torch::cat({b.rgb.select(1, 0), b.rgb.select(1, 1)}), t);
       }
       const torch::Tensor c_t = c2.narrow(0, 0, n), c_t1 = c2.narrow(0, n, n);
       if (kind != StageKind::G) {
@@ -890,14 +944,7 @@ struct Trainer::Impl {
         }
     std::vector<double> m(sum.size());
     for (size_t k = 0; k < sum.size(); ++k) m[k] = cnt[k] > 0 ? sum[k] / cnt[k] : NAN;
-    StepLosses l;
-    l.total = m[0];
-    l.bilateral = m[1];
-    l.diversity = m[2];
-    l.temporal = m[3];
-    l.refine = m[4];
-    l.refine_consistency = m[5];
-    return l;
+    return StepLosses::from_values(m);
   }
 
   void write_outputs(TrainResult& r, double seconds_now, bool checkpoint) {
@@ -983,17 +1030,11 @@ struct Trainer::Impl {
       }
       const torch::Tensor ex_cpu = ex.to(torch::kCPU).contiguous();
       const std::vector<float> agreed(ex_cpu.data_ptr<float>(), ex_cpu.data_ptr<float>() + ex_cpu.numel());
-      StepLosses l;
       std::vector<double> vals(n_terms);
       const std::vector<double> lv = local.values();
       for (size_t k = 0; k < n_terms; ++k)
         vals[k] = std::isfinite(lv[k]) ? agreed[k] / world : NAN;
-      l.total = vals[0];
-      l.bilateral = vals[1];
-      l.diversity = vals[2];
-      l.temporal = vals[3];
-      l.refine = vals[4];
-      l.refine_consistency = vals[5];
+      const StepLosses l = StepLosses::from_values(vals);
       if (agreed[n_terms + kNonFinite] > 0 || !std::isfinite(l.total))
         fail("the loss is not finite at step " + std::to_string(step + 1) + " (stage " +
              stage_name(spec.kind) + "); the last checkpoint is in " + o.out_dir +

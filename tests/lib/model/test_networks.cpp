@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/core/color_tensors.hpp"
+#include "vidcolor/model/ab_bins.hpp"
 #include "vidcolor/model/networks.hpp"
 
 using namespace vidcolor;
@@ -121,6 +123,53 @@ TEST(ColorizerNet, DCandidatesOfChromaInRange) {
   EXPECT_LE(out.abs().max().item<float>(), 0.5f);
   // The candidates differ (d distinct heads, not one output repeated).
   EXPECT_GT((out.select(1, 0) - out.select(1, 1)).abs().max().item<float>(), 0.0f);
+}
+
+// Chroma classes: absent from older files (their JSON unchanged), round-trip, 0 or 313.
+TEST(ModelConfig, ChromaClasses) {
+  ModelConfig c;
+  EXPECT_EQ(c.chroma_classes, 0);
+  EXPECT_FALSE(c.to_json().contains("chroma_classes"));
+  EXPECT_EQ(ModelConfig::fast().chroma_classes, 313);
+  c.chroma_classes = 313;
+  c.class_temperature = 0.5;
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()), c);
+  EXPECT_DOUBLE_EQ(ModelConfig::from_json(c.to_json()).class_temperature, 0.5);
+  nlohmann::json j = c.to_json();
+  j["chroma_classes"] = 100;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+  j["chroma_classes"] = 313;
+  j["class_temperature"] = 0.0;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+}
+
+// With classes, candidate 0 is the annealed mean of the class logits (made full size, as CbCr
+// under the frame's lightness); the others are residuals around it, and all stay in range.
+TEST(ColorizerNet, ClassesGiveCandidateZeroByAnnealedMean) {
+  ModelConfig c;
+  c.chroma_classes = 313;
+  c.class_temperature = 0.38;
+  ColorizerNet f(c);
+  f->eval();
+  torch::NoGradGuard ng;
+  const torch::Tensor gray = torch::rand({2, 1, 48, 80});
+  const ColorizerOutputs out = f->forward_outputs(gray);
+  EXPECT_EQ(out.candidates.sizes(), (std::vector<int64_t>{2, 4, 2, 48, 80}));
+  ASSERT_TRUE(out.class_logits.defined());
+  EXPECT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{2, 313, 24, 40}));
+  EXPECT_LE(out.candidates.abs().max().item<float>(), 0.5f);
+  EXPECT_TRUE(torch::equal(f->forward(gray), out.candidates));
+  // Decode by hand: the annealed mean, bilinear to full size, Lab -> R'G'B' -> CbCr.
+  const torch::Tensor ab = torch::upsample_bilinear2d(ab_annealed_mean(out.class_logits, 0.38), {48, 80}, false);
+  const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
+  const torch::Tensor cbcr = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+  EXPECT_LT((out.candidates.select(1, 0) - cbcr).abs().max().item<float>(), 1e-5f);
+  EXPECT_GT((out.candidates.select(1, 1) - out.candidates.select(1, 0)).abs().max().item<float>(), 0.0f);
+  // One candidate: the class decode alone, no regression head.
+  c.candidates = 1;
+  ColorizerNet f1(c);
+  EXPECT_EQ(f1->forward(gray).sizes(), (std::vector<int64_t>{2, 1, 2, 48, 80}));
+  EXPECT_EQ(f1->named_parameters().find("head.weight"), nullptr);
 }
 
 TEST(ColorizerNet, ShallowConfigsWork) {

@@ -4,6 +4,7 @@
 
 
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/model/ab_bins.hpp"
 #include "vidcolor/train/losses.hpp"
 
 using namespace vidcolor;
@@ -173,3 +174,38 @@ TEST(DiversityLoss, BatchPicksBestPerSample) {
   // min terms 0; rankings: sample 0: β1*0.3 = 0.006; sample 1: β2*0.3 = 0.003 -> mean 0.0045.
   EXPECT_NEAR(r.loss.item<float>(), 0.0045f, 1e-6);
 }
+
+// The classification term: least when the logits put the soft-encoded truth's mass where it
+// belongs, the rebalancing weights of the truth's bins scale each pixel, and the gradient
+// reaches the logits.
+TEST(ChromaClassLoss, SoftTargetCrossEntropyAndRebalancing) {
+  // A 2x2 truth: two gray pixels (ab = 0) and two sRGB red ones, compared at 2x2 logits.
+  torch::Tensor rgb = torch::zeros({1, 3, 2, 2});
+  rgb.index_put_({0, torch::indexing::Slice(), 0}, 0.5);
+  rgb.index_put_({0, 0, 1}, 1.0);
+  const torch::Tensor ab = truth_ab_at(rgb, 2, 2);
+  EXPECT_NEAR(ab[0][0][0][0].item<float>(), 0.0f, 0.05f);
+  EXPECT_NEAR(ab[0][0][1][0].item<float>(), 80.1f, 0.2f);  // sRGB red: a = 80.1, b = 67.2
+  EXPECT_NEAR(ab[0][1][1][0].item<float>(), 67.2f, 0.2f);
+  const torch::Tensor target = ab_soft_encode(ab);
+  const torch::Tensor good = (target.clamp_min(1e-6).log() * 1.0).requires_grad_(true);
+  const torch::Tensor uniform = torch::zeros({1, 313, 2, 2});
+  const torch::Tensor none;
+  const torch::Tensor l_good = chroma_class_loss(good, rgb, none);
+  const torch::Tensor l_uniform = chroma_class_loss(uniform, rgb, none);
+  // Uniform logits: cross-entropy of any distribution against uniform is log 313.
+  EXPECT_NEAR(l_uniform.item<float>(), std::log(313.0f), 1e-4f);
+  // The truth's own distribution: its entropy, lower than log 313.
+  const float entropy = -(target * target.clamp_min(1e-6).log()).sum(1).mean().item<float>();
+  EXPECT_NEAR(l_good.item<float>(), entropy, 1e-3f);
+  EXPECT_LT(l_good.item<float>(), l_uniform.item<float>());
+  l_good.backward();
+  EXPECT_GT(good.grad().abs().sum().item<float>(), 0.0f);
+  // Weights: gray pixels weigh 1, red ones 3 -> the weighted mean of the uniform loss is
+  // log 313 * (1 + 1 + 3 + 3) / 4.
+  torch::Tensor w = torch::ones({313});
+  w.index_put_({ab_nearest_bin(ab)[0][1][0].item<int64_t>()}, 3.0);
+  EXPECT_NEAR(chroma_class_loss(uniform, rgb, w).item<float>(), std::log(313.0f) * 2.0f, 1e-3f);
+  EXPECT_THROW(chroma_class_loss(torch::zeros({1, 300, 2, 2}), rgb, none), Error);
+}
+

@@ -25,6 +25,14 @@ struct ModelConfig {
   // clips can be chosen once for the model (`vidcolor-model set --default-candidate`).
   // -1 = none: auto picks the most saturated candidate per shot (the paper's rule).
   int default_candidate = -1;
+  // Chroma classes of f (model/ab_bins.hpp): 0 = none (f regresses each candidate's chroma,
+  // the paper's f; every file before 2026-12-05), 313 = Zhang's ab bins. With classes, f also
+  // predicts a distribution over the bins; its annealed mean at class_temperature is candidate
+  // 0, and the other candidates are residuals around it (networks.hpp).
+  int chroma_classes = 0;
+  // T of the annealed mean: 1 = the mean of the distribution (safe, desaturated), towards 0 its
+  // mode (vivid, noisy). Chosen per model on validation clips.
+  double class_temperature = 0.38;
   std::string color_space = "ycbcr-bt601-full";
 
   nlohmann::json to_json() const;

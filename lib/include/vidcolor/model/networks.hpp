@@ -53,20 +53,38 @@ TORCH_MODULE(MobileNetV2);
 // the same stride (the hypercolumn of the paper, injected where it is cheapest: each feature
 // map joins the U-Net level of its own resolution instead of being upsampled to full size).
 // Outputs d candidate chroma planes.
+//
+// With chroma classes (ModelConfig::chroma_classes = 313), f also predicts, at half its
+// resolution, a distribution over Zhang's ab bins (model/ab_bins.hpp) from its stride-2 decoder
+// level: candidate 0 is that distribution's annealed mean, made full size and turned into CbCr
+// under the frame's own lightness; candidates 1..d-1 are candidate 0 plus residuals from the
+// regression head. The classes make colour follow content (a per-pixel choice among colours,
+// trained with class rebalancing) where regression alone collapsed to global tints; the
+// residuals keep the paper's d diverse candidates around it.
+struct ColorizerOutputs {
+  torch::Tensor candidates;    // [N,d,2,H,W] chroma in [-0.5, 0.5]
+  torch::Tensor class_logits;  // [N,313,H/2,W/2]; undefined without chroma classes
+};
+
 class ColorizerNetImpl : public torch::nn::Module {
  public:
   explicit ColorizerNetImpl(const ModelConfig& c);
   // [N,1,H,W] gray in [0,1], H and W multiples of 16 -> [N,d,2,H,W] chroma in [-0.5, 0.5].
   torch::Tensor forward(const torch::Tensor& gray);
+  // The candidates and, for the trainer's classification term, the class logits.
+  ColorizerOutputs forward_outputs(const torch::Tensor& gray);
 
   MobileNetV2 backbone{nullptr};
   const std::vector<ConvCost>& conv_costs() const { return costs_; }
 
  private:
   int candidates_;
+  int classes_;
+  double class_temperature_;
   std::vector<ConvCost> costs_;
   std::vector<torch::nn::Sequential> encoders_, decoders_;
   torch::nn::Conv2d head_{nullptr};
+  torch::nn::Conv2d class_head_{nullptr};  // only with chroma classes
 };
 TORCH_MODULE(ColorizerNet);
 

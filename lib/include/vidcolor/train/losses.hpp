@@ -51,6 +51,20 @@ torch::Tensor refinement_consistency_loss(const torch::Tensor& refined,
                                           const torch::Tensor& c_t_warped,
                                           const torch::Tensor& conf);
 
+// ---- chroma classes of f (Zhang et al. 2016) ------------------------------------------------
+
+// Class-rebalanced cross-entropy of f's class logits [N,313,h,w] against the ground truth:
+// the truth's ab (CIE Lab of rgb_truth [N,3,H,W], area-averaged to h x w) soft-encoded on the 5
+// nearest bins (sigma 5), each pixel weighted by class_weights[its nearest bin] ([313], from
+// ab_rebalance_weights of the training prior; an undefined tensor = no rebalancing). Mean over
+// pixels. Rebalancing is what keeps rare, saturated colours from losing to the desaturated
+// bins that dominate natural images.
+torch::Tensor chroma_class_loss(const torch::Tensor& logits, const torch::Tensor& rgb_truth,
+                                const torch::Tensor& class_weights);
+
+// The truth's ab at the logits' resolution, as chroma_class_loss sees it: [N,2,h,w].
+torch::Tensor truth_ab_at(const torch::Tensor& rgb_truth, int64_t h, int64_t w);
+
 // ---- perceptual distance -------------------------------------------------------------------
 
 // A frozen feature extractor φ for the perceptual distance. Implementations: MobileNetV2-0.35

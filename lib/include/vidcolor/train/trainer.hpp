@@ -62,15 +62,18 @@ struct LossWeights {
   double temporal = 1.0;            // eq. 3
   double refine = 1.0;              // eq. 5
   double refine_consistency = 0.1;  // the authors' confidence terms (losses.hpp)
+  // f's chroma classes (losses.hpp, chroma_class_loss): only for a model with chroma_classes.
+  double classes = 1.0;
   nlohmann::json to_json() const;
 };
 
 // The loss terms of one step (NaN = not part of this step).
 struct StepLosses {
   double total = 0, bilateral = NAN, diversity = NAN, temporal = NAN, refine = NAN,
-         refine_consistency = NAN;
+         refine_consistency = NAN, classes = NAN;
   static const std::vector<std::string>& names();  // "loss", "bilateral", ... in CSV order
   std::vector<double> values() const;              // in names() order
+  static StepLosses from_values(const std::vector<double>& v);  // inverse of values()
 };
 
 struct TrainProgress {
