@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "vidcolor/core/color.hpp"
 #include "vidcolor/core/error.hpp"
@@ -64,20 +65,45 @@ torch::Tensor lab_f(const torch::Tensor& t) {
 torch::Tensor lab_f_inv(const torch::Tensor& t) {
   return torch::where(t > kDelta, t * t * t, 3 * kDelta * kDelta * (t - 4.0 / 29.0));
 }
-// Linear sRGB -> XYZ (D65), rows pre-divided by the white point so white maps to (1, 1, 1).
-constexpr float kRgbToXyzN[9] = {0.4124564f / 0.95047f, 0.3575761f / 0.95047f, 0.1804375f / 0.95047f,
-                                 0.2126729f,            0.7151522f,            0.0721750f,
-                                 0.0193339f / 1.08883f, 0.1191920f / 1.08883f, 0.9503041f / 1.08883f};
-constexpr float kXyzNToRgb[9] = {3.2404542f * 0.95047f,  -1.5371385f, -0.4985314f * 1.08883f,
-                                 -0.9692660f * 0.95047f, 1.8760108f,  0.0415560f * 1.08883f,
-                                 0.0556434f * 0.95047f,  -0.2040259f, 1.0572252f * 1.08883f};
+// Linear sRGB -> XYZ (D65, IEC 61966-2-1), the X and Z rows divided by the white point (their
+// sums), so white maps to (1, 1, 1).
+constexpr double kRowY[3] = {0.2126729, 0.7151522, 0.0721750};
+constexpr double kRowXn[3] = {0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047};
+constexpr double kRowZn[3] = {0.0193339 / 1.08883, 0.1191920 / 1.08883, 0.9503041 / 1.08883};
+
+// X_n and Z_n as Y plus multiples of (r - b) and (g - b): the same map (the rows' sums are
+// equal), but a neutral pixel (r = g = b) gets X_n = Y = Z_n exactly in any precision, so its
+// a and b are exactly 0. A plain matrix product left ~1e-5 of rounding in them, which made a
+// gray output score a non-zero chroma spread and tint (eval/colour_metrics.hpp).
+torch::Tensor linear_rgb_to_xyzn(const torch::Tensor& lin) {
+  const torch::Tensor r = lin.select(1, 0), g = lin.select(1, 1), b = lin.select(1, 2);
+  const torch::Tensor y = kRowY[0] * r + kRowY[1] * g + kRowY[2] * b;
+  const torch::Tensor rb = r - b, gb = g - b;
+  const torch::Tensor x = y + (kRowXn[0] - kRowY[0]) * rb + (kRowXn[1] - kRowY[1]) * gb;
+  const torch::Tensor z = y + (kRowZn[0] - kRowY[0]) * rb + (kRowZn[1] - kRowY[1]) * gb;
+  return torch::stack({x, y, z}, 1);
+}
+
+// The inverse of exactly that map, inverted in double: lab_to_rgb(rgb_to_lab(x)) returns x to
+// double precision (published 7-digit inverse matrices are off by ~1e-6).
+torch::Tensor xyzn_to_linear_rgb_matrix(const torch::Tensor& like) {
+  auto row = [](const double* other) {
+    const double d0 = other[0] - kRowY[0], d1 = other[1] - kRowY[1];
+    return std::vector<double>{kRowY[0] + d0, kRowY[1] + d1, kRowY[2] - d0 - d1};
+  };
+  std::vector<double> m = row(kRowXn);
+  m.insert(m.end(), kRowY, kRowY + 3);
+  const std::vector<double> z = row(kRowZn);
+  m.insert(m.end(), z.begin(), z.end());
+  return torch::inverse(torch::tensor(m, torch::kDouble).view({3, 3}))
+      .to(like.device(), like.scalar_type());
+}
 
 }  // namespace
 
 torch::Tensor rgb_to_lab(const torch::Tensor& rgb) {
   if (rgb.dim() != 4 || rgb.size(1) != 3) fail("rgb_to_lab needs [N,3,H,W], got " + shape_str(rgb));
-  const torch::Tensor lin = srgb_decode(rgb.clamp(0, 1));
-  const torch::Tensor f = lab_f(torch::einsum("ij,njhw->nihw", {matrix3(kRgbToXyzN, lin), lin}));
+  const torch::Tensor f = lab_f(linear_rgb_to_xyzn(srgb_decode(rgb.clamp(0, 1))));
   const torch::Tensor fx = f.select(1, 0), fy = f.select(1, 1), fz = f.select(1, 2);
   return torch::stack({116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)}, 1);
 }
@@ -87,7 +113,7 @@ torch::Tensor lab_to_rgb(const torch::Tensor& lab) {
   const torch::Tensor fy = (lab.select(1, 0) + 16) / 116;
   const torch::Tensor fx = fy + lab.select(1, 1) / 500, fz = fy - lab.select(1, 2) / 200;
   const torch::Tensor xyz = lab_f_inv(torch::stack({fx, fy, fz}, 1));
-  const torch::Tensor lin = torch::einsum("ij,njhw->nihw", {matrix3(kXyzNToRgb, xyz), xyz});
+  const torch::Tensor lin = torch::einsum("ij,njhw->nihw", {xyzn_to_linear_rgb_matrix(xyz), xyz});
   return srgb_encode(lin.clamp(0, 1)).clamp(0, 1);
 }
 

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <vector>
 
 #include "vidcolor/core/color.hpp"
+#include "vidcolor/core/color_tensors.hpp"
+#include "vidcolor/core/error.hpp"
 
 using namespace vidcolor;
 
@@ -144,4 +147,53 @@ TEST(Saturation, HandValues) {
   const std::vector<float> px = {1, 0, 0, 0.5f, 0.5f, 0.5f};
   EXPECT_DOUBLE_EQ(mean_hsv_saturation(px.data(), 2), 0.5);
   EXPECT_DOUBLE_EQ(mean_hsv_saturation(px.data(), 0), 0.0);
+}
+
+// CIE Lab (D65, sRGB) of color_tensors.hpp against the published values of the sRGB primaries
+// (e.g. Lindbloom's calculator: red 53.2408, 80.0925, 67.2032).
+namespace {
+torch::Tensor lab_of(double r, double g, double b, torch::Dtype dtype = torch::kDouble) {
+  return rgb_to_lab(torch::tensor({r, g, b}, torch::kDouble).view({1, 3, 1, 1}).to(dtype)).flatten();
+}
+void expect_lab(const torch::Tensor& lab, double l, double a, double b, double tol) {
+  EXPECT_NEAR(lab[0].item<double>(), l, tol);
+  EXPECT_NEAR(lab[1].item<double>(), a, tol);
+  EXPECT_NEAR(lab[2].item<double>(), b, tol);
+}
+}  // namespace
+
+TEST(Lab, KnownValues) {
+  for (auto dtype : {torch::kDouble, torch::kFloat}) {
+    expect_lab(lab_of(1, 0, 0, dtype), 53.2408, 80.0925, 67.2032, 0.05);
+    expect_lab(lab_of(0, 1, 0, dtype), 87.7347, -86.1827, 83.1793, 0.05);
+    expect_lab(lab_of(0, 0, 1, dtype), 32.2970, 79.1875, -107.8602, 0.05);
+    expect_lab(lab_of(1, 1, 1, dtype), 100, 0, 0, 0.05);
+    expect_lab(lab_of(0, 0, 0, dtype), 0, 0, 0, 0.05);
+    expect_lab(lab_of(0.5, 0.5, 0.5, dtype), 53.3890, 0, 0, 0.05);
+  }
+}
+
+// A neutral pixel has a = b = 0 exactly, in float and double: a gray output must score a chroma
+// spread and tint of exactly 0 (eval/colour_metrics.hpp), not rounding noise of the matrix.
+TEST(Lab, NeutralsHaveExactlyZeroChroma) {
+  for (auto dtype : {torch::kDouble, torch::kFloat}) {
+    const auto ramp = torch::linspace(0, 1, 256, dtype).view({1, 1, 16, 16}).expand({1, 3, 16, 16});
+    const auto lab = rgb_to_lab(ramp);
+    EXPECT_EQ(lab.slice(1, 1, 3).abs().max().item<double>(), 0.0);
+    // L of a neutral is gray_to_lightness of its value.
+    EXPECT_TRUE(torch::allclose(lab.slice(1, 0, 1), gray_to_lightness(ramp.slice(1, 0, 1)), 1e-5, 1e-3));
+  }
+}
+
+TEST(Lab, RoundTrip) {
+  torch::manual_seed(7);
+  const auto rgb = torch::rand({2, 3, 8, 8}, torch::kDouble);
+  EXPECT_LT((lab_to_rgb(rgb_to_lab(rgb)) - rgb).abs().max().item<double>(), 1e-9);
+  const auto rgbf = rgb.to(torch::kFloat);
+  EXPECT_LT((lab_to_rgb(rgb_to_lab(rgbf)) - rgbf).abs().max().item<double>(), 2e-4);
+  // Out-of-gamut Lab saturates into [0, 1].
+  const auto wild = lab_to_rgb(torch::tensor({50.0, 120.0, -120.0}).view({1, 3, 1, 1}));
+  EXPECT_GE(wild.min().item<double>(), 0.0);
+  EXPECT_LE(wild.max().item<double>(), 1.0);
+  EXPECT_THROW(rgb_to_lab(torch::zeros({1, 2, 2, 2})), Error);
 }

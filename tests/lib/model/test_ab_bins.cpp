@@ -1,0 +1,127 @@
+// Zhang's 313 ab bins (model/ab_bins.hpp): the table, nearest bins, soft encoding, the
+// rebalancing weights and the annealed mean, against values worked out by hand.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "vidcolor/core/error.hpp"
+#include "vidcolor/model/ab_bins.hpp"
+
+using namespace vidcolor;
+
+namespace {
+
+// ab [N,2,P,1] from a [P,2] list of points.
+torch::Tensor as_ab(const torch::Tensor& points) { return points.t().unsqueeze(0).unsqueeze(-1); }
+
+}  // namespace
+
+// The table is OpenCV's pts_in_hull (samples/dnn/colorization.cpp, Debian's opencv-doc),
+// pinned here by its sums (compared entry by entry when this test was written).
+TEST(AbBins, CentresAreZhangsHull) {
+  const auto c = ab_bin_centres().to(torch::kInt64);
+  ASSERT_EQ(c.sizes(), (std::vector<int64_t>{313, 2}));
+  const auto a = c.select(1, 0), b = c.select(1, 1);
+  EXPECT_EQ(a.sum().item<int64_t>(), 4910);
+  EXPECT_EQ(b.sum().item<int64_t>(), 2090);
+  EXPECT_EQ((a * b).sum().item<int64_t>(), -348700);
+  EXPECT_EQ((a * a).sum().item<int64_t>(), 916500);
+  EXPECT_EQ((b * b).sum().item<int64_t>(), 961300);
+  EXPECT_EQ(c[0][0].item<int64_t>(), -90);
+  EXPECT_EQ(c[0][1].item<int64_t>(), 50);
+  EXPECT_EQ(c[312][0].item<int64_t>(), 100);
+  EXPECT_EQ(c[312][1].item<int64_t>(), 0);
+  EXPECT_EQ(c[120][0].item<int64_t>(), 0);  // the neutral bin
+  EXPECT_EQ(c[120][1].item<int64_t>(), 0);
+  // All distinct points of the 10-grid.
+  EXPECT_EQ(std::get<0>(torch::unique_dim(c, 0)).size(0), 313);
+  EXPECT_TRUE(torch::equal(c.remainder(10), torch::zeros_like(c)));
+}
+
+TEST(AbBins, NearestBinOfACentreIsItselfAndOfANeighbourhoodToo) {
+  const auto c = ab_bin_centres();
+  EXPECT_TRUE(torch::equal(ab_nearest_bin(as_ab(c)).flatten(), torch::arange(313)));
+  // Points within 4.9 of a centre on each axis are nearest to it (the grid's spacing is 10).
+  torch::manual_seed(2);
+  const auto jitter = (torch::rand({313, 2}) - 0.5) * 9.8;
+  EXPECT_TRUE(torch::equal(ab_nearest_bin(as_ab(c + jitter)).flatten(), torch::arange(313)));
+  // Double input too (the metrics' Lab is double), and a batch of frames keeps its shape.
+  const auto two = torch::stack({as_ab(c)[0], as_ab(c)[0]}).to(torch::kDouble);
+  EXPECT_EQ(ab_nearest_bin(two).sizes(), (std::vector<int64_t>{2, 313, 1}));
+  // Outside the hull: the bin nearest to the grid point nearest the pixel, by brute force.
+  const auto far = torch::tensor({{-115.f, -115.f}, {112.f, 109.f}, {-100.f, -100.f}});
+  const auto got = ab_nearest_bin(as_ab(far)).flatten();
+  const auto grid = (far / 10).round().clamp(-11, 11) * 10;
+  const auto want = (grid.unsqueeze(1) - c.unsqueeze(0)).pow(2).sum(2).argmin(1);
+  EXPECT_TRUE(torch::equal(got, want));
+  EXPECT_TRUE(torch::equal(ab_bin_histogram(as_ab(c)), torch::ones({313}, torch::kDouble)));
+  EXPECT_THROW(ab_nearest_bin(torch::zeros({1, 3, 2, 2})), Error);
+}
+
+// At an interior centre the 5 nearest bins are itself (distance 0) and its 4 grid neighbours
+// (distance 10): weights exp(0) and exp(-100 / (2 * 25)) = e^-2, so the centre gets
+// 1 / (1 + 4 e^-2) = 0.64879.
+TEST(AbBins, SoftEncodingSumsToOneAndPeaksAtTheNearestBin) {
+  const auto c = ab_bin_centres();
+  const auto enc = ab_soft_encode(as_ab(c[120].unsqueeze(0)));  // (0, 0)
+  ASSERT_EQ(enc.sizes(), (std::vector<int64_t>{1, 313, 1, 1}));
+  EXPECT_NEAR(enc.sum().item<double>(), 1.0, 1e-6);
+  EXPECT_EQ(enc.flatten().argmax().item<int64_t>(), 120);
+  EXPECT_NEAR(enc.flatten()[120].item<double>(), 1.0 / (1.0 + 4.0 * std::exp(-2.0)), 1e-6);
+  EXPECT_EQ((enc > 0).sum().item<int64_t>(), 5);
+  // Points within 4.9 of a centre on each axis: that centre is the nearest, and the peak.
+  torch::manual_seed(4);
+  const auto pts = c.index_select(0, torch::randint(313, {50})) + (torch::rand({50, 2}) - 0.5) * 9.8;
+  const auto many = ab_soft_encode(as_ab(pts));
+  EXPECT_TRUE(torch::allclose(many.sum(1), torch::ones({1, 50, 1}), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::equal(many.argmax(1), ab_nearest_bin(as_ab(pts))));
+  EXPECT_THROW(ab_soft_encode(as_ab(pts), 0), Error);
+}
+
+TEST(AbBins, AnnealedMeanOfAOneHotLogitIsThatCentre) {
+  const auto c = ab_bin_centres();
+  auto logits = torch::zeros({1, 313, 1, 2});
+  logits[0][283][0][0] = 100;  // (80, 70)
+  logits[0][7][0][1] = 100;
+  const auto ab = ab_annealed_mean(logits);
+  EXPECT_NEAR(ab[0][0][0][0].item<double>(), 80, 1e-3);
+  EXPECT_NEAR(ab[0][1][0][0].item<double>(), 70, 1e-3);
+  EXPECT_NEAR(ab[0][0][0][1].item<double>(), c[7][0].item<double>(), 1e-3);
+  EXPECT_NEAR(ab[0][1][0][1].item<double>(), c[7][1].item<double>(), 1e-3);
+  // Equal logits: the mean of all centres at any temperature.
+  const auto flat = ab_annealed_mean(torch::zeros({1, 313, 1, 1}), 1.0).flatten();
+  EXPECT_TRUE(torch::allclose(flat, c.mean(0), 1e-4, 1e-4));
+  EXPECT_THROW(ab_annealed_mean(logits, 0.0), Error);
+}
+
+// w ∝ 1 / (0.5 p + 0.5 / 313), scaled so that sum p w = 1: rarer bins weigh more, an empty bin
+// most; a uniform prior gives w = 1 everywhere.
+TEST(AbBins, RebalanceWeightsHaveExpectationOneAndFavourRareBins) {
+  torch::manual_seed(6);
+  auto counts = torch::rand({313}, torch::kDouble) * 100;
+  counts.slice(0, 0, 20).zero_();
+  const auto w = ab_rebalance_weights(counts, 0.5, 0.0).to(torch::kDouble);
+  const auto p = counts / counts.sum();
+  EXPECT_NEAR((p * w).sum().item<double>(), 1.0, 1e-5);
+  // Strictly decreasing in p: sorted by prior, the weights run the other way.
+  const auto order = p.argsort();
+  const auto ws = w.index_select(0, order);
+  EXPECT_TRUE((ws.slice(0, 1) <= ws.slice(0, 0, -1)).all().item<bool>());
+  EXPECT_GT(w[0].item<double>(), w[order[-1]].item<double>());
+  // By hand: prior 1/4 and 3/4 on two bins: w = k / (0.5 p + 0.5/313).
+  auto two = torch::zeros({313}, torch::kDouble);
+  two[3] = 1;
+  two[5] = 3;
+  const auto w2 = ab_rebalance_weights(two).to(torch::kDouble);
+  const double u = 0.5 / 313, k = 1.0 / (0.25 / (0.125 + u) + 0.75 / (0.375 + u));
+  EXPECT_NEAR(w2[3].item<double>(), k / (0.125 + u), 1e-5);
+  EXPECT_NEAR(w2[5].item<double>(), k / (0.375 + u), 1e-5);
+  EXPECT_NEAR(w2[0].item<double>(), k / u, 1e-2);
+  EXPECT_TRUE(torch::allclose(ab_rebalance_weights(torch::ones({313})), torch::ones({313})));
+  // Zhang's smoothed prior: still positive and finite.
+  const auto ws5 = ab_rebalance_weights(counts, 0.5, 5.0);
+  EXPECT_TRUE((ws5 > 0).all().item<bool>() && torch::isfinite(ws5).all().item<bool>());
+  EXPECT_THROW(ab_rebalance_weights(torch::zeros({313})), Error);
+  EXPECT_THROW(ab_rebalance_weights(torch::ones({312})), Error);
+}
