@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "progress_line.hpp"
@@ -19,7 +21,9 @@ void usage(FILE* f) {
       "  --images DIR         folder of still images (repeatable)\n"
       "  --frames DIR         a frame-sequence folder or a folder of them; sorted names are\n"
       "                       consecutive frames (repeatable)\n"
-      "  --video FILE         a video file (repeatable)\n"
+      "  --video FILE|DIR     a video file, or a folder of them (repeatable)\n"
+      "  --split FILE         a data split (data/split.json): leave out every input its lists\n"
+      "                       other than \"training\" name (validation, report, film clips)\n"
       "  --crop S             crop size in pixels (default 128)\n"
       "  --per-image N        random crops per still image (default 1)\n"
       "  --pairs-per-seq N    consecutive-frame pairs per sequence or video (default 8)\n"
@@ -29,9 +33,15 @@ void usage(FILE* f) {
       "  --knn-k K            neighbours per pixel (default 5)\n"
       "  --knn-lambda L       weight of pixel coordinates vs colors in [0,1] (default 0.002)\n"
       "  --knn-method M       kdtree (exact, default) or brute\n"
-      "  --knn-at-load        write no KNN graphs (a pack ~4x smaller): vidcolor-train builds\n"
-      "                       them when it loads the pack: the same KD-tree on a CPU where it\n"
-      "                       has OpenCV (~50 ms a crop), else exact brute force on its device\n"
+      "  --knn-at-load        (version 1) write no KNN graphs (a pack ~4x smaller): vidcolor-train\n"
+      "                       builds them when it loads the pack: the same KD-tree on a CPU where\n"
+      "                       it has OpenCV (~50 ms a crop), else exact brute force on its device\n"
+      "  --format 1|2         2 (default): compact pack, crops and frames as JPEG, flows int16\n"
+      "                       at 1/F resolution, masks as bits, KNN graphs built by the trainer\n"
+      "                       per batch; 1: raw crops, float16 flows, byte masks, KNN graphs\n"
+      "  --jpeg-quality Q     (version 2) JPEG quality of crops and frames (default 85)\n"
+      "  --flow-factor F      (version 2) flows stored at 1/F of the crop's resolution, F divides\n"
+      "                       the crop (default 4; 1 = full resolution)\n"
       "  --flow NAME          dis-medium (default), dis-fast, dis-ultrafast, farneback, cuda-*\n"
       "  --seed N             random seed (default 1)\n"
       "  -o, --output FILE    the pack to write (safetensors)\n");
@@ -54,6 +64,7 @@ void show(vctools::ProgressLine& out, const vidcolor::PackProgress& p) {
 
 int main(int argc, char** argv) {
   vidcolor::PackOptions o;
+  o.format_version = 2;
   std::string out;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -82,6 +93,34 @@ int main(int argc, char** argv) {
       } else if (a == "--images") o.image_dirs.push_back(value());
       else if (a == "--frames") o.frame_dirs.push_back(value());
       else if (a == "--video") o.videos.push_back(value());
+      else if (a == "--split") {
+        const std::string file = value();
+        std::ifstream in(file);
+        if (!in) throw std::runtime_error("--split: cannot read " + file);
+        nlohmann::json j;
+        try {
+          j = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+          throw std::runtime_error("--split " + file + ": not valid JSON (" + e.what() + ")");
+        }
+        if (!j.is_object() || !j.contains("training"))
+          throw std::runtime_error("--split " + file + ": need an object with a \"training\" list");
+        for (const auto& [key, list] : j.items()) {
+          if (key == "training" || !list.is_array()) continue;
+          for (const auto& e : list) {
+            if (!e.is_string() || e.get<std::string>().empty())
+              throw std::runtime_error("--split " + file + ": \"" + key + "\" holds a non-string entry");
+            o.exclude.push_back(e.get<std::string>());
+          }
+        }
+      }
+      else if (a == "--format") {
+        const long long v = integer();
+        if (v != 1 && v != 2) throw std::runtime_error("--format: 1 or 2, not " + std::to_string(v));
+        o.format_version = static_cast<int>(v);
+      }
+      else if (a == "--jpeg-quality") o.jpeg_quality = static_cast<int>(integer());
+      else if (a == "--flow-factor") o.flow_factor = static_cast<int>(integer());
       else if (a == "--crop") o.crop = static_cast<int>(integer());
       else if (a == "--per-image") o.per_image = static_cast<int>(integer());
       else if (a == "--pairs-per-seq") o.pairs_per_seq = static_cast<int>(integer());
@@ -114,13 +153,22 @@ int main(int argc, char** argv) {
   try {
     const auto st = vidcolor::write_training_pack(o, out);
     std::fprintf(stderr,
-                 "vidcolor-pack: %s: %lld image crops (%.1f ms each), %lld pairs (%.1f ms each), "
-                 "%lld skipped, written in %.2f s\n",
-                 out.c_str(), static_cast<long long>(st.images),
+                 "vidcolor-pack: %s (version %d, %.1f MiB): %lld image crops (%.1f ms each), %lld pairs "
+                 "(%.1f ms each), %lld skipped, %lld left out by the split, written in %.2f s\n",
+                 out.c_str(), o.format_version, st.bytes / 1048576.0, static_cast<long long>(st.images),
                  st.images ? 1000.0 * st.seconds_images / st.images : 0.0,
                  static_cast<long long>(st.pairs),
                  st.pairs ? 1000.0 * st.seconds_pairs / st.pairs : 0.0,
-                 static_cast<long long>(st.skipped_files), st.seconds_write);
+                 static_cast<long long>(st.skipped_files), static_cast<long long>(st.excluded),
+                 st.seconds_write);
+    const vidcolor::PackFlowError& fe = st.flow_error;
+    if (fe.valid_pixels > 0)
+      std::fprintf(stderr,
+                   "vidcolor-pack: stored flows (1/%d resolution, 1/32 px) vs full: end-point error "
+                   "mean %.3f px, max %.2f px, %.2f %% of valid pixels > 1 px; warped frames change "
+                   "by %.3f levels (the full flow's own warp error: %.2f levels)\n",
+                   o.flow_factor, fe.epe_mean, fe.epe_max, 100.0 * fe.epe_over_1px, fe.warp_change,
+                   fe.warp_error_full);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nvidcolor-pack: %s\n", e.what());
     return 1;

@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,8 @@
 
 #include "vidcolor/core/color_tensors.hpp"
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/train/jpeg_codec.hpp"
+#include "vidcolor/train/pack_codec.hpp"
 #include "vidcolor/train/pack_writer.hpp"
 #include "vidcolor/model/safetensors.hpp"
 #include "vidcolor/train/training_pack.hpp"
@@ -244,6 +247,92 @@ TEST_F(PackTest, PackWithoutGraphsGetsThemBuiltAtLoad) {
   const torch::Tensor stored_knn = read_safetensors(*path_).tensors.at("image_knn").to(torch::kInt64);
   const auto rgb = stored.images(all).rgb;
   EXPECT_LT((edge_dist2(rgb, brute.to(torch::kInt64)) - edge_dist2(rgb, stored_knn)).abs().max().item<double>(), 2e-6);
+}
+
+TEST_F(PackTest, CompactPackHoldsTheSameSamples) {
+  // The suite's pack written as version 2 (same options and seed: the same crops and pairs):
+  // images within JPEG tolerance, flows within the fixed-point step at full resolution and
+  // close at 1/4, masks exact, and far fewer bytes.
+  if (!jpeg_supported()) GTEST_SKIP() << "this build has no libjpeg";
+  PackOptions o;
+  o.image_dirs = {shared_data() + "/images/bsds500"};
+  o.frame_dirs = {shared_data() + "/videos/davis2016/car-shadow"};
+  o.crop = 64;
+  o.per_image = 2;
+  o.max_images = 3;
+  o.pairs_per_seq = 3;
+  o.seed = 7;
+  o.format_version = 2;
+  o.flow_factor = 1;
+  const std::string full = temp_path("v2-full.safetensors"), quarter = temp_path("v2-quarter.safetensors");
+  const PackStats sf = write_training_pack(o, full);
+  o.flow_factor = 4;
+  const PackStats sq = write_training_pack(o, quarter);
+  EXPECT_EQ(sq.images, 6);
+  EXPECT_EQ(sq.pairs, 3);
+  EXPECT_LT(sq.bytes * 8, static_cast<int64_t>(fs::file_size(*path_)));
+  EXPECT_LT(sq.bytes, sf.bytes);
+  const auto raw = read_safetensors(quarter);
+  EXPECT_EQ(raw.metadata.at("version"), "2");
+  EXPECT_EQ(raw.tensors.count("image_knn"), 0u);
+  EXPECT_EQ(raw.tensors.at("pair_flows_q").sizes(), (std::vector<int64_t>{3, 2, 2, 16, 16}));
+  EXPECT_EQ(raw.tensors.at("pair_masks_bits").sizes(), (std::vector<int64_t>{3, 2, 64 * 64 / 8}));
+  // The writer measured what the reduced resolution costs (PackFlowError).
+  EXPECT_GT(sq.flow_error.valid_pixels, 0);
+  EXPECT_LE(sf.flow_error.epe_max, std::sqrt(2.0) * 0.5 / kPackFlowScale + 1e-6);  // half a step per axis
+  EXPECT_LT(sq.flow_error.epe_mean, 0.5);
+  EXPECT_LT(sq.flow_error.warp_change, sq.flow_error.warp_error_full);
+
+  const TrainingPack v1(*path_), v2(full), v2q(quarter);
+  std::remove(full.c_str());
+  std::remove(quarter.c_str());
+  EXPECT_EQ(v2.version(), 2);
+  EXPECT_TRUE(v2.knn_per_batch());
+  const std::vector<int64_t> all{0, 1, 2, 3, 4, 5};
+  const auto a = v1.images(all), b = v2.images(all);
+  // JPEG at quality 85 with 4:2:0 chroma on textured 64-px crops of BSDS photos: ~5 levels.
+  EXPECT_LT((a.rgb - b.rgb).abs().mean().item<float>(), 6.0f / 255);
+  // Per-batch graphs of the JPEG crops are graphs of nearly the same colours: the ground
+  // truth's bilateral loss over them is about that over the stored graphs.
+  EXPECT_LT(edge_l1(b.rgb, b.knn), 1.5f * edge_l1(a.rgb, a.knn) + 1e-3f);
+  const std::vector<int64_t> pairs{0, 1, 2};
+  const std::vector<bool> flips{true, false, true};
+  const auto p1 = v1.pairs(pairs, flips), p2 = v2.pairs(pairs, flips), p4 = v2q.pairs(pairs, flips);
+  EXPECT_LT((p1.rgb - p2.rgb).abs().mean().item<float>(), 6.0f / 255);
+  // v1 holds float16 flows: the fixed point's half step plus float16's rounding.
+  EXPECT_LE((p1.flow_fw - p2.flow_fw).abs().max().item<float>(), 1.0f / 32);
+  EXPECT_LE((p1.flow_bw - p2.flow_bw).abs().max().item<float>(), 1.0f / 32);
+  EXPECT_TRUE(torch::equal(p1.mask_fw, p2.mask_fw));
+  EXPECT_TRUE(torch::equal(p1.mask_bw, p4.mask_bw));
+  EXPECT_LT(((p1.flow_fw - p4.flow_fw).abs() * p1.mask_fw).sum().item<float>() / p1.mask_fw.sum().item<float>(), 0.5f);
+}
+
+TEST(PackSplit, ExcludedInputsAreLeftOut) {
+  const std::string davis = shared_data() + "/videos/davis2016";
+  if (!fs::is_directory(davis + "/car-shadow") || !fs::is_directory(davis + "/dog"))
+    GTEST_SKIP() << "no DAVIS data in " << shared_data();
+  PackOptions o;
+  o.frame_dirs = {davis};
+  o.crop = 32;
+  o.pairs_per_seq = 1;
+  o.format_version = 2;
+  // Every sequence but car-shadow, named the way data/split.json names clips.
+  for (const auto& e : fs::directory_iterator(davis))
+    if (e.is_directory() && e.path().filename() != "car-shadow")
+      o.exclude.push_back("videos/davis2016/" + e.path().filename().string());
+  const std::string out = temp_path("split.safetensors");
+  const PackStats st = write_training_pack(o, out);
+  EXPECT_EQ(st.pairs, 1);
+  EXPECT_EQ(st.excluded, static_cast<int64_t>(o.exclude.size()));
+  const auto meta = read_safetensors(out).metadata;
+  std::remove(out.c_str());
+  EXPECT_NE(meta.at("sources").find("videos/davis2016/dog"), std::string::npos);
+  // Whole path components only: "og" is not "dog"; a trailing slash is the same folder.
+  o.exclude = {"og", "davis2016/car-shadow/"};
+  const PackStats st2 = write_training_pack(o, out);
+  std::remove(out.c_str());
+  EXPECT_EQ(st2.excluded, 1);
+  EXPECT_EQ(st2.pairs, st.excluded);  // the 15 other sequences, one pair each
 }
 
 TEST(PackVideo, PairsFromAVideoFile) {
