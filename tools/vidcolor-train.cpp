@@ -27,6 +27,7 @@
 #include "vidcolor-config.h"
 #include "vidcolor/train/distributed.hpp"
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/core/process_memory.hpp"
 #include "vidcolor/train/trainer.hpp"
 #if VIDCOLOR_HAVE_OPENCV
 #include "vidcolor/train/pack_writer.hpp"
@@ -273,6 +274,8 @@ int run(int argc, char** argv) {
                                      : std::max(1u, std::thread::hardware_concurrency() /
                                                         static_cast<unsigned>(env.world_size)));
   o.command_line = quote_args(argc, argv);
+  // Batch-sized tensors are allocated every step; keep them in the process (process_memory.hpp).
+  std::fprintf(stderr, "vidcolor-train: %s\n", vidcolor::keep_block_memory_in_process().c_str());
 
   ProgressPrinter printer;
   if (pack_inputs) {

@@ -37,16 +37,10 @@ void check_ab(const torch::Tensor& ab, const char* who) {
 // For every grid cell, the index of its bin, or of the bin nearest to the cell's centre when
 // the cell lies outside the hull: [23*23] int64.
 torch::Tensor grid_to_bin() {
-  const torch::Tensor centres = ab_bin_centres();
-  std::vector<int64_t> table(kGridCells * kGridCells);
-  for (int ia = 0; ia < kGridCells; ++ia) {
-    for (int ib = 0; ib < kGridCells; ++ib) {
-      const float a = kGridMin + 10.0f * ia, b = kGridMin + 10.0f * ib;
-      const torch::Tensor d = (centres - torch::tensor({a, b})).pow(2).sum(1);
-      table[ia * kGridCells + ib] = d.argmin().item<int64_t>();
-    }
-  }
-  return torch::tensor(table, torch::kInt64);
+  const torch::Tensor steps = torch::arange(kGridMin, -kGridMin + 1, 10, torch::kFloat32);
+  const std::vector<torch::Tensor> ab = torch::meshgrid({steps, steps}, "ij");
+  const torch::Tensor cells = torch::stack({ab[0].flatten(), ab[1].flatten()}, 1);  // [529,2]
+  return (cells.unsqueeze(1) - ab_bin_centres().unsqueeze(0)).pow(2).sum(2).argmin(1);
 }
 
 }  // namespace

@@ -178,8 +178,8 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
     costs_.push_back({ch[0], 2 * regressed, 1, 1, 0});
   }
   if (classes_ > 0) {
-    class_head_ = register_module("class_head", conv(ch[1], classes_, 1, 1, 1, 0, true));
-    costs_.push_back({ch[1], classes_, 1, 1, 1});
+    class_head_ = register_module("class_head", conv(ch[2], classes_, 1, 1, 1, 0, true));
+    costs_.push_back({ch[2], classes_, 1, 1, 2});
   }
 }
 
@@ -204,11 +204,13 @@ ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
     x = encoders_[l]->forward(x);
     skips.push_back(x);
   }
-  torch::Tensor stride2;  // the decoder's level 1, where the class head reads
+  // Stride 4, where the class head reads (as Zhang's): the decoder's level 2, or the deepest
+  // encoder level when that is level 2 (a 3-level f).
+  torch::Tensor stride4 = levels == 3 ? x : torch::Tensor();
   for (size_t i = 0; i < decoders_.size(); ++i) {
     const torch::Tensor& skip = skips[levels - 2 - i];
     x = decoders_[i]->forward(torch::cat({up_to(x, skip), skip}, 1));
-    if (levels - 2 - i == 1) stride2 = x;
+    if (levels - 2 - i == 2) stride4 = x;
   }
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   ColorizerOutputs out;
@@ -216,7 +218,7 @@ ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
     out.candidates = (0.5 * torch::tanh(head_(x))).view({n, candidates_, 2, h, w});
     return out;
   }
-  out.class_logits = class_head_(stride2);
+  out.class_logits = class_head_(stride4);
   // Candidate 0: the annealed mean in ab, full size, as CbCr under the frame's lightness.
   const torch::Tensor ab = F::interpolate(
       ab_annealed_mean(out.class_logits, class_temperature_),

@@ -482,8 +482,8 @@ struct Trainer::Impl {
   }
 
   // Zhang's class rebalancing from this pack's prior: the ab bins of (up to 4,000 of) its image
-  // crops, or pair frames for a pack without images, at the class logits' resolution (half the
-  // crop), smoothed by a Gaussian of sigma 5 and mixed half with uniform. Deterministic (the
+  // crops, or pair frames for a pack without images, at the class logits' resolution (a
+  // quarter of the crop), smoothed by a Gaussian of sigma 5 and mixed half with uniform. Deterministic (the
   // first crops in pack order), so a resumed run gets the same weights.
   torch::Tensor training_class_weights() const {
     torch::Tensor prior = torch::zeros({kAbBinCount}, torch::kFloat64);
@@ -494,7 +494,7 @@ struct Trainer::Impl {
       std::vector<int64_t> idx;
       for (int64_t i = at; i < std::min(n, at + 64); ++i) idx.push_back(i);
       const torch::Tensor rgb = images ? pack->images(idx).rgb : pack->pairs(idx).rgb.select(1, 0);
-      prior += ab_bin_histogram(truth_ab_at(rgb, s / 2, s / 2));
+      prior += ab_bin_histogram(truth_ab_at(rgb, s / 4, s / 4));
     }
     const torch::Tensor w = ab_rebalance_weights(prior, 0.5, 5.0);
     say("chroma classes: rebalancing weights from " + std::to_string(n) + " crops (" +

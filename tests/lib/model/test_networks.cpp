@@ -156,7 +156,7 @@ TEST(ColorizerNet, ClassesGiveCandidateZeroByAnnealedMean) {
   const ColorizerOutputs out = f->forward_outputs(gray);
   EXPECT_EQ(out.candidates.sizes(), (std::vector<int64_t>{2, 4, 2, 48, 80}));
   ASSERT_TRUE(out.class_logits.defined());
-  EXPECT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{2, 313, 24, 40}));
+  EXPECT_EQ(out.class_logits.sizes(), (std::vector<int64_t>{2, 313, 12, 20}));
   EXPECT_LE(out.candidates.abs().max().item<float>(), 0.5f);
   EXPECT_TRUE(torch::equal(f->forward(gray), out.candidates));
   // Decode by hand: the annealed mean, bilinear to full size, Lab -> R'G'B' -> CbCr.

@@ -54,16 +54,16 @@ TORCH_MODULE(MobileNetV2);
 // map joins the U-Net level of its own resolution instead of being upsampled to full size).
 // Outputs d candidate chroma planes.
 //
-// With chroma classes (ModelConfig::chroma_classes = 313), f also predicts, at half its
-// resolution, a distribution over Zhang's ab bins (model/ab_bins.hpp) from its stride-2 decoder
-// level: candidate 0 is that distribution's annealed mean, made full size and turned into CbCr
+// With chroma classes (ModelConfig::chroma_classes = 313), f also predicts, at a quarter of its
+// resolution (as Zhang's network), a distribution over Zhang's ab bins (model/ab_bins.hpp) from
+// its stride-4 level: candidate 0 is that distribution's annealed mean, made full size and turned into CbCr
 // under the frame's own lightness; candidates 1..d-1 are candidate 0 plus residuals from the
 // regression head. The classes make colour follow content (a per-pixel choice among colours,
 // trained with class rebalancing) where regression alone collapsed to global tints; the
 // residuals keep the paper's d diverse candidates around it.
 struct ColorizerOutputs {
   torch::Tensor candidates;    // [N,d,2,H,W] chroma in [-0.5, 0.5]
-  torch::Tensor class_logits;  // [N,313,H/2,W/2]; undefined without chroma classes
+  torch::Tensor class_logits;  // [N,313,H/4,W/4]; undefined without chroma classes
 };
 
 class ColorizerNetImpl : public torch::nn::Module {
