@@ -14,9 +14,11 @@
 #   -v           preview: auto (autovideosink), fake (fakesink, for headless checks), none
 #   -d SECONDS   stop after this long (default: run until Ctrl-C)
 #   -m, -p       model file and more vidcolorize properties, as in colorize-file.sh
-# A test sender on the same machine (what the live check runs):
-#   gst-launch-1.0 videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240 ! \
-#     x264enc tune=zerolatency ! rtph264pay config-interval=1 pt=96 ! udpsink host=127.0.0.1 port=5000
+# A test sender on the same machine (what the live check runs). A keyframe every second
+# (key-int-max=25): a receiver started after the sender decodes nothing until the next one
+# (x264's default of 250 frames left it blank for up to 10 s):
+#   gst-launch-1.0 videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=25/1 ! \
+#     x264enc tune=zerolatency key-int-max=25 ! rtph264pay config-interval=1 pt=96 ! udpsink host=127.0.0.1 port=5000
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 
