@@ -197,3 +197,16 @@ TEST(Lab, RoundTrip) {
   EXPECT_LE(wild.max().item<double>(), 1.0);
   EXPECT_THROW(rgb_to_lab(torch::zeros({1, 2, 2, 2})), Error);
 }
+
+// The plain CPU loop (no gradient) and the tensor ops (what runs with gradients or on a GPU)
+// are one conversion: they agree, values outside [0, 1] clamped in both.
+TEST(Lab, PlainLoopMatchesTensorPath) {
+  torch::manual_seed(8);
+  const auto rgb = torch::rand({2, 3, 9, 7}, torch::kDouble) * 1.2 - 0.1;
+  for (auto dtype : {torch::kDouble, torch::kFloat}) {
+    const auto x = rgb.to(dtype);
+    const auto plain = rgb_to_lab(x);
+    const auto ops = rgb_to_lab(x.clone().requires_grad_()).detach();
+    EXPECT_LT((plain - ops).abs().max().item<double>(), dtype == torch::kDouble ? 1e-9 : 1e-3);
+  }
+}
