@@ -6,7 +6,7 @@ packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libtorch-dev libopencv-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-  libgloo-dev libpng-dev
+  libgloo-dev libpng-dev libjpeg62-turbo-dev
   # OpenBLAS in place of the reference BLAS (libblas3) that Debian's LibTorch links by default:
   # its GEMMs (1x1 convolutions, linear layers) run ~20x faster; the OpenMP build shares
   # LibTorch's OpenMP runtime and per-thread thread counts (docs/BENCHMARKS.md).
