@@ -108,6 +108,47 @@ void luma16_row_to_gray16(const uint16_t* src, uint16_t* dst, int width, Range i
   }
 }
 
+ChromaConversion chroma_conversion(Matrix from, Matrix to) {
+  // Decoding with `from`: R' - Y' = 2 (1 - kr) Cr, B' - Y' = 2 (1 - kb) Cb, and G' - Y' from
+  // kr R' + kg G' + kb B' = Y'. Encoding with `to`: Cb = (B' - Y'_to) / (2 (1 - kb)),
+  // Cr = (R' - Y'_to) / (2 (1 - kr)). Composing both on the difference from gray.
+  if (from == to) return {{1.0, 0.0, 0.0, 1.0}};  // exactly: no rounding noise on the codes
+  const LumaWeights f = luma_weights(from), t = luma_weights(to);
+  // A_from: columns Cb, Cr -> rows R', G', B' (offsets from the luma).
+  const double a[3][2] = {{0.0, 2.0 * (1.0 - f.kr)},
+                          {-2.0 * f.kb * (1.0 - f.kb) / f.kg, -2.0 * f.kr * (1.0 - f.kr) / f.kg},
+                          {2.0 * (1.0 - f.kb), 0.0}};
+  // C_to: rows Cb, Cr <- columns R', G', B'.
+  const double c[2][3] = {{-t.kr / (2.0 * (1.0 - t.kb)), -t.kg / (2.0 * (1.0 - t.kb)), 0.5},
+                          {0.5, -t.kg / (2.0 * (1.0 - t.kr)), -t.kb / (2.0 * (1.0 - t.kr))}};
+  ChromaConversion out{};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      out.m[2 * i + j] = c[i][0] * a[0][j] + c[i][1] * a[1][j] + c[i][2] * a[2][j];
+  return out;
+}
+
+namespace {
+template <typename Out, long kOutMax>
+void luma_codes_row_to_gray(const uint16_t* src, Out* dst, int width, float offset, float scale) {
+  const double k = static_cast<double>(kOutMax) / scale;
+  for (int x = 0; x < width; ++x) {
+    const long r = std::lround((src[x] - offset) * k);
+    dst[x] = static_cast<Out>(std::clamp<long>(r, 0, kOutMax));
+  }
+}
+}  // namespace
+
+void luma_codes_row_to_gray8(const uint16_t* src, uint8_t* dst, int width, float offset,
+                             float scale) {
+  luma_codes_row_to_gray<uint8_t, 255>(src, dst, width, offset, scale);
+}
+
+void luma_codes_row_to_gray16(const uint16_t* src, uint16_t* dst, int width, float offset,
+                              float scale) {
+  luma_codes_row_to_gray<uint16_t, 65535>(src, dst, width, offset, scale);
+}
+
 // Full-range BT.601: Y = .299 R + .587 G + .114 B; Cb = (B - Y) / 1.772; Cr = (R - Y) / 1.402.
 const float kRgbToYcc601[9] = {
     0.299f,      0.587f,      0.114f,       //

@@ -1,8 +1,10 @@
 #include "vidcolor/ops/frame_planes.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/shape_string.hpp"
 #include "vidcolor/core/error.hpp"
@@ -136,14 +138,273 @@ void chroma_to_planes8(const torch::Tensor& cbcr, const ChromaPlanes8& out) {
   }
 }
 
+// ---- any layout, depth, matrix and range
+
+namespace {
+
+void check_coding(const ChromaCoding& c) {
+  if (!(c.scale > 0.0f) || c.max_code < 1 || c.max_code > 65535)
+    fail("chroma coding needs scale > 0 and max_code in 1..65535");
+}
+
+void check_layout(const ChromaLayout& l) {
+  auto ok = [](int s) { return s == 1 || s == 2 || s == 4; };
+  if (!ok(l.sub_x) || !ok(l.sub_y)) fail("chroma subsampling must be 1, 2 or 4");
+}
+
+// The input samples one output sample of a subsampled axis reads, and their weights (summing
+// to 1): the block's mean (centred siting) or the triangle filter of width 2 sub - 1 on the
+// block's first sample (co-siting), without the samples beyond the edge. At most 7 taps
+// (sub 4, co-sited).
+struct Taps {
+  int64_t first = 0;
+  int count = 0;
+  float weights[7] = {};
+};
+
+std::vector<Taps> axis_taps(int64_t n_in, int sub, bool cosited) {
+  const int64_t n_out = (n_in + sub - 1) / sub;
+  std::vector<Taps> taps(static_cast<size_t>(n_out));
+  for (int64_t i = 0; i < n_out; ++i) {
+    Taps& t = taps[static_cast<size_t>(i)];
+    const int64_t lo = cosited ? i * sub - (sub - 1) : i * sub;
+    const int64_t hi = cosited ? i * sub + (sub - 1) : i * sub + sub - 1;  // inclusive
+    t.first = std::max<int64_t>(lo, 0);
+    float sum = 0.0f;
+    for (int64_t k = t.first; k <= std::min(hi, n_in - 1); ++k) {
+      const float w = cosited ? static_cast<float>(sub - std::llabs(k - i * sub)) : 1.0f;
+      t.weights[t.count++] = w;
+      sum += w;
+    }
+    for (int k = 0; k < t.count; ++k) t.weights[k] /= sum;
+  }
+  return taps;
+}
+
+// Filters every row of [H][W] along x -> [H][w] (or copies when sub is 1).
+std::vector<float> subsample_rows(const float* in, int64_t H, int64_t W, int sub, bool cosited) {
+  if (sub == 1) return std::vector<float>(in, in + H * W);
+  const std::vector<Taps> tx = axis_taps(W, sub, cosited);
+  const int64_t w = static_cast<int64_t>(tx.size());
+  std::vector<float> out(static_cast<size_t>(H * w));
+  for (int64_t y = 0; y < H; ++y) {
+    const float* row = in + y * W;
+    float* o = out.data() + y * w;
+    for (int64_t x = 0; x < w; ++x) {
+      const Taps& t = tx[static_cast<size_t>(x)];
+      float v = 0.0f;
+      for (int k = 0; k < t.count; ++k) v += t.weights[k] * row[t.first + k];
+      o[x] = v;
+    }
+  }
+  return out;
+}
+
+// Filters every column of [H][w] along y -> [h][w], a row at a time (cache-friendly).
+std::vector<float> subsample_columns(std::vector<float> in, int64_t H, int64_t w, int sub, bool cosited) {
+  if (sub == 1) return in;
+  const std::vector<Taps> ty = axis_taps(H, sub, cosited);
+  std::vector<float> out(ty.size() * static_cast<size_t>(w), 0.0f);
+  for (size_t y = 0; y < ty.size(); ++y) {
+    float* o = out.data() + y * w;
+    for (int k = 0; k < ty[y].count; ++k) {
+      const float wk = ty[y].weights[k];
+      const float* row = in.data() + (ty[y].first + k) * w;
+      for (int64_t x = 0; x < w; ++x) o[x] += wk * row[x];
+    }
+  }
+  return out;
+}
+
+// One plane [H][W] -> [ceil(H / sub_y)][ceil(W / sub_x)] through the layout's filters, x first.
+std::vector<float> subsample_plane(const float* in, int64_t H, int64_t W, const ChromaLayout& l) {
+  const int64_t w = (W + l.sub_x - 1) / l.sub_x;
+  return subsample_columns(subsample_rows(in, H, W, l.sub_x, l.cosited_x), H, w, l.sub_y, l.cosited_y);
+}
+
+uint16_t to_code(float c, const ChromaCoding& coding) {
+  const float v = std::nearbyint(coding.offset + coding.scale * c);
+  if (std::isnan(v)) return static_cast<uint16_t>(std::lround(coding.offset));  // neutral
+  return static_cast<uint16_t>(std::clamp(v, 0.0f, static_cast<float>(coding.max_code)));
+}
+
+ChromaConversion conversion_from_network(const ChromaCoding& coding) {
+  return chroma_conversion(Matrix::BT601, coding.matrix);
+}
+
+}  // namespace
+
+void chroma_to_codes(const torch::Tensor& cbcr, const ChromaCoding& coding,
+                     const ChromaLayout& layout, uint16_t* cb, uint16_t* cr, size_t stride) {
+  if (cbcr.defined() && !cbcr.device().is_cpu())
+    return chroma_to_codes_torch(cbcr, coding, layout, cb, cr, stride);
+  check_chroma(cbcr);
+  check_coding(coding);
+  check_layout(layout);
+  const torch::Tensor c = cbcr.to(torch::kCPU, torch::kFloat32).contiguous();
+  const int64_t H = c.size(2), W = c.size(3);
+  const int64_t h = (H + layout.sub_y - 1) / layout.sub_y, w = (W + layout.sub_x - 1) / layout.sub_x;
+  const float* u_in = c.data_ptr<float>();
+  std::vector<float> u, v;
+  const float *u_s = u_in, *v_s = u_in + H * W;
+  if (layout.sub_x != 1 || layout.sub_y != 1) {
+    u = subsample_plane(u_in, H, W, layout);
+    v = subsample_plane(u_in + H * W, H, W, layout);
+    u_s = u.data();
+    v_s = v.data();
+  }
+  const ChromaConversion m = conversion_from_network(coding);
+  const float m0 = static_cast<float>(m.m[0]), m1 = static_cast<float>(m.m[1]),
+              m2 = static_cast<float>(m.m[2]), m3 = static_cast<float>(m.m[3]);
+  const bool identity = m0 == 1.0f && m1 == 0.0f && m2 == 0.0f && m3 == 1.0f;
+  for (int64_t y = 0; y < h; ++y) {
+    uint16_t* ob = cb + y * stride;
+    uint16_t* orr = cr + y * stride;
+    for (int64_t x = 0; x < w; ++x) {
+      const float b = u_s[y * w + x], r = v_s[y * w + x];
+      ob[x] = to_code(identity ? b : m0 * b + m1 * r, coding);
+      orr[x] = to_code(identity ? r : m2 * b + m3 * r, coding);
+    }
+  }
+}
+
+void chroma_to_codes_torch(const torch::Tensor& cbcr, const ChromaCoding& coding,
+                           const ChromaLayout& layout, uint16_t* cb, uint16_t* cr, size_t stride) {
+  check_chroma(cbcr);
+  check_coding(coding);
+  check_layout(layout);
+  namespace F = torch::nn::functional;
+  torch::Tensor c = cbcr.to(torch::kFloat32).transpose(0, 1);  // [2,1,H,W]: planes as a batch
+  // One axis at a time, as the loops: a centred block's mean (ceil_mode, partial edge blocks
+  // averaging what they cover) or the co-sited triangle filter renormalised at the edges.
+  auto along = [&](torch::Tensor t, int sub, bool cosited, bool x_axis) {
+    if (sub == 1) return t;
+    const std::vector<int64_t> k = x_axis ? std::vector<int64_t>{1, sub} : std::vector<int64_t>{sub, 1};
+    if (!cosited)
+      return F::avg_pool2d(t, F::AvgPool2dFuncOptions(k).stride(k).ceil_mode(true).count_include_pad(false));
+    std::vector<float> w;
+    for (int d = -(sub - 1); d <= sub - 1; ++d) w.push_back(static_cast<float>(sub - std::abs(d)));
+    torch::Tensor kernel = torch::tensor(w, t.options());
+    kernel = x_axis ? kernel.view({1, 1, 1, -1}) : kernel.view({1, 1, -1, 1});
+    const std::vector<int64_t> pad = x_axis ? std::vector<int64_t>{0, sub - 1} : std::vector<int64_t>{sub - 1, 0};
+    const auto opts = F::Conv2dFuncOptions().stride(k).padding(pad);
+    const torch::Tensor sum = F::conv2d(t, kernel, opts);
+    const torch::Tensor norm = F::conv2d(torch::ones_like(t.narrow(0, 0, 1)), kernel, opts);
+    return sum / norm;
+  };
+  c = along(c, layout.sub_x, layout.cosited_x, true);
+  c = along(c, layout.sub_y, layout.cosited_y, false);
+  const ChromaConversion m = conversion_from_network(coding);
+  const torch::Tensor u = c[0][0], v = c[1][0];
+  // The same matrix: no products, so a NaN in one plane stays out of the other (as the loops).
+  const bool identity = m.m[0] == 1.0 && m.m[1] == 0.0 && m.m[2] == 0.0 && m.m[3] == 1.0;
+  const torch::Tensor converted =
+      identity ? torch::stack({u, v})
+               : torch::stack({u * static_cast<float>(m.m[0]) + v * static_cast<float>(m.m[1]),
+                               u * static_cast<float>(m.m[2]) + v * static_cast<float>(m.m[3])});
+  const torch::Tensor q = (converted * coding.scale + coding.offset)
+                              .round_()
+                              .nan_to_num_(std::round(coding.offset))
+                              .clamp_(0, coding.max_code)
+                              .to(torch::kInt32)
+                              .to(torch::kCPU)
+                              .contiguous();
+  const int64_t h = q.size(1), w = q.size(2);
+  uint16_t* dst[2] = {cb, cr};
+  for (int k = 0; k < 2; ++k) {
+    const int32_t* src = q.data_ptr<int32_t>() + k * h * w;
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) dst[k][y * stride + x] = static_cast<uint16_t>(src[y * w + x]);
+  }
+}
+
+torch::Tensor codes_to_chroma(const uint16_t* cb, const uint16_t* cr, size_t stride, int width,
+                              int height, const ChromaCoding& coding) {
+  check_size(width, height);
+  check_coding(coding);
+  if (stride < static_cast<size_t>(width)) fail("chroma code stride smaller than the row");
+  const ChromaConversion m = chroma_conversion(coding.matrix, Matrix::BT601);
+  const float inv = 1.0f / coding.scale;
+  torch::Tensor out = torch::empty({1, 2, height, width}, torch::kFloat32);
+  float* ob = out.data_ptr<float>();
+  float* orr = ob + static_cast<size_t>(width) * height;
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const float b = (cb[y * stride + x] - coding.offset) * inv;
+      const float r = (cr[y * stride + x] - coding.offset) * inv;
+      const size_t i = static_cast<size_t>(y) * width + x;
+      ob[i] = static_cast<float>(m.m[0] * b + m.m[1] * r);
+      orr[i] = static_cast<float>(m.m[2] * b + m.m[3] * r);
+    }
+  return out;
+}
+
+torch::Tensor luma_codes_to_tensor(const uint16_t* codes, int width, int height, size_t stride,
+                                   const LumaCoding& coding) {
+  check_size(width, height);
+  if (!(coding.scale > 0.0f)) fail("luma coding needs scale > 0");
+  if (stride < static_cast<size_t>(width)) fail("luma code stride smaller than the row");
+  torch::Tensor out = torch::empty({1, 1, height, width}, torch::kFloat32);
+  float* dst = out.data_ptr<float>();
+  const float inv = 1.0f / coding.scale;
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      dst[static_cast<size_t>(y) * width + x] =
+          std::clamp((codes[y * stride + x] - coding.offset) * inv, 0.0f, 1.0f);
+  return out;
+}
+
+void tensor_to_luma_codes(const torch::Tensor& luma, const LumaCoding& coding, uint16_t* codes,
+                          size_t stride) {
+  if (!luma.defined() || luma.dim() != 4 || luma.size(0) != 1 || luma.size(1) != 1)
+    fail("luma must be [1,1,H,W], got " + (luma.defined() ? shape_str(luma) : std::string("none")));
+  const torch::Tensor v = luma.to(torch::kCPU, torch::kFloat32).contiguous();
+  const int64_t h = v.size(2), w = v.size(3);
+  const float* src = v.data_ptr<float>();
+  const float max_code = static_cast<float>(coding.max_code);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      const float c = std::nearbyint(coding.offset + coding.scale * src[y * w + x]);
+      codes[y * stride + x] =
+          std::isnan(c) ? 0 : static_cast<uint16_t>(std::clamp(c, 0.0f, max_code));
+    }
+}
+
+namespace {
+
+// Rows R', G', B'; columns Y', Cb, Cr of the network chroma decoded with `matrix`.
+std::array<float, 9> decode_network_chroma(Matrix matrix) {
+  std::array<float, 9> m{};
+  if (matrix == Matrix::BT601) {
+    std::copy(kYccToRgb601, kYccToRgb601 + 9, m.begin());
+    return m;
+  }
+  const LumaWeights k = luma_weights(matrix);
+  const ChromaConversion c = chroma_conversion(Matrix::BT601, matrix);
+  // Decoding with `matrix`, on its own chroma (cb', cr').
+  const double a[3][2] = {{0.0, 2.0 * (1.0 - k.kr)},
+                          {-2.0 * k.kb * (1.0 - k.kb) / k.kg, -2.0 * k.kr * (1.0 - k.kr) / k.kg},
+                          {2.0 * (1.0 - k.kb), 0.0}};
+  for (int i = 0; i < 3; ++i) {
+    m[3 * i] = 1.0f;
+    m[3 * i + 1] = static_cast<float>(a[i][0] * c.m[0] + a[i][1] * c.m[2]);
+    m[3 * i + 2] = static_cast<float>(a[i][0] * c.m[1] + a[i][1] * c.m[3]);
+  }
+  return m;
+}
+
+}  // namespace
+
 void ycc_to_rgb8_plane(const uint8_t* y, size_t y_stride, const torch::Tensor& cbcr,
-                       PackedRgbLayout layout, int alpha, uint8_t* dst, size_t dst_stride) {
+                       PackedRgbLayout layout, int alpha, uint8_t* dst, size_t dst_stride,
+                       Matrix matrix) {
   check_chroma(cbcr);
   const torch::Tensor c = cbcr.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t h = c.size(2), w = c.size(3);
   const float* cb = c.data_ptr<float>();
   const float* cr = cb + h * w;
-  const float* m = kYccToRgb601;  // rows R, G, B; columns Y, Cb, Cr
+  const std::array<float, 9> decode = decode_network_chroma(matrix);
+  const float* m = decode.data();  // rows R, G, B; columns Y, Cb, Cr
   for (int64_t yy = 0; yy < h; ++yy) {
     const uint8_t* yrow = y + yy * y_stride;
     uint8_t* o = dst + yy * dst_stride;

@@ -139,6 +139,56 @@ TEST(Ycc, GrayHasZeroChromaAndPrimariesHitTheRails) {
   EXPECT_NEAR(rgb_to_ycc({1, 0, 0}).cr, 0.5f, 1e-6);
 }
 
+TEST(LumaCodes, AnyDepthToGray) {
+  const uint16_t codes[] = {64, 940, 502, 0, 1023};
+  uint8_t g8[5];
+  uint16_t g16[5];
+  luma_codes_row_to_gray8(codes, g8, 5, 64.0f, 876.0f);
+  luma_codes_row_to_gray16(codes, g16, 5, 64.0f, 876.0f);
+  EXPECT_EQ(g8[0], 0);
+  EXPECT_EQ(g8[1], 255);
+  EXPECT_EQ(g8[2], std::lround(438.0 * 255 / 876));
+  EXPECT_EQ(g8[3], 0);     // foot room clamps
+  EXPECT_EQ(g8[4], 255);   // head room clamps
+  EXPECT_EQ(g16[1], 65535);
+  EXPECT_EQ(g16[2], std::lround(438.0 * 65535 / 876));
+}
+
+// Chroma of one matrix in another keeps the luma sample: decoded with the new matrix, the
+// pixel is the predicted colour moved along the gray axis until its new luma is the sample.
+TEST(ChromaConversion, KeepsHueAtTheSameLumaSample) {
+  auto decode = [](Matrix m, double y, double cb, double cr, double rgb[3]) {
+    const LumaWeights w = luma_weights(m);
+    rgb[0] = y + 2 * (1 - w.kr) * cr;
+    rgb[2] = y + 2 * (1 - w.kb) * cb;
+    rgb[1] = (y - w.kr * rgb[0] - w.kb * rgb[2]) / w.kg;
+  };
+  for (Matrix to : {Matrix::BT601, Matrix::BT709, Matrix::BT2020}) {
+    const ChromaConversion m = chroma_conversion(Matrix::BT601, to);
+    const LumaWeights w = luma_weights(to);
+    for (double cb : {-0.3, 0.0, 0.2})
+      for (double cr : {-0.1, 0.25}) {
+        const double y = 0.45;
+        double want[3], got[3];
+        decode(Matrix::BT601, y, cb, cr, want);
+        const double shift = w.kr * want[0] + w.kg * want[1] + w.kb * want[2] - y;
+        decode(to, y, m.m[0] * cb + m.m[1] * cr, m.m[2] * cb + m.m[3] * cr, got);
+        for (int k = 0; k < 3; ++k) EXPECT_NEAR(got[k], want[k] - shift, 1e-12) << k;
+      }
+    // The way back is the inverse.
+    const ChromaConversion back = chroma_conversion(to, Matrix::BT601);
+    EXPECT_NEAR(back.m[0] * m.m[0] + back.m[1] * m.m[2], 1.0, 1e-12);
+    EXPECT_NEAR(back.m[0] * m.m[1] + back.m[1] * m.m[3], 0.0, 1e-12);
+    EXPECT_NEAR(back.m[2] * m.m[0] + back.m[3] * m.m[2], 0.0, 1e-12);
+    EXPECT_NEAR(back.m[2] * m.m[1] + back.m[3] * m.m[3], 1.0, 1e-12);
+  }
+  const ChromaConversion same = chroma_conversion(Matrix::BT709, Matrix::BT709);
+  EXPECT_EQ(same.m[0], 1.0);
+  EXPECT_EQ(same.m[1], 0.0);
+  EXPECT_EQ(same.m[2], 0.0);
+  EXPECT_EQ(same.m[3], 1.0);
+}
+
 TEST(Saturation, HandValues) {
   EXPECT_FLOAT_EQ(hsv_saturation({0, 0, 0}), 0.f);
   EXPECT_FLOAT_EQ(hsv_saturation({0.5f, 0.5f, 0.5f}), 0.f);

@@ -45,6 +45,13 @@ void luma8_row_to_gray8(const uint8_t* src, int src_pixel_stride, uint8_t* dst, 
 void luma16_row_to_gray8(const uint16_t* src, uint8_t* dst, int width, Range in_range);
 void luma16_row_to_gray16(const uint16_t* src, uint16_t* dst, int width, Range in_range);
 
+// One row of luma codes of any bit depth (value = (code - offset) / scale, GStreamer's range
+// offsets: 10-bit limited is 64 + 876 v) to full-range 8- or 16-bit luma, rounded, clamped.
+void luma_codes_row_to_gray8(const uint16_t* src, uint8_t* dst, int width, float offset,
+                             float scale);
+void luma_codes_row_to_gray16(const uint16_t* src, uint16_t* dst, int width, float offset,
+                              float scale);
+
 // Full-range BT.601 Y'CbCr <-> R'G'B', all in [0, 1] with chroma centred on 0 (so Cb, Cr in
 // [-0.5, 0.5]). These are the conversions the networks and the losses use.
 struct Rgb {
@@ -56,6 +63,21 @@ struct Ycc {
 Ycc rgb_to_ycc(Rgb c);
 Rgb ycc_to_rgb(Ycc c);  // not clamped
 Rgb clamp01(Rgb c);
+
+// Chroma of one Y'CbCr matrix expressed in another, keeping the luma sample: a 2x2 map,
+// row-major, (cb, cr)_to = m * (cb, cr)_from, the same for every luma value.
+//
+// Why: the networks predict full-range BT.601 chroma c for the gray X, i.e. the colour
+// R'G'B' = X (1,1,1) + A_601 c. A stream in another matrix keeps its own luma sample X (it
+// passes through bit-exact), so its chroma is the `to` matrix's Cb, Cr of that colour:
+// c_to = C_to (X (1,1,1) + A_601 c) = C_to A_601 c, because every matrix's Cb and Cr rows
+// give 0 for gray. Decoded with the `to` matrix the pixel is that colour moved along the gray
+// axis until its `to` luma is X again: hue and saturation are the prediction's, the
+// luma is the stream's. Identity when from == to; chroma_conversion(b, a) inverts (a, b).
+struct ChromaConversion {
+  double m[4];
+};
+ChromaConversion chroma_conversion(Matrix from, Matrix to);
 
 // 3x3 matrices (row-major) behind the two conversions, for tensor code that applies them.
 extern const float kRgbToYcc601[9];
