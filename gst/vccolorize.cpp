@@ -9,17 +9,35 @@
  * locked until a scene cut or a flush, so it cannot flicker), or
  * all of them as a grid (#GstVcColorize:mosaic), for choosing.
  *
- * Input is full-range luma (GRAY8 or GRAY16_LE, as vcgray outputs). Luma is never changed:
- * the Y plane of I420, NV12 and Y444 output is the input gray byte for byte (GRAY16_LE input
- * is rounded to 8 bits, round(v * 255 / 65535), as vcgray does). Only chroma is predicted,
- * at the inference size (#GstVcColorize:inference-size), and brought to full resolution
- * with a guided filter on the full-resolution luma; I420 and NV12 chroma is the mean of each
- * 2 x 2 block (centred siting, chroma-site=jpeg). Output Y'CbCr is full-range BT.601, the
- * color space the networks are trained in, so no conversion touches the hot path; the caps
- * say so (colorimetry 1:4:16:4) and videoconvert handles consumers that want another.
- * R'G'B' output (RGB, BGRx, RGBA) keeps the luma too: out-of-gamut chroma is scaled
- * towards gray until the pixel fits, instead of clipping channels. In mosaic mode each cell
- * shows the frame scaled to the cell, so Y is no longer the input.
+ * Input is full-range luma (GRAY8 or GRAY16_LE, as vcgray outputs). Only chroma is
+ * predicted, at the inference size (#GstVcColorize:inference-size), and brought to full
+ * resolution with a guided filter on the full-resolution luma.
+ *
+ * Behind vcgray the output is, by default, the format vcgray's input had (8- or 10-bit,
+ * planar, semi-planar, packed 4:2:2, v210; #GstVcColorize:output-format chooses another),
+ * with that input's colorimetry (range, matrix, transfer, primaries) and chroma-site, and
+ * its luma samples untouched: vcgray hands the original frame along with the gray, and the
+ * output's Y is written from it, bit for bit (to another depth by a bit shift, as
+ * GStreamer's packers do). The chroma is computed: the networks give full-range BT.601
+ * chroma c for the gray; the output carries the output matrix's chroma of that colour with
+ * the original luma sample (vidcolor/core/color.hpp, chroma_conversion: the predicted colour
+ * moved along the gray axis until its luma in the output's matrix is the original one),
+ * coded with the output's range and depth (GStreamer's range offsets: 8-bit limited
+ * 128 + 224 c, 10-bit limited 512 + 896 c, ...). Primaries and transfer are labels only: the
+ * networks have no notion of them, so no gamut mapping is done. Subsampled chroma is
+ * filtered at the output's own sites: the mean of each block for centred siting (jpeg,
+ * unknown), a [1 2 1] / 4 triangle on the sample's pixel for co-sited chroma (mpeg2's
+ * horizontal siting), so 4:2:2 keeps twice the vertical chroma detail of 4:2:0.
+ *
+ * Standalone (gray input without vcgray's source fields), or when the source is R'G'B' or
+ * gray, Y'CbCr output is full-range BT.601 (colorimetry 1:4:16:4, chroma-site jpeg), the
+ * networks' own space, and its Y is the input gray byte for byte (GRAY16_LE input is rounded
+ * to 8 bits, round(v * 255 / 65535), as vcgray does); an R'G'B' source gets its own R'G'B'
+ * format by default. R'G'B' output keeps the luma too: out-of-gamut chroma is scaled towards
+ * gray until the pixel fits, instead of clipping channels (alpha is opaque). If vcgray's
+ * frame went missing on the way (an element between them converted the gray), the luma is
+ * coded back from the gray, with a warning. In mosaic mode each cell shows the frame scaled
+ * to the cell, so Y is no longer the input.
  *
  * Latency: the element adds #GstVcColorize:processing-latency (one frame duration by default)
  * to the LATENCY query, the time f may take in a live pipeline before the frame is late.
@@ -36,9 +54,12 @@
  */
 #include "vccolorize.h"
 
+#include "frame_codes.h"
 #include "frame_size_check.h"
 #include "frame_memory.h"
+#include "luma_matrix.h"
 #include "processing_latency.h"
+#include "vcsourceframe.h"
 
 #include <cstring>
 #include <exception>
@@ -74,6 +95,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 #define MIN_INFERENCE_SIZE 64
 #define MAX_INFERENCE_SIZE 1080
 #define MAX_THREADS 1024
+#define DEFAULT_OUTPUT_FORMAT GST_VIDEO_FORMAT_UNKNOWN  // auto: the source's format
 
 enum {
   PROP_0,
@@ -83,7 +105,8 @@ enum {
   PROP_CANDIDATE,
   PROP_MOSAIC,
   PROP_INFERENCE_SIZE,
-  PROP_PROCESSING_LATENCY
+  PROP_PROCESSING_LATENCY,
+  PROP_OUTPUT_FORMAT
 };
 
 namespace {
@@ -96,6 +119,7 @@ struct Settings {
   bool mosaic = DEFAULT_MOSAIC;
   int inference_size = DEFAULT_INFERENCE_SIZE;
   gint64 processing_latency = VC_PROCESSING_LATENCY_AUTO;
+  GstVideoFormat output_format = DEFAULT_OUTPUT_FORMAT;
 };
 
 // Running state: created in start, dropped in stop (streaming thread only in between).
@@ -109,6 +133,11 @@ struct State {
   std::thread::id threads_thread;
   int threads_applied = -1;
   std::vector<uint8_t> y8;  // 8-bit luma scratch for R'G'B' output
+  std::vector<uint16_t> luma, cb, cr;  // codes of a Y'CbCr output frame
+  bool warned_no_source = false;       // the source frame was missing (once per caps)
+  bool source_yuv = false;             // the caps name a Y'CbCr source (vcgray's fields)
+  // The matrix of R'G'B' output's luma: vcgray's for an R'G'B' source, else the networks'.
+  vidcolor::Matrix rgb_matrix = vidcolor::Matrix::BT601;
 };
 
 struct Private {
@@ -125,7 +154,14 @@ struct _GstVcColorize {
   Private* priv;
 };
 
-#define SRC_FORMATS "{ I420, NV12, Y444, RGB, BGRx, RGBA }"
+// In the order the caps prefer them when the source's own format is not one of them: the
+// networks' 4:2:0 first, as before there was a source format.
+#define YUV_SUBSAMPLED_FORMATS \
+  "I420", "NV12", "YV12", "NV21", "Y42B", "NV16", "UYVY", "YUY2", "I420_10LE", "I422_10LE", "P010_10LE", "v210"
+#define YUV_444_FORMATS "Y444", "Y444_10LE"
+#define RGB_FORMATS "RGB", "BGRx", "RGBA", "BGR", "RGBx", "xRGB", "xBGR", "BGRA", "ARGB", "ABGR"
+#define SRC_FORMATS \
+  "{ " VC_YUV_FORMATS ", RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -134,6 +170,50 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS)));
 
 G_DEFINE_TYPE(GstVcColorize, gst_vc_colorize, GST_TYPE_VIDEO_FILTER);
+
+static gboolean is_output_format(GstVideoFormat f) {
+  const GstVideoFormatInfo* finfo = gst_video_format_get_info(f);
+  return vc_format_is_chain_yuv(f) ||
+         (finfo != nullptr && GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) &&
+          GST_VIDEO_FORMAT_INFO_N_PLANES(finfo) == 1 && GST_VIDEO_FORMAT_INFO_BITS(finfo) == 8 &&
+          (GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 3 || GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 4));
+}
+
+GType gst_vc_colorize_output_format_get_type(void) {
+  static GType type = 0;
+  struct Named {
+    const char* format;
+    const char* description;
+  };
+  static const Named kFormats[] = {
+      {"I420", "8-bit 4:2:0 planar"},           {"NV12", "8-bit 4:2:0, interleaved CbCr"},
+      {"YV12", "8-bit 4:2:0 planar, Cr first"}, {"NV21", "8-bit 4:2:0, interleaved CrCb"},
+      {"Y42B", "8-bit 4:2:2 planar"},           {"NV16", "8-bit 4:2:2, interleaved CbCr"},
+      {"UYVY", "8-bit 4:2:2 packed (SDI order)"}, {"YUY2", "8-bit 4:2:2 packed"},
+      {"I420_10LE", "10-bit 4:2:0 planar"},     {"I422_10LE", "10-bit 4:2:2 planar"},
+      {"P010_10LE", "10-bit 4:2:0, interleaved CbCr"}, {"v210", "10-bit 4:2:2 packed (SDI)"},
+      {"Y444", "8-bit 4:4:4 planar"},           {"Y444_10LE", "10-bit 4:4:4 planar"},
+      {"RGB", "8-bit R'G'B'"},                  {"BGRx", "8-bit B'G'R'x"},
+      {"RGBA", "8-bit R'G'B'A (opaque)"},       {"BGR", "8-bit B'G'R'"},
+      {"RGBx", "8-bit R'G'B'x"},                {"xRGB", "8-bit xR'G'B'"},
+      {"xBGR", "8-bit xB'G'R'"},                {"BGRA", "8-bit B'G'R'A (opaque)"},
+      {"ARGB", "8-bit AR'G'B' (opaque)"},       {"ABGR", "8-bit AB'G'R' (opaque)"}};
+  static GEnumValue values[G_N_ELEMENTS(kFormats) + 2];
+  if (g_once_init_enter(&type)) {
+    values[0] = {DEFAULT_OUTPUT_FORMAT,
+                 "The format of vcgray's input when it is one of these, else I420 (or what "
+                 "downstream asks for)",
+                 "auto"};
+    for (guint i = 0; i < G_N_ELEMENTS(kFormats); ++i)
+      values[i + 1] = {gst_video_format_from_string(kFormats[i].format), kFormats[i].description,
+                       kFormats[i].format};
+    values[G_N_ELEMENTS(kFormats) + 1] = {0, nullptr, nullptr};
+    GType t = g_enum_register_static("GstVcColorizeOutputFormat", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
 GST_ELEMENT_REGISTER_DEFINE(vccolorize, "vccolorize", GST_RANK_NONE, GST_TYPE_VC_COLORIZE);
 
 static Settings read_settings(GstVcColorize* self) {
@@ -153,6 +233,61 @@ static const gchar* output_colorimetry() {
     g_once_init_leave(&text, gst_video_colorimetry_to_string(&c));
   }
   return text;
+}
+
+static void set_formats(GstStructure* s, std::initializer_list<const gchar*> formats);
+
+// What vcgray's fields say about the frame the gray came from (vcsourceframe.h).
+struct Source {
+  GstVideoFormat format = GST_VIDEO_FORMAT_UNKNOWN;
+  const gchar* colorimetry = nullptr;
+  const gchar* chroma_site = nullptr;
+  bool yuv() const { return vc_format_is_chain_yuv(format); }
+};
+
+static Source source_of(const GstStructure* s) {
+  Source src;
+  const gchar* f = gst_structure_get_string(s, VC_SOURCE_FORMAT_FIELD);
+  if (f != nullptr) src.format = gst_video_format_from_string(f);
+  src.colorimetry = gst_structure_get_string(s, VC_SOURCE_COLORIMETRY_FIELD);
+  src.chroma_site = gst_structure_get_string(s, VC_SOURCE_CHROMA_SITE_FIELD);
+  return src;
+}
+
+// One output structure: a Y'CbCr one has the source's colorimetry and siting when the source
+// is Y'CbCr, else the networks' full-range BT.601 (siting jpeg where subsampled).
+static GstStructure* output_structure(const GstStructure* base, std::initializer_list<const gchar*> formats,
+                                      const Source& src) {
+  GstStructure* s = gst_structure_copy(base);
+  set_formats(s, formats);
+  const GstVideoFormatInfo* finfo = gst_video_format_get_info(gst_video_format_from_string(*formats.begin()));
+  if (GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) return s;
+  const bool subsampled = GST_VIDEO_FORMAT_INFO_W_SUB(finfo, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(finfo, 1) != 0;
+  if (src.yuv()) {
+    if (src.colorimetry != nullptr) gst_structure_set(s, "colorimetry", G_TYPE_STRING, src.colorimetry, nullptr);
+    if (src.chroma_site != nullptr && subsampled)
+      gst_structure_set(s, "chroma-site", G_TYPE_STRING, src.chroma_site, nullptr);
+  } else {
+    gst_structure_set(s, "colorimetry", G_TYPE_STRING, output_colorimetry(), nullptr);
+    if (subsampled) gst_structure_set(s, "chroma-site", G_TYPE_STRING, "jpeg", nullptr);
+  }
+  return s;
+}
+
+// Sink caps -> output caps, most preferred first: the forced format, else the source's own
+// format, then the networks' 4:2:0 and the rest (Y'CbCr, then R'G'B').
+static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVideoFormat forced) {
+  GstCaps* caps = gst_caps_new_empty();
+  if (forced != GST_VIDEO_FORMAT_UNKNOWN) {
+    const gchar* name = gst_video_format_to_string(forced);
+    return gst_caps_merge_structure(caps, output_structure(base, {name}, src));
+  }
+  if (is_output_format(src.format))
+    caps = gst_caps_merge_structure(caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
+  caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_SUBSAMPLED_FORMATS}, src));
+  caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_444_FORMATS}, src));
+  caps = gst_caps_merge_structure(caps, output_structure(base, {RGB_FORMATS}, src));
+  return caps;
 }
 
 static void set_formats(GstStructure* s, std::initializer_list<const gchar*> formats) {
@@ -180,21 +315,16 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
     if (features != nullptr && !gst_caps_features_is_any(features) &&
         !gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
       continue;  // system memory only
-    GstStructure* base = gst_structure_copy(gst_caps_get_structure(caps, i));
+    const GstStructure* in = gst_caps_get_structure(caps, i);
+    GstStructure* base = gst_structure_copy(in);
     gst_structure_remove_fields(base, "format", "colorimetry", "chroma-site", nullptr);
+    vc_source_fields_remove(base);
     if (direction == GST_PAD_SINK) {
-      GstStructure* yuv420 = gst_structure_copy(base);
-      set_formats(yuv420, {"I420", "NV12"});
-      gst_structure_set(yuv420, "colorimetry", G_TYPE_STRING, output_colorimetry(),
-                        "chroma-site", G_TYPE_STRING, "jpeg", nullptr);
-      GstStructure* yuv444 = gst_structure_copy(base);
-      set_formats(yuv444, {"Y444"});
-      gst_structure_set(yuv444, "colorimetry", G_TYPE_STRING, output_colorimetry(), nullptr);
-      GstStructure* rgb = gst_structure_copy(base);
-      set_formats(rgb, {"RGB", "BGRx", "RGBA"});
-      result = gst_caps_merge_structure(result, yuv420);
-      result = gst_caps_merge_structure(result, yuv444);
-      result = gst_caps_merge_structure(result, rgb);
+      GstVcColorize* self = GST_VC_COLORIZE(trans);
+      g_mutex_lock(&self->priv->lock);
+      const GstVideoFormat forced = self->priv->settings.output_format;
+      g_mutex_unlock(&self->priv->lock);
+      result = gst_caps_merge(result, output_caps(base, source_of(in), forced));
     } else {
       GstStructure* gray = gst_structure_copy(base);
       set_formats(gray, {"GRAY8", "GRAY16_LE"});
@@ -260,23 +390,37 @@ static gboolean gst_vc_colorize_stop(GstBaseTransform* trans) {
   return TRUE;
 }
 
+// vcgray's gray of an R'G'B' source is that source's luma in vc_luma_matrix_for's matrix
+// (with matrix=auto); R'G'B' output keeps it in the same one. Without an R'G'B' source: BT.601.
+static vidcolor::Matrix rgb_output_matrix(const Source& src, const GstVideoInfo* gray) {
+  const GstVideoFormatInfo* finfo = gst_video_format_get_info(src.format);
+  if (finfo == nullptr || !GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) return vidcolor::Matrix::BT601;
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, src.format, GST_VIDEO_INFO_WIDTH(gray), GST_VIDEO_INFO_HEIGHT(gray));
+  if (src.colorimetry != nullptr) gst_video_colorimetry_from_string(&info.colorimetry, src.colorimetry);
+  return vc_luma_matrix_for(&info);
+}
+
 static gboolean gst_vc_colorize_set_info(GstVideoFilter* filter, GstCaps* incaps,
                                          GstVideoInfo* in_info, GstCaps* outcaps,
                                          GstVideoInfo* out_info) {
   GstVcColorize* self = GST_VC_COLORIZE(filter);
-  (void)incaps;
-  (void)outcaps;
+  (void)out_info;
   // New caps (a new size, or a new stream): choose the candidate again.
   if (self->priv->state.engine) self->priv->state.engine->reset();
+  State& st = self->priv->state;
+  const Source src = source_of(gst_caps_get_structure(incaps, 0));
+  st.source_yuv = src.yuv();
+  st.rgb_matrix = rgb_output_matrix(src, in_info);
+  st.warned_no_source = false;
   Private* p = self->priv;
   g_mutex_lock(&p->lock);
   const bool fps_changed = vc_frame_period_set_rate(&p->period, in_info);
   g_mutex_unlock(&p->lock);
   // The processing latency is one frame by default: a new frame rate changes it.
   if (fps_changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
-  GST_INFO_OBJECT(self, "%s %dx%d -> %s", GST_VIDEO_INFO_NAME(in_info),
-                  GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info),
-                  GST_VIDEO_INFO_NAME(out_info));
+  GST_INFO_OBJECT(self, "%s %dx%d -> %" GST_PTR_FORMAT, GST_VIDEO_INFO_NAME(in_info),
+                  GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info), outcaps);
   return TRUE;
 }
 
@@ -320,68 +464,100 @@ static void update_runtime(GstVcColorize* self, State& st, const Settings& s) {
   }
 }
 
-// Writes one output frame from the input gray and the predicted chroma (the math is in
-// vidcolor/ops/frame_planes.hpp).
-static void write_output(const GstVideoFrame* in, GstVideoFrame* out, State& st,
-                         const torch::Tensor* mosaic_luma, const torch::Tensor& chroma) {
+// The luma codes of the frame vcgray made this gray from (vcsourceframe.h), at the source's
+// depth; FALSE when the buffer carries none that fits (standalone use, or an element between
+// vcgray and us dropped it).
+static bool source_luma(const GstVideoFrame* in, std::vector<uint16_t>& luma, int* depth) {
+  const VcSourceFrameMeta* meta = vc_buffer_get_source_frame_meta(in->buffer);
+  if (meta == nullptr || !vc_format_is_chain_yuv(GST_VIDEO_INFO_FORMAT(&meta->info)) ||
+      GST_VIDEO_INFO_WIDTH(&meta->info) != GST_VIDEO_FRAME_WIDTH(in) ||
+      GST_VIDEO_INFO_HEIGHT(&meta->info) != GST_VIDEO_FRAME_HEIGHT(in))
+    return false;
+  GstVideoInfo info = meta->info;
+  GstVideoFrame source;
+  if (!gst_video_frame_map(&source, &info, meta->buffer, GST_MAP_READ)) return false;
+  vc_frame_read_luma(&source, luma);
+  *depth = GST_VIDEO_INFO_COMP_DEPTH(&info, 0);
+  gst_video_frame_unmap(&source);
+  return true;
+}
+
+// A Y'CbCr output frame: chroma coded for the output (frame_planes.hpp's chroma_to_codes), luma
+// from the source frame, else coded from `luma` (the gray, or the mosaic's).
+static void write_yuv(GstVcColorize* self, const GstVideoFrame* in, GstVideoFrame* out, State& st,
+                      const torch::Tensor& luma, bool mosaic, const torch::Tensor& chroma) {
+  const GstVideoInfo* info = &out->info;
+  const int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
+  const size_t cw = static_cast<size_t>(vc_chroma_width(info));
+  st.cb.resize(cw * vc_chroma_height(info));
+  st.cr.resize(st.cb.size());
+  vidcolor::chroma_to_codes(chroma, vc_chroma_coding(info), vc_chroma_layout(info), st.cb.data(),
+                            st.cr.data(), cw);
+  int depth = GST_VIDEO_INFO_COMP_DEPTH(info, 0);
+  if (mosaic || !source_luma(in, st.luma, &depth)) {
+    if (!mosaic && st.source_yuv && !st.warned_no_source) {
+      st.warned_no_source = true;
+      GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("The input frame's luma is not available"),
+                          ("vccolorize.cpp: buffer %" GST_TIME_FORMAT " carries no source frame "
+                           "from vcgray (an element between them converted the gray?); the "
+                           "luma is coded back from the gray, not copied",
+                           GST_TIME_ARGS(GST_BUFFER_PTS(in->buffer))));
+    }
+    st.luma.resize(static_cast<size_t>(w) * h);
+    vidcolor::tensor_to_luma_codes(luma, vc_luma_coding(info), st.luma.data(), w);
+    depth = GST_VIDEO_INFO_COMP_DEPTH(info, 0);
+  }
+  vc_frame_write(out, st.luma.data(), depth, st.cb.data(), st.cr.data());
+}
+
+// Packed 8-bit R'G'B' from the gray (or the mosaic's luma) and the chroma, keeping the luma.
+static void write_rgb(const GstVideoFrame* in, GstVideoFrame* out, State& st,
+                      const torch::Tensor* mosaic_luma, const torch::Tensor& chroma) {
   const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
-  const GstVideoFormat in_format = GST_VIDEO_FRAME_FORMAT(in);
-  const GstVideoFormat out_format = GST_VIDEO_FRAME_FORMAT(out);
   const auto* in_data = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
   const gsize in_stride = GST_VIDEO_FRAME_PLANE_STRIDE(in, 0);
-
-  const bool rgb = out_format == GST_VIDEO_FORMAT_RGB || out_format == GST_VIDEO_FORMAT_BGRx ||
-                   out_format == GST_VIDEO_FORMAT_RGBA;
-  // The 8-bit luma: the output's Y plane, or scratch for R'G'B'.
-  guint8* y8;
-  gsize y8_stride;
-  if (rgb) {
-    st.y8.resize(static_cast<size_t>(w) * h);
-    y8 = st.y8.data();
-    y8_stride = w;
-  } else {
-    y8 = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(out, 0));
-    y8_stride = GST_VIDEO_FRAME_PLANE_STRIDE(out, 0);
-  }
+  st.y8.resize(static_cast<size_t>(w) * h);
   if (mosaic_luma != nullptr) {
-    vidcolor::tensor_to_gray8_plane(*mosaic_luma, y8, y8_stride);
+    vidcolor::tensor_to_gray8_plane(*mosaic_luma, st.y8.data(), w);
   } else {
     for (int y = 0; y < h; ++y) {
       const guint8* src = in_data + y * in_stride;
-      guint8* dst = y8 + y * y8_stride;
-      if (in_format == GST_VIDEO_FORMAT_GRAY8)
+      guint8* dst = st.y8.data() + static_cast<size_t>(y) * w;
+      if (GST_VIDEO_FRAME_FORMAT(in) == GST_VIDEO_FORMAT_GRAY8)
         memcpy(dst, src, w);
       else
         vidcolor::luma16_row_to_gray8(reinterpret_cast<const uint16_t*>(src), dst, w,
                                       vidcolor::Range::Full);
     }
   }
+  const GstVideoFormatInfo* finfo = out->info.finfo;
+  const int pstride = GST_VIDEO_FRAME_COMP_PSTRIDE(out, 0);
+  // The byte that is neither R, G nor B (x or A), set opaque; none in 3-byte formats.
+  int alpha = -1;
+  if (pstride == 4)
+    alpha = 6 - static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0) +
+                                 GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1) +
+                                 GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2));
+  const vidcolor::PackedRgbLayout layout{pstride, static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
+                                         static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1)),
+                                         static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2))};
+  vidcolor::ycc_to_rgb8_plane(st.y8.data(), w, chroma, layout, alpha,
+                              static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(out, 0)),
+                              GST_VIDEO_FRAME_PLANE_STRIDE(out, 0), st.rgb_matrix);
+}
 
-  auto plane = [&](int p) { return static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(out, p)); };
-  auto stride = [&](int p) { return static_cast<size_t>(GST_VIDEO_FRAME_PLANE_STRIDE(out, p)); };
-  switch (out_format) {
-    case GST_VIDEO_FORMAT_I420:
-      vidcolor::chroma_to_planes8(chroma, {plane(1), stride(1), plane(2), stride(2), 1, 2, 2});
-      break;
-    case GST_VIDEO_FORMAT_NV12:
-      vidcolor::chroma_to_planes8(chroma, {plane(1), stride(1), plane(1) + 1, stride(1), 2, 2, 2});
-      break;
-    case GST_VIDEO_FORMAT_Y444:
-      vidcolor::chroma_to_planes8(chroma, {plane(1), stride(1), plane(2), stride(2), 1, 1, 1});
-      break;
-    case GST_VIDEO_FORMAT_RGB:
-      vidcolor::ycc_to_rgb8_plane(y8, y8_stride, chroma, {3, 0, 1, 2}, -1, plane(0), stride(0));
-      break;
-    case GST_VIDEO_FORMAT_BGRx:
-      vidcolor::ycc_to_rgb8_plane(y8, y8_stride, chroma, {4, 2, 1, 0}, 3, plane(0), stride(0));
-      break;
-    case GST_VIDEO_FORMAT_RGBA:
-      vidcolor::ycc_to_rgb8_plane(y8, y8_stride, chroma, {4, 0, 1, 2}, 3, plane(0), stride(0));
-      break;
-    default:
-      throw vidcolor::Error(std::string("unexpected output format ") +
-                            gst_video_format_to_string(out_format));
-  }
+// Writes one output frame from the input gray and the predicted chroma.
+static void write_output(GstVcColorize* self, const GstVideoFrame* in, GstVideoFrame* out,
+                         const torch::Tensor& luma, const torch::Tensor* mosaic_luma,
+                         const torch::Tensor& chroma) {
+  State& st = self->priv->state;
+  if (GST_VIDEO_FORMAT_INFO_IS_RGB(out->info.finfo))
+    write_rgb(in, out, st, mosaic_luma, chroma);
+  else if (vc_format_is_chain_yuv(GST_VIDEO_FRAME_FORMAT(out)))
+    write_yuv(self, in, out, st, mosaic_luma != nullptr ? *mosaic_luma : luma, mosaic_luma != nullptr, chroma);
+  else
+    throw vidcolor::Error(std::string("unexpected output format ") +
+                          gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(out)));
 }
 
 static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, GstVideoFrame* in,
@@ -409,9 +585,9 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
                                                stride);
     if (s.mosaic) {
       const vidcolor::MosaicFrame m = st.engine->colorize_mosaic(luma);
-      write_output(in, out, st, &m.luma, m.chroma);
+      write_output(self, in, out, luma, &m.luma, m.chroma);
     } else {
-      write_output(in, out, st, nullptr, st.engine->colorize(luma));
+      write_output(self, in, out, luma, nullptr, st.engine->colorize(luma));
     }
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Colorization failed"),
@@ -469,6 +645,9 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
     case PROP_PROCESSING_LATENCY:
       s.processing_latency = g_value_get_int64(value);
       break;
+    case PROP_OUTPUT_FORMAT:
+      s.output_format = static_cast<GstVideoFormat>(g_value_get_enum(value));
+      break;
     case PROP_INFERENCE_SIZE: {
       const int v = g_value_get_int(value);
       if (v > 0 && v < MIN_INFERENCE_SIZE)
@@ -483,6 +662,8 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
   g_mutex_unlock(&self->priv->lock);
   if (prop_id == PROP_PROCESSING_LATENCY)
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  // Takes effect on the next caps; ask for a renegotiation so it applies now.
+  if (prop_id == PROP_OUTPUT_FORMAT) gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
 }
 
 static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue* value,
@@ -511,6 +692,9 @@ static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue*
       break;
     case PROP_PROCESSING_LATENCY:
       g_value_set_int64(value, s.processing_latency);
+      break;
+    case PROP_OUTPUT_FORMAT:
+      g_value_set_enum(value, s.output_format);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -545,6 +729,7 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   GstVideoFilterClass* filter_class = GST_VIDEO_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_vc_colorize_debug, "vccolorize", 0, "vidcolor colorization (f)");
+  (void)vc_source_frame_meta_get_info();
 
   gobject_class->set_property = gst_vc_colorize_set_property;
   gobject_class->get_property = gst_vc_colorize_get_property;
@@ -603,6 +788,15 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
                        0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, playing));
   g_object_class_install_property(gobject_class, PROP_PROCESSING_LATENCY,
                                   vc_processing_latency_param_spec("f's computation"));
+  g_object_class_install_property(
+      gobject_class, PROP_OUTPUT_FORMAT,
+      g_param_spec_enum("output-format", "Output format",
+                        "Format of the colorized output: auto = the format of vcgray's input "
+                        "(with its colorimetry, chroma-site and luma samples) when it is one of "
+                        "these, else I420 unless downstream asks for another; any other value "
+                        "forces that format (Y'CbCr keeps the source's colorimetry; the luma is "
+                        "shifted to its depth)",
+                        GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT, DEFAULT_OUTPUT_FORMAT, playing));
 
   gst_element_class_set_static_metadata(
       element_class, "vidcolor colorization", "Filter/Effect/Video",
@@ -621,6 +815,8 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   trans_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_colorize_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_frame);
+
+  gst_type_mark_as_plugin_api(GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT, static_cast<GstPluginAPIFlags>(0));
 }
 
 static void gst_vc_colorize_init(GstVcColorize* self) {

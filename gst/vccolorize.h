@@ -10,4 +10,9 @@ G_BEGIN_DECLS
 #define GST_TYPE_VC_COLORIZE (gst_vc_colorize_get_type())
 G_DECLARE_FINAL_TYPE(GstVcColorize, gst_vc_colorize, GST, VC_COLORIZE, GstVideoFilter)
 
+// The output-format property: 0 = auto (the source's format), else a GstVideoFormat value
+// that vccolorize can write (the enum lists exactly those).
+#define GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT (gst_vc_colorize_output_format_get_type())
+GType gst_vc_colorize_output_format_get_type(void);
+
 G_END_DECLS

@@ -35,6 +35,7 @@
 #include <vidcolor/flow/optical_flow.hpp>
 #include <vidcolor/ops/warp.hpp>
 
+#include "frame_codes.h"
 #include "luma_matrix.h"
 #include "vcflowmeta.h"
 #include "vidcolor-config.h"
@@ -67,6 +68,7 @@ struct State {
   double flow_scale = 0.0;  // scale `prev` was made with
   cv::Mat prev;             // previous frame's small luma; empty = no previous frame
   cv::Mat full_luma;        // scratch for formats whose luma is not a plane
+  std::vector<uint16_t> codes;  // scratch: luma codes of formats deeper than 8 bits
   vidcolor::Matrix matrix = vidcolor::Matrix::BT601;
 };
 
@@ -85,9 +87,9 @@ struct _GstVcFlow {
   Private* priv;
 };
 
-#define FORMATS                                                                              \
-  "{ GRAY8, GRAY16_LE, I420, YV12, NV12, NV21, Y42B, Y444, YUY2, UYVY, RGB, BGR, RGBx, BGRx, " \
-  "xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
+#define FORMATS                                                                   \
+  "{ GRAY8, GRAY16_LE, " VC_YUV_FORMATS ", RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, " \
+  "ARGB, ABGR }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
@@ -146,10 +148,19 @@ static cv::Mat frame_luma(GstVideoFrame* frame, State& st) {
   auto* data = static_cast<guint8*>(GST_VIDEO_FRAME_COMP_DATA(frame, 0));
   const GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT(frame);
   const int pstride = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 0);
-  if (!GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) && fmt != GST_VIDEO_FORMAT_GRAY16_LE && pstride == 1)
+  const int depth = GST_VIDEO_FORMAT_INFO_DEPTH(finfo, 0);
+  if (!GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) && depth == 8 && pstride == 1)
     return cv::Mat(h, w, CV_8UC1, data, static_cast<size_t>(stride));  // no copy
 
   st.full_luma.create(h, w, CV_8UC1);
+  if (!GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) && fmt != GST_VIDEO_FORMAT_GRAY16_LE && depth > 8) {
+    // 10-bit Y'CbCr (planar, P010, v210): the top 8 bits of each code are enough for flow.
+    vc_frame_read_luma(frame, st.codes);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        st.full_luma.at<guint8>(y, x) = static_cast<guint8>(st.codes[static_cast<size_t>(y) * w + x] >> (depth - 8));
+    return st.full_luma;
+  }
   for (int y = 0; y < h; ++y) {
     const guint8* row = data + static_cast<gsize>(y) * stride;
     guint8* dst = st.full_luma.ptr<guint8>(y);

@@ -3,10 +3,17 @@
  * @title: vcgray
  *
  * Converts any common raw video format to full-range luma: GRAY8, or GRAY16_LE when the
- * input is 16-bit. R'G'B' input is weighted with the luma coefficients of its colorimetry
+ * input has more than 8 bits (GRAY16, 10-bit Y'CbCr such as I420_10LE, P010_10LE or v210).
+ * R'G'B' input is weighted with the luma coefficients of its colorimetry
  * (property #GstVcGray:matrix); Y'CbCr input copies its Y plane, expanding limited range,
  * without a round trip through RGB. GRAY8 full-range input passes through untouched.
  * This is the input X of the colorization network.
+ *
+ * The gray is for the networks only: each converted buffer carries the frame it came from
+ * (a reference, in a meta private to the plugin), and the output caps name that frame's
+ * format, colorimetry and chroma-site (fields vc-source-format, vc-source-colorimetry,
+ * vc-source-chroma-site), so that vccolorize can output the input's own format with its
+ * luma samples untouched. Elements that convert or scale the gray drop the meta.
  *
  * ## Example launch line
  * |[
@@ -17,8 +24,12 @@
 
 #include <vidcolor/core/color.hpp>
 
+#include <vector>
+
+#include "frame_codes.h"
 #include "frame_size_check.h"
 #include "luma_matrix.h"
+#include "vcsourceframe.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vc_gray_debug);
 #define GST_CAT_DEFAULT gst_vc_gray_debug
@@ -36,11 +47,13 @@ struct _GstVcGray {
   // Resolved in set_info, used by transform_frame (streaming thread only).
   vidcolor::Matrix matrix;
   vidcolor::Range in_range;
+  std::vector<uint16_t>* codes;  // luma codes of formats read through frame_codes.h
 };
 
 #define SINK_FORMATS                                                                   \
   "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, YV12, NV12, NV21, " \
-  "YUY2, UYVY, GRAY8, GRAY16_LE }"
+  "YUY2, UYVY, Y42B, NV16, Y444, I420_10LE, I422_10LE, Y444_10LE, P010_10LE, v210, GRAY8, " \
+  "GRAY16_LE }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS)));
@@ -100,11 +113,25 @@ static void set_format_list(GstStructure* s, const gchar* const* formats, guint 
   gst_structure_take_value(s, "format", &list);
 }
 
+static int format_depth(const gchar* name) {
+  const GstVideoFormatInfo* finfo = gst_video_format_get_info(gst_video_format_from_string(name));
+  return finfo != nullptr ? static_cast<int>(GST_VIDEO_FORMAT_INFO_DEPTH(finfo, 0)) : 8;
+}
+
+// TRUE when the structure allows one of `formats` with more than 8 bits of luma.
+static gboolean allows_deep_format(const GstStructure* s, const gchar* const* formats, guint n) {
+  for (guint i = 0; i < n; ++i)
+    if (format_depth(formats[i]) > 8 && structure_allows_format(s, formats[i])) return TRUE;
+  return FALSE;
+}
+
 static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
                                            GstCaps* caps, GstCaps* filter) {
   static const gchar* const kSinkFormats[] = {
-      "GRAY8", "GRAY16_LE", "I420", "YV12", "NV12", "NV21", "YUY2", "UYVY", "RGB",
-      "BGR",   "RGBx",      "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR"};
+      "GRAY8",     "GRAY16_LE", "I420",      "YV12",      "NV12", "NV21", "YUY2",
+      "UYVY",      "Y42B",      "NV16",      "Y444",      "I420_10LE", "I422_10LE",
+      "Y444_10LE", "P010_10LE", "v210",      "RGB",       "BGR",  "RGBx", "BGRx",
+      "xRGB",      "xBGR",      "RGBA",      "BGRA",      "ARGB", "ABGR"};
   GstCaps* result = gst_caps_new_empty();
 
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
@@ -116,22 +143,36 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
 
     const gchar* formats[G_N_ELEMENTS(kSinkFormats)];
     guint n = 0;
+    // Downstream asking for the gray of one source (vcgray's own output fields): only that.
+    const gchar* source = gst_structure_get_string(s, VC_SOURCE_FORMAT_FIELD);
     if (direction == GST_PAD_SINK) {
-      // Sink caps -> what we can output: 16-bit input keeps its precision first.
-      if (structure_allows_format(s, "GRAY16_LE")) formats[n++] = "GRAY16_LE";
+      // Sink caps -> what we can output: input of more than 8 bits keeps its precision first.
+      if (allows_deep_format(s, kSinkFormats, G_N_ELEMENTS(kSinkFormats))) formats[n++] = "GRAY16_LE";
       formats[n++] = "GRAY8";
     } else {
-      if (structure_allows_format(s, "GRAY8")) {
-        for (const gchar* f : kSinkFormats) formats[n++] = f;
-      } else if (structure_allows_format(s, "GRAY16_LE")) {
-        formats[n++] = "GRAY16_LE";
+      const gboolean gray8 = structure_allows_format(s, "GRAY8");
+      for (const gchar* f : kSinkFormats) {
+        const gboolean from_gray = gray8 || (structure_allows_format(s, "GRAY16_LE") && format_depth(f) > 8);
+        if (from_gray && (source == nullptr || g_strcmp0(source, f) == 0)) formats[n++] = f;
       }
     }
     if (n == 0) continue;
 
     GstStructure* out = gst_structure_copy(s);
     gst_structure_remove_fields(out, "format", "colorimetry", "chroma-site", nullptr);
+    vc_source_fields_remove(out);
     set_format_list(out, formats, n);
+    if (direction == GST_PAD_SRC && source != nullptr) {
+      // The source's own colorimetry and siting, so the round trip is the same caps.
+      const gchar* c = gst_structure_get_string(s, VC_SOURCE_COLORIMETRY_FIELD);
+      const gchar* site = gst_structure_get_string(s, VC_SOURCE_CHROMA_SITE_FIELD);
+      if (c != nullptr) gst_structure_set(out, "colorimetry", G_TYPE_STRING, c, nullptr);
+      if (site != nullptr) gst_structure_set(out, "chroma-site", G_TYPE_STRING, site, nullptr);
+    }
+    // Fixed input caps (negotiation proper): name the source for vccolorize.
+    GstVideoInfo in_info;
+    if (direction == GST_PAD_SINK && gst_caps_is_fixed(caps) && gst_video_info_from_caps(&in_info, caps))
+      vc_source_fields_set(out, &in_info);
     result = gst_caps_merge_structure(result, out);
   }
 
@@ -182,6 +223,7 @@ static gboolean gst_vc_gray_set_info(GstVideoFilter* filter, GstCaps* incaps, Gs
   const gboolean passthrough = in_fmt == out_fmt && self->in_range == vidcolor::Range::Full &&
                                (in_fmt == GST_VIDEO_FORMAT_GRAY8 ||
                                 in_fmt == GST_VIDEO_FORMAT_GRAY16_LE);
+  // Passthrough buffers are their own source frame; others carry it (vcsourceframe.h).
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(filter), passthrough);
   GST_INFO_OBJECT(self, "%s -> %s, matrix %d, %s range%s", gst_video_format_to_string(in_fmt),
                   gst_video_format_to_string(out_fmt), static_cast<int>(self->matrix),
@@ -190,6 +232,12 @@ static gboolean gst_vc_gray_set_info(GstVideoFilter* filter, GstCaps* incaps, Gs
   (void)incaps;
   (void)outcaps;
   return TRUE;
+}
+
+// Y'CbCr whose luma is not 8-bit samples (GRAY16 has its own path).
+static gboolean needs_unpacking(const GstVideoFrame* in) {
+  return GST_VIDEO_FRAME_FORMAT(in) != GST_VIDEO_FORMAT_GRAY16_LE &&
+         GST_VIDEO_FORMAT_INFO_DEPTH(in->info.finfo, 0) > 8;
 }
 
 static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVideoFrame* in,
@@ -218,7 +266,27 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
     return GST_FLOW_OK;
   }
 
+  // Every converted Y'CbCr frame names its source: vccolorize writes the output's luma from
+  // it (R'G'B' has no luma samples to keep).
+  vc_buffer_add_source_frame_meta(out->buffer, in->buffer, &in->info);
+
   // Y'CbCr and gray: the luma component is copied (range-expanded), never recomputed.
+  if (needs_unpacking(in)) {
+    // More than 8 bits in a plane of its own or packed (v210): the format's unpacker gives
+    // the codes, GStreamer's range offsets their meaning.
+    vc_frame_read_luma(in, *self->codes);
+    const vidcolor::LumaCoding coding = vc_luma_coding(&in->info);
+    for (gint y = 0; y < height; ++y) {
+      const uint16_t* row = self->codes->data() + static_cast<gsize>(y) * width;
+      guint8* dst = out_data + static_cast<gsize>(y) * out_stride;
+      if (out16)
+        vidcolor::luma_codes_row_to_gray16(row, reinterpret_cast<guint16*>(dst), width,
+                                           coding.offset, coding.scale);
+      else
+        vidcolor::luma_codes_row_to_gray8(row, dst, width, coding.offset, coding.scale);
+    }
+    return GST_FLOW_OK;
+  }
   const guint8* luma = static_cast<const guint8*>(GST_VIDEO_FRAME_COMP_DATA(in, 0));
   if (GST_VIDEO_FRAME_FORMAT(in) == GST_VIDEO_FORMAT_GRAY16_LE) {
     for (gint y = 0; y < height; ++y) {
@@ -287,6 +355,7 @@ static void gst_vc_gray_get_property(GObject* object, guint prop_id, GValue* val
 static void gst_vc_gray_finalize(GObject* object) {
   GstVcGray* self = GST_VC_GRAY(object);
   g_mutex_clear(&self->lock);
+  delete self->codes;
   G_OBJECT_CLASS(gst_vc_gray_parent_class)->finalize(object);
 }
 
@@ -297,6 +366,7 @@ static void gst_vc_gray_class_init(GstVcGrayClass* klass) {
   GstVideoFilterClass* filter_class = GST_VIDEO_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_vc_gray_debug, "vcgray", 0, "vidcolor luma extraction");
+  (void)vc_source_frame_meta_get_info();
 
   gobject_class->set_property = gst_vc_gray_set_property;
   gobject_class->get_property = gst_vc_gray_get_property;
@@ -332,4 +402,5 @@ static void gst_vc_gray_init(GstVcGray* self) {
   self->matrix_setting = DEFAULT_MATRIX;
   self->matrix = vidcolor::Matrix::BT601;
   self->in_range = vidcolor::Range::Full;
+  self->codes = new std::vector<uint16_t>();
 }

@@ -9,10 +9,12 @@
  * results are combined (vidcolor/infer/refine_engine.hpp). #GstVcRefine:iterations runs the whole
  * pass again on the refined frames, which reaches further in time.
  *
- * Only the chroma planes change; the Y plane, timestamps, flags and metas pass through.
- * Input is Y'CbCr (I420, NV12, Y444) with full-range BT.601 chroma, as `vccolorize` emits.
- * R'G'B' is not accepted: its luma is not a plane, so it could not pass through bit-exact
- * (put videoconvert after vcrefine instead).
+ * Only the chroma changes; the luma samples, timestamps, flags and metas pass through.
+ * Input is any Y'CbCr format `vccolorize` writes (8- or 10-bit, planar, semi-planar, packed
+ * 4:2:2, v210) in any range and matrix: the chroma is read at its planes' own size, turned
+ * into the networks' full-range BT.601 for g and written back in the stream's own coding
+ * (vidcolor/ops/frame_planes.hpp). R'G'B' is not accepted: its luma is not a plane, so it
+ * could not pass through bit-exact (put videoconvert after vcrefine instead).
  *
  * Frame s is output once frame s + window × iterations has arrived, so the element holds
  * frames and adds window × iterations frame durations to the LATENCY query (from the caps
@@ -39,6 +41,7 @@
  */
 #include "vcrefine.h"
 
+#include "frame_codes.h"
 #include "frame_memory.h"
 #include "processing_latency.h"
 
@@ -50,7 +53,6 @@
 #include <string>
 #include <vector>
 
-#include <vidcolor/ops/chroma_read.hpp>
 #include <vidcolor/ops/device_transfer.hpp>
 #include <vidcolor/ops/frame_planes.hpp>
 #include <vidcolor/infer/inference_runtime.hpp>
@@ -128,6 +130,9 @@ struct State {
   bool warned_bad_meta = false;
   GstVideoInfo info;
   bool have_info = false;
+  vidcolor::LumaCoding luma_coding;      // of `info`
+  vidcolor::ChromaCoding chroma_coding;  // of `info`
+  std::vector<uint16_t> luma, cb, cr;    // codes of one frame
 };
 
 struct Private {
@@ -146,7 +151,7 @@ struct _GstVcRefine {
   Private* priv;
 };
 
-#define FORMATS "{ I420, NV12, Y444 }"
+#define FORMATS "{ " VC_YUV_FORMATS " }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
@@ -165,15 +170,26 @@ static Settings read_settings(GstVcRefine* self) {
 
 // ------------------------------------------------------------------ frames <-> tensors
 
-static vidcolor::ChromaPlanes8 chroma_planes(GstVideoFrame* frame) {
-  vidcolor::ChromaPlanes8 p{};
-  p.cb = static_cast<uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(frame, 1));
-  p.cb_stride = static_cast<size_t>(GST_VIDEO_FRAME_COMP_STRIDE(frame, 1));
-  p.cr = static_cast<uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(frame, 2));
-  p.cr_stride = static_cast<size_t>(GST_VIDEO_FRAME_COMP_STRIDE(frame, 2));
-  p.pixel_stride = GST_VIDEO_FRAME_COMP_PSTRIDE(frame, 1);
-  p.sub_x = p.sub_y = 1;  // the tensors are at the chroma planes' own size
-  return p;
+// The frame's luma for g ([1,1,H,W] in [0, 1]) and chroma in the networks' space at the
+// chroma planes' own size ([1,2,h,w], full-range BT.601).
+static void read_planes(State& st, const GstVideoFrame* frame, Held& h) {
+  vc_frame_read_luma(frame, st.luma);
+  const int w = GST_VIDEO_FRAME_WIDTH(frame), cw = vc_chroma_width(&frame->info);
+  h.luma = vidcolor::luma_codes_to_tensor(st.luma.data(), w, GST_VIDEO_FRAME_HEIGHT(frame), w,
+                                          st.luma_coding);
+  vc_frame_read_chroma(frame, st.cb, st.cr);
+  h.chroma.push_back(vidcolor::codes_to_chroma(st.cb.data(), st.cr.data(), cw, cw,
+                                               vc_chroma_height(&frame->info), st.chroma_coding));
+}
+
+// Writes the refined chroma (at the planes' size) back in the stream's coding.
+static void write_chroma(State& st, GstVideoFrame* frame, const torch::Tensor& chroma) {
+  const size_t cw = static_cast<size_t>(vc_chroma_width(&frame->info));
+  st.cb.resize(cw * vc_chroma_height(&frame->info));
+  st.cr.resize(st.cb.size());
+  vidcolor::chroma_to_codes(chroma, st.chroma_coding, vidcolor::ChromaLayout{}, st.cb.data(),
+                            st.cr.data(), cw);
+  vc_frame_replace_chroma(frame, st.cb.data(), st.cr.data());
 }
 
 // Interleaved (dx, dy) float flow of the meta -> [1,2,h,w]; uint8 mask -> [1,1,h,w] float.
@@ -290,7 +306,7 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
       return GST_FLOW_ERROR;
     }
     try {
-      vidcolor::chroma_to_planes8(h.chroma.back(), chroma_planes(&frame));
+      write_chroma(st, &frame, h.chroma.back());
     } catch (...) {
       gst_video_frame_unmap(&frame);
       gst_buffer_unref(buf);
@@ -433,13 +449,7 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       return GST_FLOW_ERROR;
     }
     try {
-      h.luma = vidcolor::gray8_plane_to_tensor(
-          static_cast<const uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(&frame, 0)),
-          GST_VIDEO_FRAME_COMP_WIDTH(&frame, 0), GST_VIDEO_FRAME_COMP_HEIGHT(&frame, 0),
-          static_cast<size_t>(GST_VIDEO_FRAME_COMP_STRIDE(&frame, 0)));
-      h.chroma.push_back(vidcolor::planes8_to_chroma(chroma_planes(&frame),
-                                                     GST_VIDEO_FRAME_COMP_WIDTH(&frame, 1),
-                                                     GST_VIDEO_FRAME_COMP_HEIGHT(&frame, 1)));
+      read_planes(st, &frame, h);
     } catch (...) {
       gst_video_frame_unmap(&frame);
       gst_buffer_unref(buf);
@@ -496,6 +506,8 @@ static gboolean gst_vc_refine_sink_event(GstPad* pad, GstObject* parent, GstEven
       drain_for_event(self, event);
       st.info = info;
       st.have_info = true;
+      st.luma_coding = vc_luma_coding(&info);
+      st.chroma_coding = vc_chroma_coding(&info);
       update_framerate(self, info);
       GST_INFO_OBJECT(self, "%s %dx%d", GST_VIDEO_INFO_NAME(&info), GST_VIDEO_INFO_WIDTH(&info),
                       GST_VIDEO_INFO_HEIGHT(&info));

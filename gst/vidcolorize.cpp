@@ -4,14 +4,17 @@
  *
  * Fully automatic video colorization in one element: a bin of
  * `vcgray ! queue ! vccolorize ! queue ! vcflow ! queue ! vcrefine` with ghost pads. Any
- * raw video in (whatever vcgray accepts), colorized I420/NV12/Y444 out (what vccolorize
- * and vcrefine negotiate; I420 unless downstream asks otherwise). The queues put each
+ * raw video in (whatever vcgray accepts), colorized Y'CbCr out: by default the input's own
+ * format (8- or 10-bit, planar, semi-planar, UYVY/YUY2, v210), colorimetry and chroma-site,
+ * with its luma samples untouched (only the chroma is new); R'G'B' or gray input gives
+ * full-range BT.601 I420 unless downstream asks otherwise. #GstVidColorize:output-format
+ * chooses another Y'CbCr format. The queues put each
  * stage in its own streaming thread, so f, the optical flow and g run on different cores
  * at the same time; they are short (#GstVidColorize:queue-size buffers), which bounds the
  * added latency and memory.
  *
  * Properties are forwarded to the children: model, device, threads and inference-size to
- * both networks (vccolorize and vcrefine), candidate to vccolorize, flow-backend and
+ * both networks (vccolorize and vcrefine), candidate and output-format to vccolorize, flow-backend and
  * flow-scale to vcflow, window, iterations and alpha to vcrefine. Reading a property reads
  * it from the (first) child that has it. The reported latency is the children's: vcrefine
  * adds window × iterations frames, and vccolorize and vcrefine each add their
@@ -31,7 +34,9 @@
 
 #include <gst/video/video.h>
 
+#include "frame_codes.h"
 #include "processing_latency.h"
+#include "vccolorize.h"
 #include "vcflow.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
@@ -57,6 +62,7 @@ enum {
   PROP_ALPHA,
   PROP_QUEUE_SIZE,
   PROP_PROCESSING_LATENCY,
+  PROP_OUTPUT_FORMAT,
 };
 
 // The chain, in order; queues go between consecutive elements.
@@ -75,6 +81,7 @@ static std::vector<Target> targets_of(guint prop_id) {
     case PROP_DEVICE: return {{COLORIZE, "device"}, {REFINE, "device"}};
     case PROP_THREADS: return {{COLORIZE, "threads"}, {REFINE, "threads"}};
     case PROP_CANDIDATE: return {{COLORIZE, "candidate"}};
+    case PROP_OUTPUT_FORMAT: return {{COLORIZE, "output-format"}};
     case PROP_INFERENCE_SIZE: return {{COLORIZE, "inference-size"}, {REFINE, "inference-size"}};
     case PROP_FLOW_BACKEND: return {{FLOW, "backend"}};
     case PROP_FLOW_SCALE: return {{FLOW, "scale"}};
@@ -99,7 +106,7 @@ GST_ELEMENT_REGISTER_DEFINE(vidcolorize, "vidcolorize", GST_RANK_NONE, GST_TYPE_
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ I420, NV12, Y444 }")));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ " VC_YUV_FORMATS " }")));
 
 static void gst_vid_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
                                           GParamSpec* pspec) {
@@ -200,6 +207,13 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
                        "candidate when it names one, else the most saturated, locked after the "
                        "first frames)",
                        -1, 7, -1, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_OUTPUT_FORMAT,
+      g_param_spec_enum("output-format", "Output format",
+                        "Format of the output (vccolorize's): auto = the input's own format, "
+                        "colorimetry and luma samples; another Y'CbCr format forces it (the "
+                        "R'G'B' values are vccolorize's alone: vcrefine refines Y'CbCr)",
+                        GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT, 0, playing));
   g_object_class_install_property(
       gobject_class, PROP_INFERENCE_SIZE,
       g_param_spec_int("inference-size", "Inference size",

@@ -43,6 +43,7 @@ struct Models {
     torch::manual_seed(21);
     vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
     c.inference_size = 32;
+    c.chroma_classes = 0;  // every candidate from the regression head, whose bias sets it
     vidcolor::Model m = vidcolor::make_model(c);
     {
       torch::NoGradGuard no_grad;

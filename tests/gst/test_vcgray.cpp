@@ -204,11 +204,11 @@ TEST(VcGray, Gray16DefaultsTo16BitOutput) {
 TEST(VcGray, UnsupportedCapsFailNegotiation) {
   HarnessPtr harness = make_harness("vcgray");
   GstHarness* hs = harness.get();
-  gst_harness_set_src_caps_str(hs, video_caps("Y444", 8, 8).c_str());
-  GstFlowReturn ret = gst_harness_push(hs, gst_harness_create_buffer(hs, 192));
+  gst_harness_set_src_caps_str(hs, video_caps("AYUV64", 8, 8).c_str());
+  GstFlowReturn ret = gst_harness_push(hs, gst_harness_create_buffer(hs, 512));
   EXPECT_EQ(ret, GST_FLOW_NOT_NEGOTIATED);
   EXPECT_FALSE(gst_pad_query_accept_caps(hs->srcpad->peer, CapsPtr(gst_caps_from_string(
-                                                               video_caps("Y444", 8, 8).c_str())).get()));
+                                                               video_caps("AYUV64", 8, 8).c_str())).get()));
 }
 
 TEST(VcGray, ShortBufferIsAnErrorNotAnOverread) {

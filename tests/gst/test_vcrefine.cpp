@@ -49,7 +49,8 @@ HarnessPtr new_refine(guint window, guint iterations) {
 HarnessPtr refine_harness(guint window = 1, guint iterations = 1, const char* format = "I420",
                           int w = kW, int h = kH) {
   HarnessPtr hp = new_refine(window, iterations);
-  gst_harness_set_src_caps_str(hp.get(), video_caps(format, w, h).c_str());
+  // What vccolorize emits on its own: full-range BT.601, the networks' space.
+  gst_harness_set_src_caps_str(hp.get(), video_caps(format, w, h, ",colorimetry=1:4:16:4").c_str());
   return hp;
 }
 
