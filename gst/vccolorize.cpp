@@ -43,8 +43,11 @@
  * to the LATENCY query, the time f may take in a live pipeline before the frame is late.
  *
  * The model is loaded at READY→PAUSED; a missing or corrupt file fails the state change
- * with an error naming the file and the problem. Timestamps, flags and video metas are kept;
- * metas tied to the picture content (such as VcFlowMeta) are not copied.
+ * with an error naming the file and the problem. Timestamps and every buffer flag (GAP
+ * included) are kept. Metas that describe the picture (untagged ones such as timecode and
+ * captions, and those tagged only video/size/orientation such as AFD, bar data, SEI user
+ * data) are copied, as videoconvert does; metas tied to the samples (colorspace or memory
+ * tags) and VcFlowMeta (vcflow computes the colour frames' own) are not.
  *
  * ## Example launch line
  * |[
@@ -56,6 +59,7 @@
 
 #include "frame_codes.h"
 #include "frame_size_check.h"
+#include "meta_copy.h"
 #include "frame_memory.h"
 #include "luma_matrix.h"
 #include "processing_latency.h"
@@ -711,6 +715,15 @@ static void gst_vc_colorize_finalize(GObject* object) {
   G_OBJECT_CLASS(gst_vc_colorize_parent_class)->finalize(object);
 }
 
+// Metas that describe the picture rather than its samples go with it (meta_copy.h).
+static gboolean gst_vc_colorize_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf, GstMeta* meta,
+                                      GstBuffer* inbuf) {
+  (void)trans;
+  (void)outbuf;
+  (void)inbuf;
+  return vc_meta_survives_colour_change(meta->info->api);
+}
+
 // Short buffers are an error, not a silently dropped frame (frame_size_check.h).
 static GstFlowReturn gst_vc_colorize_submit_input_buffer(GstBaseTransform* trans,
                                                          gboolean is_discont, GstBuffer* input) {
@@ -811,6 +824,7 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   trans_class->start = GST_DEBUG_FUNCPTR(gst_vc_colorize_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_vc_colorize_stop);
   trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_vc_colorize_submit_input_buffer);
+  trans_class->transform_meta = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_meta);
   trans_class->query = GST_DEBUG_FUNCPTR(gst_vc_colorize_query);
   trans_class->passthrough_on_same_caps = FALSE;
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_colorize_set_info);
@@ -828,4 +842,6 @@ static void gst_vc_colorize_init(GstVcColorize* self) {
   // f, flow and g spend time on them, with a QoS message carrying the processed/dropped
   // counts. Non-synchronising sinks (files, sync=false) send no QoS events: nothing is dropped.
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+  // A GAP buffer is colorized like any other and keeps its flag (see vcgray).
+  gst_base_transform_set_gap_aware(GST_BASE_TRANSFORM(self), TRUE);
 }

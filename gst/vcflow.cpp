@@ -439,4 +439,6 @@ static void gst_vc_flow_init(GstVcFlow* self) {
   g_mutex_init(&self->priv->lock);
   gst_video_info_init(&self->priv->info);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+  // A GAP buffer keeps its flag (see vcgray); its flow is computed like any other's.
+  gst_base_transform_set_gap_aware(GST_BASE_TRANSFORM(self), TRUE);
 }

@@ -15,6 +15,9 @@
  * vc-source-chroma-site), so that vccolorize can output the input's own format with its
  * luma samples untouched. Elements that convert or scale the gray drop the meta.
  *
+ * Timestamps and every buffer flag (GAP included) are kept; metas that describe the picture
+ * (timecode, captions, AFD, bar data, SEI user data, ...) go with it, as through videoconvert.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 videotestsrc ! vcgray ! videoconvert ! autovideosink
@@ -28,6 +31,7 @@
 
 #include "frame_codes.h"
 #include "frame_size_check.h"
+#include "meta_copy.h"
 #include "luma_matrix.h"
 #include "vcsourceframe.h"
 
@@ -309,6 +313,15 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
   return GST_FLOW_OK;
 }
 
+// Metas that describe the picture rather than its samples go with it (meta_copy.h).
+static gboolean gst_vc_gray_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf, GstMeta* meta,
+                                      GstBuffer* inbuf) {
+  (void)trans;
+  (void)outbuf;
+  (void)inbuf;
+  return vc_meta_survives_colour_change(meta->info->api);
+}
+
 // Short buffers are an error, not a silently dropped frame (frame_size_check.h).
 static GstFlowReturn gst_vc_gray_submit_input_buffer(GstBaseTransform* trans, gboolean is_discont,
                                                      GstBuffer* input) {
@@ -391,6 +404,7 @@ static void gst_vc_gray_class_init(GstVcGrayClass* klass) {
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_vc_gray_transform_caps);
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_vc_gray_submit_input_buffer);
+  trans_class->transform_meta = GST_DEBUG_FUNCPTR(gst_vc_gray_transform_meta);
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_gray_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_vc_gray_transform_frame);
 
@@ -403,4 +417,7 @@ static void gst_vc_gray_init(GstVcGray* self) {
   self->matrix = vidcolor::Matrix::BT601;
   self->in_range = vidcolor::Range::Full;
   self->codes = new std::vector<uint16_t>();
+  // A GAP buffer is converted like any other and keeps its flag (BaseTransform clears it
+  // otherwise): the chain keeps every buffer flag.
+  gst_base_transform_set_gap_aware(GST_BASE_TRANSFORM(self), TRUE);
 }

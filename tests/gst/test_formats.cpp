@@ -4,8 +4,11 @@
 // bit (foot and head room included); vccolorize's chroma is the networks' BT.601 full-range
 // chroma converted to the stream's matrix and range; 4:2:2 keeps twice the vertical chroma
 // of 4:2:0; a forced output format; resolution and format changes mid-stream; the luma
-// coded back (with a warning) when vcgray's source frame is lost on the way. Frames are
-// written and read with GStreamer's own pack/unpack functions, independently of the plugin.
+// coded back (with a warning) when vcgray's source frame is lost on the way; an R'G'B' source;
+// timecode, CEA-708/608 captions, AFD, bar data, SEI user data and the buffer flags (discont,
+// header, delta, gap, interlaced, TFF, RFF, one-field) of frame N on output frame N, through
+// vcrefine's look-ahead window. Frames are written and read with GStreamer's own pack/unpack
+// functions, independently of the plugin.
 #include <cmath>
 #include <map>
 #include <random>
@@ -443,6 +446,134 @@ TEST(VcColorizeRgb, RgbSourceKeepsItsFormatAndItsLuma) {
     double max_err = 0;
     for (size_t i = 0; i < before.size(); ++i) max_err = std::max(max_err, std::abs(after[i] - before[i]));
     EXPECT_LE(max_err, 1.5) << format;
+  }
+}
+
+}  // namespace
+
+// ---- Metadata and buffer flags (issue 20, point 3)
+
+namespace {
+
+// What one frame carries besides its pixels, written on input frame i and expected on output
+// frame i (vcrefine pushes frames from its look-ahead window, where BaseTransform's copying
+// does not apply).
+void add_side_data(GstBuffer* b, int i) {
+  gst_buffer_add_video_time_code_meta_full(b, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 10, 0, 1, i, 0);
+  const guint8 cdp[] = {0x96, 0x69, 0x0b, 0x4f, 0x43, static_cast<guint8>(i), 0x72, 0xe1, 0xfc, 0x80, 0x80};
+  gst_buffer_add_video_caption_meta(b, GST_VIDEO_CAPTION_TYPE_CEA708_CDP, cdp, sizeof(cdp));
+  const guint8 cc608[] = {0x14, static_cast<guint8>(0x20 + i)};
+  gst_buffer_add_video_caption_meta(b, GST_VIDEO_CAPTION_TYPE_CEA608_RAW, cc608, sizeof(cc608));
+  gst_buffer_add_video_afd_meta(b, 0, GST_VIDEO_AFD_SPEC_SMPTE_ST2016_1,
+                                i % 2 ? GST_VIDEO_AFD_16_9_LETTER_16_9_FULL : GST_VIDEO_AFD_4_3_FULL_16_9_FULL);
+  gst_buffer_add_video_bar_meta(b, 0, TRUE, 10 + i, 100 - i);
+  const guint8 uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, static_cast<guint8>(i)};
+  const guint8 sei[] = {0xaa, static_cast<guint8>(i)};
+  gst_buffer_add_video_sei_user_data_unregistered_meta(b, const_cast<guint8*>(uuid), const_cast<guint8*>(sei), sizeof(sei));
+}
+
+// The flags of frame i: a mix of discont, header, delta, and the interlace flags.
+guint flags_of(int i) {
+  const guint all[] = {GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_HEADER,
+                       GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF,
+                       GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_ONEFIELD | GST_VIDEO_BUFFER_FLAG_TFF,
+                       GST_BUFFER_FLAG_DELTA_UNIT,
+                       GST_VIDEO_BUFFER_FLAG_INTERLACED,
+                       0};
+  return all[i % G_N_ELEMENTS(all)];
+}
+
+void expect_side_data(GstBuffer* b, int i) {
+  SCOPED_TRACE("output frame " + std::to_string(i));
+  GstVideoTimeCodeMeta* tc = gst_buffer_get_video_time_code_meta(b);
+  ASSERT_NE(tc, nullptr);
+  EXPECT_EQ(tc->tc.frames, static_cast<guint>(i));
+  EXPECT_EQ(tc->tc.hours, 10u);
+  int cdp = 0, cea608 = 0;
+  gpointer state = nullptr;
+  while (GstMeta* m = gst_buffer_iterate_meta_filtered(b, &state, GST_VIDEO_CAPTION_META_API_TYPE)) {
+    auto* cc = reinterpret_cast<GstVideoCaptionMeta*>(m);
+    if (cc->caption_type == GST_VIDEO_CAPTION_TYPE_CEA708_CDP) {
+      ++cdp;
+      ASSERT_EQ(cc->size, 11u);
+      EXPECT_EQ(cc->data[5], i);
+    } else if (cc->caption_type == GST_VIDEO_CAPTION_TYPE_CEA608_RAW) {
+      ++cea608;
+      ASSERT_EQ(cc->size, 2u);
+      EXPECT_EQ(cc->data[1], 0x20 + i);
+    }
+  }
+  EXPECT_EQ(cdp, 1);
+  EXPECT_EQ(cea608, 1);
+  GstVideoAFDMeta* afd = gst_buffer_get_video_afd_meta(b);
+  ASSERT_NE(afd, nullptr);
+  EXPECT_EQ(afd->afd, i % 2 ? GST_VIDEO_AFD_16_9_LETTER_16_9_FULL : GST_VIDEO_AFD_4_3_FULL_16_9_FULL);
+  GstVideoBarMeta* bar = gst_buffer_get_video_bar_meta(b);
+  ASSERT_NE(bar, nullptr);
+  EXPECT_EQ(bar->bar_data1, static_cast<guint>(10 + i));
+  GstVideoSEIUserDataUnregisteredMeta* sei = gst_buffer_get_video_sei_user_data_unregistered_meta(b);
+  ASSERT_NE(sei, nullptr);
+  EXPECT_EQ(sei->uuid[15], i);
+  ASSERT_EQ(sei->size, 2u);
+  EXPECT_EQ(sei->data[1], i);
+  const guint kept = GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_HEADER | GST_BUFFER_FLAG_DELTA_UNIT |
+                     GST_BUFFER_FLAG_GAP | GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF |
+                     GST_VIDEO_BUFFER_FLAG_RFF | GST_VIDEO_BUFFER_FLAG_ONEFIELD;
+  EXPECT_EQ(GST_BUFFER_FLAGS(b) & kept, flags_of(i)) << std::hex << GST_BUFFER_FLAGS(b);
+}
+
+class SideData : public ::testing::TestWithParam<std::tuple<const char*, guint>> {};
+
+// Timecode, CEA-708 and CEA-608 captions, AFD, bar data, SEI user data and the buffer flags of
+// frame N are on output frame N after vidcolorize, for a window of 1 and of 2 x 2 iterations
+// (frames held up to 4 frames), in an 8-bit and a 10-bit format, mixed interlacing kept.
+TEST_P(SideData, EachFramesMetasAndFlagsReachItsOutputFrame) {
+  const char* format = std::get<0>(GetParam());
+  const guint window = std::get<1>(GetParam());
+  const std::string caps = video_caps(format, 48, 32, ",interlace-mode=mixed,colorimetry=bt709");
+  const GstVideoInfo info = info_of(caps);
+  HarnessPtr hr = chain_harness(caps);
+  g_object_set(hr->element, "window", window, "iterations", window, nullptr);
+  constexpr int kFrames = 7;
+  for (int i = 0; i < kFrames; ++i) {
+    GstBuffer* b = random_frame(&info, 60 + i, i, nullptr);
+    add_side_data(b, i);
+    GST_BUFFER_FLAGS(b) |= flags_of(i);
+    ASSERT_EQ(gst_harness_push(hr.get(), b), GST_FLOW_OK) << i;
+  }
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
+  for (int i = 0; i < kFrames; ++i) {
+    BufferPtr out(gst_harness_pull(hr.get()));
+    ASSERT_TRUE(out) << i;
+    ASSERT_EQ(GST_BUFFER_PTS(out.get()), i * 40 * GST_MSECOND);
+    expect_side_data(out.get(), i);
+  }
+  const GstVideoInfo oi = current_output(hr.get());
+  EXPECT_EQ(GST_VIDEO_INFO_INTERLACE_MODE(&oi), GST_VIDEO_INTERLACE_MODE_MIXED);
+}
+
+INSTANTIATE_TEST_SUITE_P(Chain, SideData,
+                         ::testing::Combine(::testing::Values("I420", "v210"), ::testing::Values(1u, 2u)));
+
+// A GAP buffer (no real picture) goes through as a GAP buffer, in order, with its metas.
+TEST(SideDataGap, GapFlagKept) {
+  const std::string caps = video_caps("UYVY", 32, 16);
+  const GstVideoInfo info = info_of(caps);
+  HarnessPtr hr = chain_harness(caps);
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer* b = random_frame(&info, 80 + i, i, nullptr);
+    gst_buffer_add_video_time_code_meta_full(b, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 1, 0, 0, i, 0);
+    if (i == 1) GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_GAP);
+    ASSERT_EQ(gst_harness_push(hr.get(), b), GST_FLOW_OK);
+  }
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
+  for (int i = 0; i < 3; ++i) {
+    BufferPtr out(gst_harness_pull(hr.get()));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(GST_BUFFER_FLAG_IS_SET(out.get(), GST_BUFFER_FLAG_GAP), i == 1) << i;
+    GstVideoTimeCodeMeta* tc = gst_buffer_get_video_time_code_meta(out.get());
+    ASSERT_NE(tc, nullptr) << i;
+    EXPECT_EQ(tc->tc.frames, static_cast<guint>(i));
   }
 }
 
