@@ -1,9 +1,12 @@
 // vidcolor-eval: scores a model on color ground-truth clips (frame folders, video files or
 // images). Each clip is made gray (BT.601 luma, as vcgray), colorized through the elements'
 // code path (f -> flow -> g, vidcolor::VideoColorizer) and compared with the original:
-// PSNR, SSIM, CDC, warp error, colorfulness and speed, for f + g and for the ablations
-// (f alone with the same candidate: auto, or --candidate; the gray input). Writes PNG strips
-// (gray | f | f+g | ground truth) to --out. Metric definitions: lib/include/vidcolor/eval/metrics.hpp.
+// PSNR, SSIM, CDC, warp error, colorfulness, the colour metrics (AuC of the ab error, raw and
+// rebalanced; chroma spread ratio; colorfulness ratio; tint) and speed, for f + g and for the
+// ablations (f alone with the same candidate: auto, or --candidate; the gray input; each of f's
+// candidates alone). --film scores gray clips without truth (old film) on what needs none.
+// Writes PNG strips (gray | f | f+g | ground truth) to --out. Metric definitions:
+// lib/include/vidcolor/eval/metrics.hpp and colour_metrics.hpp.
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
@@ -25,9 +28,11 @@
 #include "progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/eval/clip_metrics.hpp"
+#include "vidcolor/eval/colour_metrics.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/model_file.hpp"
 #include "vidcolor/flow/optical_flow.hpp"
+#include "vidcolor/infer/colorize_engine.hpp"
 #include "vidcolor/infer/video_colorizer.hpp"
 
 namespace fs = std::filesystem;
@@ -48,6 +53,8 @@ struct Options {
   std::string out;
   bool json = false;
   bool stills = false;
+  bool film = false;              // clips without truth: colour and temporal metrics only
+  bool each_candidate = true;     // a row for each of f's candidates alone
 };
 
 const char* kUsage =
@@ -71,7 +78,14 @@ const char* kUsage =
     "                     --inference-size)\n"
     "  --candidate N      score f's candidate N (0..d-1) instead of the automatic choice,\n"
     "                     as the elements' candidate property (default -1: auto)\n"
+    "  --no-candidates    leave out the rows of each of f's candidates alone (by default\n"
+    "                     every candidate is scored too: one more pass of f per frame)\n"
+    "  --film             the clips have no colour truth (black-and-white film): report\n"
+    "                     what needs none: colorfulness, chroma spread, tint (|mean ab|),\n"
+    "                     CDC and warp error (flows on the gray input), for f+g, f alone\n"
+    "                     and each candidate\n"
     "  --out DIR          write one PNG strip per clip: gray | f | f+g | ground truth\n"
+    "                     (--film: gray | f | f+g)\n"
     "  --strip-rows N     frames per strip, spread over the clip (default 3)\n"
     "  --json             print one JSON object instead of the table\n"
     "\n"
@@ -122,6 +136,10 @@ Options parse_args(int argc, char** argv) {
       o.json = true;
     } else if (a == "--stills") {
       o.stills = true;
+    } else if (a == "--film") {
+      o.film = true;
+    } else if (a == "--no-candidates") {
+      o.each_candidate = false;
     } else if (a.rfind("--", 0) == 0) {
       throw vidcolor::Error("vidcolor-eval: unknown option " + a + " (see --help)");
     } else {
@@ -174,10 +192,13 @@ struct Pending {
 
 class ClipRun {
  public:
-  ClipRun(const vceval::ClipSpec& spec, const Options& o, vidcolor::VideoColorizer& colorizer,
+  // candidates: f for the per-candidate rows (nullptr: none), at the colorizer's inference size.
+  ClipRun(const vceval::ClipSpec& spec, const Options& o, const std::vector<vceval::Variant>& variants,
+          vidcolor::VideoColorizer& colorizer, vidcolor::ColorizeEngine* candidates,
           vidcolor::OpticalFlow& flow, Progress& progress, size_t clip_i, size_t clips)
-      : spec_(spec), o_(o), colorizer_(colorizer), flow_(flow), progress_(progress),
-        clip_i_(clip_i), clips_(clips), metrics_(variant_names()) {}
+      : spec_(spec), o_(o), colorizer_(colorizer), candidates_(candidates), flow_(flow),
+        progress_(progress), clip_i_(clip_i), clips_(clips), metrics_(variant_names(variants)),
+        colour_(variants.size()) {}
 
   vceval::ClipResult run() {
     vceval::ClipReader reader(spec_, o_.max_frames, o_.size);
@@ -220,15 +241,21 @@ class ClipRun {
     r.width = width_;
     r.height = height_;
     r.seconds = seconds_;
-    for (size_t i = 0; i < metrics_.variants().size(); ++i) r.scores.push_back(metrics_.scores(i));
+    for (size_t i = 0; i < metrics_.variants().size(); ++i) {
+      r.scores.push_back(metrics_.scores(i));
+      r.colour.push_back(colour_[i].scores());
+    }
     r.ground_truth = metrics_.ground_truth_scores();
     return r;
   }
 
+  // Per variant, the clip's colour accumulators (merged by the caller into the overall ones).
+  const std::vector<vidcolor::ColourAccumulator>& colour() const { return colour_; }
+
  private:
-  static std::vector<std::string> variant_names() {
+  static std::vector<std::string> variant_names(const std::vector<vceval::Variant>& variants) {
     std::vector<std::string> names;
-    for (const auto& v : vceval::variants()) names.push_back(v.label);
+    for (const auto& v : variants) names.push_back(v.label);
     return names;
   }
 
@@ -248,17 +275,36 @@ class ClipRun {
                             " where frame " + std::to_string(scored_) + " was due");
     Pending p = std::move(pending_.front());
     pending_.pop_front();
-    const auto gt = vceval::bgr_to_rgb_tensor(p.bgr);
     const auto fg = vceval::colorized_rgb_tensor(p.gray, f.chroma_fg);
     const auto fo = vceval::colorized_rgb_tensor(p.gray, f.chroma_f);
     const auto gray = vceval::gray_to_rgb_tensor(p.gray);
-    // Same order as vceval::variants(): f+g, f only, gray.
-    metrics_.add(gt, {fg, fo, gray}, p.flow_back, p.flow_fwd);
+    // Without truth (film) the gray input stands in for it where ClipMetrics needs a frame;
+    // only the metrics that do not compare with it (CDC, warp error, colorfulness) are reported.
+    const auto gt = o_.film ? gray : vceval::bgr_to_rgb_tensor(p.bgr);
+    // Same order as vceval::variants(): f+g, f only, gray (not film), candidates.
+    std::vector<torch::Tensor> outputs{fg, fo};
+    if (!o_.film) outputs.push_back(gray);
+    if (candidates_ != nullptr) {
+      // Not timed: the elements run one candidate; this is the evaluation's extra pass of f.
+      const torch::Tensor all = candidates_->colorize_all(vceval::gray_to_tensor(p.gray));
+      for (int64_t i = 0; i < all.size(1); ++i)
+        outputs.push_back(vceval::colorized_rgb_tensor(p.gray, all.select(1, i)));
+    }
+    metrics_.add(gt, outputs, p.flow_back, p.flow_fwd);
+    // The truth's Lab once per frame, scored against every output.
+    const vidcolor::ColourFrame truth = o_.film ? vidcolor::ColourFrame{} : vidcolor::truth_colour_frame(gt);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (o_.film)
+        colour_[i].add_frame(vidcolor::colour_frame(outputs[i]));
+      else
+        colour_[i].add_frame(vidcolor::colour_frame(outputs[i]), truth);
+    }
     width_ = p.bgr.cols;
     height_ = p.bgr.rows;
     if (!o_.out.empty() && o_.strip_rows > 0) {
       std::vector<cv::Mat> row{vceval::rgb_tensor_to_bgr(gray), vceval::rgb_tensor_to_bgr(fo),
-                               vceval::rgb_tensor_to_bgr(fg), p.bgr};
+                               vceval::rgb_tensor_to_bgr(fg)};
+      if (!o_.film) row.push_back(p.bgr);
       if (strip_row_wanted(scored_)) {
         strip_.add_row(row);
         last_added_ = scored_;
@@ -273,10 +319,12 @@ class ClipRun {
   const vceval::ClipSpec& spec_;
   const Options& o_;
   vidcolor::VideoColorizer& colorizer_;
+  vidcolor::ColorizeEngine* candidates_;
   vidcolor::OpticalFlow& flow_;
   Progress& progress_;
   size_t clip_i_, clips_;
   vidcolor::ClipMetrics metrics_;
+  std::vector<vidcolor::ColourAccumulator> colour_;
   std::deque<Pending> pending_;
   vceval::Strip strip_;
   std::vector<cv::Mat> last_row_;
@@ -315,14 +363,28 @@ int run(const Options& o) {
   vc_options.refine_inference_size = o.refine_inference_size > 0 ? o.refine_inference_size : o.inference_size;
   vc_options.candidate = o.candidate;
   vidcolor::VideoColorizer colorizer(model, vc_options);
+  // f once more per frame for the per-candidate rows: the engine vccolorize runs, at the same
+  // inference size, so candidate i's row is what the elements show with candidate = i.
+  std::unique_ptr<vidcolor::ColorizeEngine> candidates;
+  if (o.each_candidate) {
+    vidcolor::ColorizeOptions co;
+    co.inference_size = vc_options.colorize_inference_size;
+    candidates = std::make_unique<vidcolor::ColorizeEngine>(model, torch::Device(torch::kCPU), co);
+  }
+  vceval::Evaluation evaluation;
+  evaluation.film = o.film;
+  evaluation.variants = vceval::variants(candidates ? candidates->candidates() : 0, o.film);
   // The metric's flow, computed on the ground truth (its luma) at the scoring size with the
   // most accurate CPU backend; it does not depend on the model being scored.
   vidcolor::OpticalFlow flow(vidcolor::FlowBackend::DisMedium);
-  std::vector<vceval::ClipResult> results;
+  std::vector<vidcolor::ColourAccumulator> overall_colour(evaluation.variants.size());
   for (size_t i = 0; i < clips.size(); ++i) {
-    ClipRun clip(clips[i], o, colorizer, flow, progress, i, clips.size());
-    results.push_back(clip.run());
+    ClipRun clip(clips[i], o, evaluation.variants, colorizer, candidates.get(), flow, progress, i,
+                 clips.size());
+    evaluation.clips.push_back(clip.run());
+    for (size_t v = 0; v < overall_colour.size(); ++v) overall_colour[v].merge(clip.colour()[v]);
   }
+  for (const auto& acc : overall_colour) evaluation.overall_colour.push_back(acc.scores());
 
   nlohmann::json info;
   info["model"] = model_path;
@@ -332,9 +394,11 @@ int run(const Options& o) {
   info["inference_size"] = vc_options.colorize_inference_size;
   info["refine_inference_size"] = vc_options.refine_inference_size;
   info["candidate"] = o.candidate;
+  info["candidates_scored"] = candidates ? candidates->candidates() : 0;
+  info["film"] = o.film;
   info["threads"] = threads;
   info["version"] = VIDCOLOR_VERSION;
-  const auto report = vceval::to_json(results, info);
+  const auto report = vceval::to_json(evaluation, info);
   if (o.json)
     std::cout << report.dump(2) << std::endl;
   else

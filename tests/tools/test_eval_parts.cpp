@@ -93,18 +93,21 @@ TEST(EvalFrames, ConversionsKeepChannelsAndLuma) {
 
 TEST(EvalReport, OverallIsTheMeanOverClipsWhereDefined) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  vceval::Evaluation e;
+  e.variants = vceval::variants(0, false);
   auto clip = [&](const char* name, int frames, double seconds, double psnr, double cdc) {
     vceval::ClipResult c;
     c.name = name;
     c.frames = frames;
     c.seconds = seconds;
-    for (size_t i = 0; i < vceval::variants().size(); ++i)
+    for (size_t i = 0; i < e.variants.size(); ++i)
       c.scores.push_back({psnr + static_cast<double>(i), 0.9, cdc, cdc, 10.0});
     c.ground_truth = {nan, nan, cdc, cdc, 30.0};
     return c;
   };
   // A video clip and a single image (no temporal metrics).
-  const auto j = vceval::to_json({clip("a", 10, 2.0, 20.0, 0.01), clip("b", 1, 0.5, 30.0, nan)}, {});
+  e.clips = {clip("a", 10, 2.0, 20.0, 0.01), clip("b", 1, 0.5, 30.0, nan)};
+  const auto j = vceval::to_json(e, {});
   const auto& o = j["overall"];
   EXPECT_DOUBLE_EQ(o["psnr"].get<double>(), 25.0);
   EXPECT_DOUBLE_EQ(o["psnr_f_only"].get<double>(), 26.0);
@@ -114,8 +117,73 @@ TEST(EvalReport, OverallIsTheMeanOverClipsWhereDefined) {
   EXPECT_EQ(o["frames"].get<int>(), 11);
   EXPECT_TRUE(j["clips"][1]["cdc"].is_null());
   EXPECT_DOUBLE_EQ(j["clips"][0]["fps"].get<double>(), 5.0);
+  EXPECT_EQ(j["variants"].size(), 3u);
   // A metric undefined in every clip is still reported, as null.
-  const auto k = vceval::to_json({clip("b", 1, 0.5, 30.0, nan)}, {});
+  e.clips = {clip("b", 1, 0.5, 30.0, nan)};
+  const auto k = vceval::to_json(e, {});
   ASSERT_TRUE(k["overall"].contains("warp_error"));
   EXPECT_TRUE(k["overall"]["warp_error"].is_null());
+}
+
+TEST(EvalReport, VariantsNameTheirKeys) {
+  const auto v = vceval::variants(2, false);
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_EQ(v[0].key_suffix, "");
+  EXPECT_EQ(v[2].key_suffix, "_gray");
+  EXPECT_EQ(v[4].key_suffix, "_candidate1");
+  const auto film = vceval::variants(2, true);  // no gray row without truth
+  ASSERT_EQ(film.size(), 4u);
+  EXPECT_EQ(film[2].key_suffix, "_candidate0");
+}
+
+// The colour metrics overall are the pooled accumulators' (not the mean of the clips'), the
+// colorfulness ratio the ratio of the overall colorfulness columns; film has no truth keys.
+TEST(EvalReport, ColourMetricsArePooled) {
+  vceval::Evaluation e;
+  e.variants = vceval::variants(0, false);
+  auto colour = [](double auc, double spread) {
+    vidcolor::ColourScores s;
+    s.auc = s.auc_rebalanced = auc;
+    s.chroma_spread = spread;
+    s.chroma_spread_gt = 10;
+    s.chroma_spread_ratio = spread / 10;
+    s.tint = s.tint_gt = 2;
+    return s;
+  };
+  for (double cf : {10.0, 20.0}) {
+    vceval::ClipResult c;
+    c.name = "c";
+    c.frames = 2;
+    c.seconds = 1;
+    for (size_t i = 0; i < e.variants.size(); ++i) {
+      c.scores.push_back({20, 0.9, 0.01, 0.01, cf * static_cast<double>(i)});
+      c.colour.push_back(colour(0.5, 5));
+    }
+    c.ground_truth = {100, 1, 0.01, 0.01, 2 * cf};
+    e.clips.push_back(c);
+  }
+  for (size_t i = 0; i < e.variants.size(); ++i) e.overall_colour.push_back(colour(0.7, 6));
+  const auto j = vceval::to_json(e, {});
+  EXPECT_DOUBLE_EQ(j["clips"][0]["auc"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["overall"]["auc"].get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(j["overall"]["auc_rebalanced_gray"].get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(j["overall"]["chroma_spread_ratio_f_only"].get<double>(), 0.6);
+  EXPECT_DOUBLE_EQ(j["overall"]["chroma_spread_gt"].get<double>(), 10.0);
+  // colorfulness of f only: 10 and 20 -> 15; truth 20 and 40 -> 30.
+  EXPECT_DOUBLE_EQ(j["overall"]["colorfulness_ratio_f_only"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(j["overall"]["colorfulness_ratio"].get<double>(), 0.0);
+
+  e.film = true;
+  e.variants = vceval::variants(0, true);
+  for (auto& c : e.clips) {
+    c.scores.resize(e.variants.size());
+    c.colour.resize(e.variants.size());
+  }
+  e.overall_colour.resize(e.variants.size());
+  const auto f = vceval::to_json(e, {});
+  EXPECT_TRUE(f["overall"].contains("chroma_spread") && f["overall"].contains("tint_f_only"));
+  for (const char* k : {"psnr", "ssim", "auc", "chroma_spread_ratio", "colorfulness_ratio",
+                        "colorfulness_gt", "tint_gt", "psnr_gray"})
+    EXPECT_FALSE(f["overall"].contains(k)) << k;
+  EXPECT_TRUE(f["film"].get<bool>());
 }

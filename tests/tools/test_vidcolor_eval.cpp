@@ -1,6 +1,8 @@
 // vidcolor-eval end to end: two short real DAVIS clips at a small size through a tiny random
 // model. Checks the JSON report (every key, finite), that its gray-input PSNR is the metric
-// computed here directly on the same gray frames, and the PNG strips.
+// computed here directly on the same gray frames, the PNG strips, the colour metrics (ranges
+// and the values a gray output must have: no model quality is asserted), the per-candidate
+// rows and --film on a real black-and-white clip.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -60,6 +62,7 @@ class VidcolorEval : public ::testing::Test {
     fs::remove_all(tmp_, ec);
   }
   std::string clip(const char* name) const { return (fs::path(data_) / "videos/davis2016" / name).string(); }
+  std::string film_clip() const { return (fs::path(data_) / "bw/v04").string(); }
   // The JSON report for kFrames frames of the first clip at kSize with `extra_args`; an empty
   // object (and a test failure) when the tool fails.
   nlohmann::json eval_first_clip(const std::string& extra_args) const {
@@ -160,6 +163,35 @@ TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
     EXPECT_EQ(strip.rows, 3 * kSize);
   }
   EXPECT_NEAR(j["overall"]["psnr_gray"].get<double>(), gray_sum / kClips.size(), 1e-5);
+
+  // The colour metrics, for every row: f+g, f only, gray and the tiny model's 2 candidates.
+  ASSERT_EQ(j["variants"].size(), 5u);
+  EXPECT_EQ(j["variants"][4]["key_suffix"], "_candidate1");
+  for (const nlohmann::json* r : {&j["overall"], &j["clips"][0], &j["clips"][1]}) {
+    for (const char* s : {"", "_f_only", "_gray", "_candidate0", "_candidate1"}) {
+      const std::string suffix = s;
+      for (const char* k : {"auc", "auc_rebalanced", "chroma_spread", "chroma_spread_ratio",
+                            "colorfulness_ratio", "tint", "psnr", "colorfulness"})
+        ASSERT_TRUE((*r)[k + suffix].is_number()) << k << suffix << ": " << (*r)[k + suffix];
+      for (const char* k : {"auc", "auc_rebalanced"}) {
+        EXPECT_GE((*r)[k + suffix].get<double>(), 0.0) << k << suffix;
+        EXPECT_LE((*r)[k + suffix].get<double>(), 1.0) << k << suffix;
+      }
+      for (const char* k : {"chroma_spread", "chroma_spread_ratio", "colorfulness_ratio", "tint"})
+        EXPECT_GE((*r)[k + suffix].get<double>(), 0.0) << k << suffix;
+    }
+    // Gray has no chroma at all: exactly 0, not rounding noise (a neutral is a = b = 0).
+    for (const char* k : {"chroma_spread_gray", "chroma_spread_ratio_gray", "colorfulness_ratio_gray",
+                          "tint_gray"})
+      EXPECT_EQ((*r)[k].get<double>(), 0.0) << k;
+    // Real colour clips have colour; and a gray answer still gets some AuC (near-neutral pixels).
+    EXPECT_GT((*r)["chroma_spread_gt"].get<double>(), 1.0);
+    EXPECT_GT((*r)["auc_gray"].get<double>(), 0.3);
+  }
+  // Pooled over pixels: the overall raw AuC lies between the two clips' (equal pixel counts).
+  const double a0 = j["clips"][0]["auc"].get<double>(), a1 = j["clips"][1]["auc"].get<double>();
+  EXPECT_GE(j["overall"]["auc"].get<double>(), std::min(a0, a1) - 1e-12);
+  EXPECT_LE(j["overall"]["auc"].get<double>(), std::max(a0, a1) + 1e-12);
 }
 
 // Another operating point: the sizes reach the engines (recorded in the report's "run"), g's
@@ -189,10 +221,62 @@ TEST_F(VidcolorEval, CandidateOptionScoresThatCandidate) {
   EXPECT_EQ(c1["run"]["candidate"], 1);
   EXPECT_NE(c0["overall"]["psnr_f_only"].get<double>(), c1["overall"]["psnr_f_only"].get<double>());
   EXPECT_DOUBLE_EQ(c0["overall"]["psnr_gray"].get<double>(), c1["overall"]["psnr_gray"].get<double>());
+  // The per-candidate rows are what --candidate shows: candidate i's row is f alone with i (up
+  // to the 8-bit rounding of the output, which float noise of the batched upsampling can flip).
+  for (const auto* c : {&c0, &c1}) {
+    const std::string row = "_candidate" + std::to_string((*c)["run"]["candidate"].get<int>());
+    for (const char* k : {"psnr", "auc", "auc_rebalanced", "chroma_spread_ratio"})
+      EXPECT_NEAR((*c)["overall"][k + row].get<double>(), (*c)["overall"][std::string(k) + "_f_only"].get<double>(),
+                  1e-3)
+          << k << row;
+  }
+  // --no-candidates leaves those rows out.
+  const nlohmann::json none = eval_first_clip("--no-candidates");
+  ASSERT_TRUE(none.contains("overall"));
+  EXPECT_FALSE(none["overall"].contains("auc_candidate0"));
+  EXPECT_EQ(none["variants"].size(), 3u);
+  EXPECT_EQ(none["run"]["candidates_scored"], 0);
   const vctest::CommandResult bad = vctest::run_command(
       exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) + " --candidate 9 2>&1");
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("0..1"), std::string::npos) << bad.output;
+}
+
+// --film on a real black-and-white film clip (gray JPEGs, no truth): colourfulness, chroma spread
+// and tint (and the temporal metrics) for f+g, f alone and each candidate; nothing that needs
+// truth, and no gray row.
+TEST_F(VidcolorEval, FilmModeOnABlackAndWhiteClip) {
+  ASSERT_TRUE(fs::is_directory(film_clip())) << film_clip();
+  const std::string cmd = exe_ + " --json --film --model " + model_ + " --clips " + film_clip() +
+                          " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
+                          " --threads 1 2>" + (tmp_ / "stderr.txt").string();
+  const vctest::CommandResult r = vctest::run_command(cmd);
+  ASSERT_EQ(r.status, 0) << cmd << "\n" << r.output;
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.output)) << r.output;
+  EXPECT_TRUE(j["film"].get<bool>());
+  ASSERT_EQ(j["clips"].size(), 1u);
+  EXPECT_EQ(j["clips"][0]["frames"], kFrames);
+  for (const nlohmann::json* o : {&j["overall"], &j["clips"][0]}) {
+    for (const char* s : {"", "_f_only", "_candidate0", "_candidate1"}) {
+      const std::string suffix = s;
+      for (const char* k : {"chroma_spread", "tint", "colorfulness", "cdc", "warp_error"}) {
+        ASSERT_TRUE((*o)[k + suffix].is_number()) << k << suffix << ": " << (*o)[k + suffix];
+        EXPECT_GE((*o)[k + suffix].get<double>(), 0.0) << k << suffix;
+      }
+    }
+    for (const auto& [k, v] : o->items()) {
+      for (const char* truth_key : {"psnr", "ssim", "auc", "ratio", "_gt", "_gray"})
+        EXPECT_EQ(k.find(truth_key), std::string::npos) << k;
+    }
+  }
+  // The table prints too, without the truth's columns.
+  const vctest::CommandResult t = vctest::run_command(
+      exe_ + " --film --no-candidates --model " + model_ + " --clips " + film_clip() +
+      " --max-frames 2 --size 48 --threads 1 2>/dev/null");
+  ASSERT_EQ(t.status, 0) << t.output;
+  EXPECT_NE(t.output.find("tint"), std::string::npos) << t.output;
+  EXPECT_EQ(t.output.find("PSNR"), std::string::npos) << t.output;
 }
 
 TEST_F(VidcolorEval, FailsClearlyOnAMissingClip) {
