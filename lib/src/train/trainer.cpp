@@ -493,7 +493,7 @@ struct Trainer::Impl {
     for (int64_t at = 0; at < n; at += 64) {
       std::vector<int64_t> idx;
       for (int64_t i = at; i < std::min(n, at + 64); ++i) idx.push_back(i);
-      const torch::Tensor rgb = images ? pack->images(idx).rgb : pack->pairs(idx).rgb.select(1, 0);
+      const torch::Tensor rgb = images ? pack->images(idx, {}, /*with_knn=*/false).rgb : pack->pairs(idx).rgb.select(1, 0);
       prior += ab_bin_histogram(truth_ab_at(rgb, s / 4, s / 4));
     }
     const torch::Tensor w = ab_rebalance_weights(prior, 0.5, 5.0);
@@ -849,7 +849,7 @@ struct Trainer::Impl {
     };
     const auto cpu = [](const torch::Tensor& x) { return x.detach().to(torch::kCPU).clamp(0.0, 1.0); };
     if (n_images > 0) {
-      const PackImageBatch b = pack->images(spread(n_images, pack->num_images())).to(dev);
+      const PackImageBatch b = pack->images(spread(n_images, pack->num_images()), {}, /*with_knn=*/false).to(dev);
       const torch::Tensor rgb_c = candidates_to_rgb(b.y, model.f->forward(b.y));
       for (int64_t i = 0; i < n_images; ++i)
         rows.push_back({cpu(b.y[i]), cpu(rgb_c[i]), {}, cpu(b.rgb[i])});
