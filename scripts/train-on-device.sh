@@ -215,7 +215,7 @@ say "mode $MODE, $(nproc) cores, $(date -u +%FT%TZ)"
 # 1. packages and 2. the trainer
 if [ "$MODE" = device ]; then
   command -v python3 >/dev/null || die "python3 (with torch) not found"
-  unpack_debs "$ROOT/build-device/deps"
+  unpack_debs "$ROOT/build-device-deps"
   TORCH_DIR=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))') ||
     die "python3 cannot import torch"
   say "LibTorch: $TORCH_DIR ($(python3 -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda)'))"
@@ -228,7 +228,7 @@ if [ "$MODE" = device ]; then
   if [ ! -f build-device/build.ninja ]; then
     meson setup build-device -Dtorch_dir="$TORCH_DIR" -Dopencv=disabled -Dgstreamer=disabled \
         -Dtests=disabled -Dbuildtype=release "${CPP_ARGS[@]}" \
-        -Dpkg_config_path="$PKG_CONFIG_PATH" -Dcmake_prefix_path="$ROOT/build-device/deps/usr" \
+        -Dpkg_config_path="$PKG_CONFIG_PATH" -Dcmake_prefix_path="$ROOT/build-device-deps/usr" \
         >build-device-setup.log 2>&1 || { tail -40 build-device-setup.log; die "meson setup failed"; }
     grep -E "LibTorch with CUDA|libjpeg|libpng|NCCL" build-device-setup.log || true
     rm -f build-device-setup.log
