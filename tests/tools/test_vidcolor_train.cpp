@@ -246,7 +246,7 @@ TEST_F(TrainTest, OverfitsTinySetAndWritesOutputs) {
   EXPECT_TRUE(fs::exists(d / "checkpoint.safetensors"));
   const std::string csv = read_file(d / "train-log.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);  // header + 30 steps
-  EXPECT_EQ(csv.rfind("step,stage,crop,loss,bilateral,diversity,temporal,refine,refine_consistency,lr,seconds", 0), 0u);
+  EXPECT_EQ(csv.rfind("step,stage,crop,loss,bilateral,diversity,temporal,refine,refine_consistency,classes,lr,seconds", 0), 0u);
   if (png_supported()) {
     EXPECT_TRUE(fs::exists(d / "samples-00000015.png"));
     EXPECT_TRUE(fs::exists(d / "samples-00000030.png"));
