@@ -36,9 +36,13 @@ std::shared_ptr<const Model> random_model(uint64_t seed = 11) {
 const std::vector<std::pair<float, float>> kConstantChroma = {
     {0.02f, 0.0f}, {-0.14f, 0.02f}, {0.0f, -0.03f}, {-0.04f, 0.28f}};
 
+// The constant-chroma trick needs the plain head (2 channels per candidate, no class head);
+// the classed head is covered by random_model().
 std::shared_ptr<const Model> constant_model() {
   torch::manual_seed(5);
-  auto m = std::make_shared<Model>(make_model(small_config()));
+  ModelConfig config = small_config();
+  config.chroma_classes = 0;
+  auto m = std::make_shared<Model>(make_model(config));
   torch::NoGradGuard no_grad;
   auto params = m->f->named_parameters(true);
   params["head.weight"].zero_();
