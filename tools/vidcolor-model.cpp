@@ -35,7 +35,7 @@ const char* kUsage =
     "         (model.json + weights.bin, e.g. shared/data/weights/mobilenetv2-0.35/model.json)\n"
     "  info   prints a model file's metadata, config, provenance, tensor count, parameter\n"
     "         count and size, and checks that it loads (exit 1 if it does not)\n"
-    "  combine  f of MODEL_A with g of MODEL_B (same architecture; MODEL_A's inference\n"
+    "  combine  f of MODEL_A with g of MODEL_B (g's architecture must match; MODEL_A's inference\n"
     "         sizes and default candidate); the provenance keeps both\n"
     "  set    the same networks with another operating point: the short side f (and g)\n"
     "         run at, and the one g runs at (0 = as f); the candidate the elements show\n"
@@ -150,15 +150,13 @@ int cmd_combine(const std::vector<std::string>& args) {
     throw UsageError("combine needs --f MODEL_A, --g MODEL_B and -o OUT.safetensors");
   vidcolor::Model a = vidcolor::load_model(f_path);
   const vidcolor::Model b = vidcolor::load_model(g_path);
-  // The architectures must match; the operating point (inference sizes, default candidate)
-  // is A's.
-  auto architecture = [](vidcolor::ModelConfig c) {
-    c.inference_size = c.refine_inference_size = 0;
-    c.default_candidate = -1;
-    return c;
-  };
-  if (!(architecture(a.config) == architecture(b.config)))
-    throw vidcolor::Error("combine: " + f_path + " and " + g_path + " have different architectures (" +
+  // B's g must fit A's config: g's layers depend only on its channels and colour space. f's
+  // architecture (backbone, candidates, chroma classes) comes whole from A, as does the
+  // operating point (inference sizes, default candidate).
+  const bool g_fits = a.config.refiner_channels == b.config.refiner_channels &&
+                      a.config.color_space == b.config.color_space;
+  if (!g_fits)
+    throw vidcolor::Error("combine: " + f_path + " and " + g_path + " have different architectures of g (" +
                           a.config.to_json().dump() + " vs " + b.config.to_json().dump() + ")");
   a.g = b.g;
   a.provenance = {

@@ -123,6 +123,16 @@ TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
   EXPECT_NE(bad.output.find("different architectures"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(path("x.safetensors")));
   EXPECT_EQ(run("combine --f " + path("a.safetensors") + " -o " + path("y.safetensors")).status, 2);
+
+  // f's own architecture does not have to match: a classed f takes the g of a plain-head model.
+  ModelConfig plain = load_model(path("b.safetensors")).config;
+  plain.chroma_classes = 0;
+  torch::manual_seed(3);
+  save_model(make_model(plain), path("plain.safetensors"));
+  const ToolRun mixed = run("combine --f " + path("a.safetensors") + " --g " + path("plain.safetensors") + " -o " +
+                            path("mixed.safetensors"));
+  ASSERT_EQ(mixed.status, 0) << mixed.output;
+  EXPECT_EQ(load_model(path("mixed.safetensors")).config.chroma_classes, a.config.chroma_classes);
 }
 
 // set: same networks, new operating point, validated; the old config kept in the provenance.
