@@ -28,7 +28,8 @@ const char* kUsage =
     "       vidcolor-model info FILE\n"
     "       vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors\n"
     "       vidcolor-model set FILE [--inference-size N] [--refine-inference-size N]\n"
-    "                          [--default-candidate N] -o OUT.safetensors\n"
+    "                          [--default-candidate N] [--class-temperature T]\n"
+    "                          -o OUT.safetensors\n"
     "\n"
     "  init   a new model: f and g randomly initialised (seed N, default 0), f's backbone\n"
     "         loaded from the ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export\n"
@@ -39,8 +40,9 @@ const char* kUsage =
     "         sizes and default candidate); the provenance keeps both\n"
     "  set    the same networks with another operating point: the short side f (and g)\n"
     "         run at, and the one g runs at (0 = as f); the candidate the elements show\n"
-    "         when theirs is auto (-1 = none: the most saturated); the provenance keeps\n"
-    "         the old config\n";
+    "         when theirs is auto (-1 = none: the most saturated); the temperature of\n"
+    "         the annealed mean that decodes f's chroma classes (lower = more saturated);\n"
+    "         the provenance keeps the old config\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -173,6 +175,7 @@ int cmd_set(const std::vector<std::string>& args) {
   std::string in, out;
   int inference_size = -1, refine_inference_size = -1;  // -1 = keep
   int default_candidate = -2;                            // -2 = keep, -1 = none
+  double class_temperature = 0;                          // 0 = keep
   // The integer value of the flag at *i in lo..hi, else a usage error saying what it needs.
   auto int_arg = [&](size_t* i, long lo, long hi, const std::string& needs) {
     const std::string flag = args[*i], v = next_arg(args, i);
@@ -189,19 +192,31 @@ int cmd_set(const std::vector<std::string>& args) {
     else if (a == "--refine-inference-size") refine_inference_size = size_arg(&i);
     else if (a == "--default-candidate")
       default_candidate = int_arg(&i, -1, 15, "-1 (none: the most saturated) or a candidate index");
-    else if (a == "-o" || a == "--output") out = next_arg(args, &i);
+    else if (a == "--class-temperature") {
+      const std::string v = next_arg(args, &i);
+      char* end = nullptr;
+      class_temperature = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(class_temperature > 0))
+        throw UsageError("--class-temperature needs a positive number, got '" + v + "'");
+    } else if (a == "-o" || a == "--output") out = next_arg(args, &i);
     else if (!a.empty() && a[0] != '-' && in.empty()) in = a;
     else throw UsageError("set: unknown argument '" + a + "'");
   }
   if (in.empty() || out.empty()) throw UsageError("set needs FILE and -o OUT.safetensors");
-  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1)
+  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 && class_temperature == 0)
     throw UsageError(
-        "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate)");
+        "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate, "
+        "--class-temperature)");
   vidcolor::Model m = vidcolor::load_model(in);
   const nlohmann::json before = m.config.to_json();
   if (inference_size >= 0) m.config.inference_size = inference_size;
   if (refine_inference_size >= 0) m.config.refine_inference_size = refine_inference_size;
   if (default_candidate >= -1) m.config.default_candidate = default_candidate;
+  if (class_temperature > 0) {
+    if (m.config.chroma_classes == 0)
+      throw vidcolor::Error("set: " + in + " has no chroma classes, so no class temperature");
+    m.config.class_temperature = class_temperature;
+  }
   m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation
   m.provenance = {
       {"created_by", std::string("vidcolor-model set (vidcolor ") + VIDCOLOR_VERSION + ")"},

@@ -157,6 +157,13 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
   EXPECT_FALSE(fs::exists(path("t.safetensors")));
   EXPECT_EQ(run("set " + path("a.safetensors") + " -o " + path("t.safetensors")).status, 2);  // nothing to set
   EXPECT_EQ(run("set " + path("a.safetensors") + " --inference-size big -o " + path("t.safetensors")).status, 2);
+
+  // The class temperature is an operating point of a classed f too.
+  ASSERT_EQ(run("set " + path("a.safetensors") + " --class-temperature 0.6 -o " + path("t6.safetensors")).status, 0);
+  EXPECT_DOUBLE_EQ(load_model(path("t6.safetensors")).config.class_temperature, 0.6);
+  EXPECT_EQ(run("set " + path("a.safetensors") + " --class-temperature -1 -o " + path("t7.safetensors")).status, 2);
+  EXPECT_EQ(run("set " + path("a.safetensors") + " --class-temperature 20 -o " + path("t7.safetensors")).status, 1);
+  EXPECT_FALSE(fs::exists(path("t7.safetensors")));
 }
 
 // set --default-candidate: the candidate auto shows, validated against the model's d
