@@ -25,7 +25,7 @@
 #include "eval/clip_source.hpp"
 #include "eval/frames.hpp"
 #include "eval/report.hpp"
-#include "progress_line.hpp"
+#include "common/progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/eval/clip_metrics.hpp"
 #include "vidcolor/eval/colour_metrics.hpp"

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "progress_line.hpp"
+#include "common/progress_line.hpp"
 #include "vidcolor/train/pack_writer.hpp"
 
 namespace {

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "progress_line.hpp"
+#include "common/progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/train/distributed.hpp"
 #include "vidcolor/core/error.hpp"
