@@ -9,42 +9,79 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "common/duration.hpp"
+#include "common/flag_parser.hpp"
 #include "common/progress_line.hpp"
 #include "vidcolor/train/pack_writer.hpp"
 
 namespace {
 
-void usage(FILE* f) {
-  std::fprintf(f,
-      "usage: vidcolor-pack [options] -o FILE\n"
-      "  --images DIR         folder of still images (repeatable)\n"
-      "  --frames DIR         a frame-sequence folder or a folder of them; sorted names are\n"
-      "                       consecutive frames (repeatable)\n"
-      "  --video FILE|DIR     a video file, or a folder of them (repeatable)\n"
-      "  --split FILE         a data split (data/split.json): leave out every input its lists\n"
-      "                       other than \"training\" name (validation, report, film clips)\n"
-      "  --crop S             crop size in pixels (default 128)\n"
-      "  --per-image N        random crops per still image (default 1)\n"
-      "  --pairs-per-seq N    consecutive-frame pairs per sequence or video (default 8)\n"
-      "  --max-images N       use a seeded random subset of N images (default all)\n"
-      "  --scale-min U, --scale-max U\n"
-      "                       crop window side as a fraction of the short side (default 0.5, 1)\n"
-      "  --knn-k K            neighbours per pixel (default 5)\n"
-      "  --knn-lambda L       weight of pixel coordinates vs colors in [0,1] (default 0.002)\n"
-      "  --knn-method M       kdtree (exact, default) or brute\n"
-      "  --knn-at-load        (version 1) write no KNN graphs (a pack ~4x smaller): vidcolor-train\n"
-      "                       builds them when it loads the pack: the same KD-tree on a CPU where\n"
-      "                       it has OpenCV (~50 ms a crop), else exact brute force on its device\n"
-      "  --format 1|2         2 (default): compact pack, crops and frames as JPEG, flows int16\n"
-      "                       at 1/F resolution, masks as bits, KNN graphs built by the trainer\n"
-      "                       per batch; 1: raw crops, float16 flows, byte masks, KNN graphs\n"
-      "  --jpeg-quality Q     (version 2) JPEG quality of crops and frames (default 85)\n"
-      "  --flow-factor F      (version 2) flows stored at 1/F of the crop's resolution, F divides\n"
-      "                       the crop (default 4; 1 = full resolution)\n"
-      "  --flow NAME          dis-medium (default), dis-fast, dis-ultrafast, farneback, cuda-*\n"
-      "  --seed N             random seed (default 1)\n"
-      "  -o, --output FILE    the pack to write (safetensors)\n");
+// The data split's non-training lists (data/split.json) as inputs to leave out.
+void read_split(const std::string& file, std::vector<std::string>* exclude) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read " + file);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object() || !j.contains("training"))
+    throw std::runtime_error(file + ": need an object with a \"training\" list");
+  for (const auto& [key, list] : j.items()) {
+    if (key == "training" || !list.is_array()) continue;
+    for (const auto& e : list) {
+      if (!e.is_string() || e.get<std::string>().empty())
+        throw std::runtime_error(file + ": \"" + key + "\" holds a non-string entry");
+      exclude->push_back(e.get<std::string>());
+    }
+  }
+}
+
+// Every flag, declared once: parsing and the usage text both come from here.
+void declare(vctools::FlagParser& p, vidcolor::PackOptions& o, std::string& out, std::string& knn_method) {
+  p.flag("--images", "DIR", "folder of still images", &o.image_dirs);
+  p.flag("--frames", "DIR",
+         "a frame-sequence folder or a folder of them; sorted names are consecutive frames", &o.frame_dirs);
+  p.flag("--video", "FILE|DIR", "a video file, or a folder of them", &o.videos);
+  p.flag("--split", "FILE",
+         "a data split (data/split.json): leave out every input its lists other than \"training\" "
+         "name (validation, report, film clips)",
+         [&o](const std::string& file) { read_split(file, &o.exclude); });
+  p.flag("--crop", "S", "crop size in pixels", &o.crop).range(8, 4096);
+  p.flag("--per-image", "N", "random crops per still image", &o.per_image).min(0);
+  p.flag("--pairs-per-seq", "N", "consecutive-frame pairs per sequence or video", &o.pairs_per_seq).min(0);
+  p.flag("--max-images", "N", "use a seeded random subset of N images", &o.max_images).min(0).default_text("all");
+  p.flag("--scale-min", "U", "crop window side as a fraction of the short side: smallest", &o.scale_min)
+      .range(0, 1);
+  p.flag("--scale-max", "U", "crop window side as a fraction of the short side: largest", &o.scale_max)
+      .range(0, 1);
+  p.flag("--knn-k", "K", "neighbours per pixel", &o.knn.k).min(1);
+  p.flag("--knn-lambda", "L", "weight of pixel coordinates vs colors in [0,1]", &o.knn.lambda).min(0);
+  p.flag("--knn-method", "M", "kdtree (exact) or brute", &knn_method).choices({"kdtree", "brute"});
+  p.flag("--knn-at-load",
+         "(version 1) write no KNN graphs (a pack ~4x smaller): vidcolor-train builds them when it loads "
+         "the pack: the same KD-tree on a CPU where it has OpenCV (~50 ms a crop), else exact brute force "
+         "on its device",
+         &o.knn_graphs, false);
+  p.flag("--format", "1|2",
+         "2: compact pack, crops and frames as JPEG, flows int16 at 1/F resolution, masks as bits, KNN "
+         "graphs built by the trainer per batch; 1: raw crops, float16 flows, byte masks, KNN graphs",
+         &o.format_version)
+      .range(1, 2);
+  p.flag("--jpeg-quality", "Q", "(version 2) JPEG quality of crops and frames", &o.jpeg_quality).range(1, 100);
+  p.flag("--flow-factor", "F",
+         "(version 2) flows stored at 1/F of the crop's resolution, F divides the crop (1 = full "
+         "resolution)",
+         &o.flow_factor)
+      .min(1);
+  p.flag("--flow", "NAME", "dis-medium, dis-fast, dis-ultrafast, farneback, cuda-*",
+         [&o](const std::string& name) { o.flow = vidcolor::flow_backend_from_name(name); })
+      .default_text("dis-medium");
+  p.flag("--seed", "N", "random seed", &o.seed);
+  p.flag("-o, --output", "FILE", "the pack to write (safetensors)", &out);
 }
 
 // Progress with ETA (progress_line.hpp), one line per stage left on a terminal.
@@ -52,10 +89,11 @@ void show(vctools::ProgressLine& out, const vidcolor::PackProgress& p) {
   const bool last = p.done == p.total;
   if (!out.due(p.done == 1 || last)) return;
   const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
-  const double eta = rate > 0 ? (p.total - p.done) / rate : 0.0;
   char line[160];
-  std::snprintf(line, sizeof line, "%-6s %6lld/%-6lld  %6.1f/s  elapsed %5.0fs  ETA %5.0fs", p.stage,
-                static_cast<long long>(p.done), static_cast<long long>(p.total), rate, p.elapsed_s, eta);
+  std::snprintf(line, sizeof line, "%-6s %6lld/%-6lld  %6.1f/s  elapsed %6s  ETA %6s", p.stage,
+                static_cast<long long>(p.done), static_cast<long long>(p.total), rate,
+                vctools::format_duration(p.elapsed_s).c_str(),
+                vctools::format_duration(vctools::eta_seconds(p.done, p.total, p.elapsed_s)).c_str());
   out.show(line);
   if (last) out.close();
 }
@@ -65,87 +103,20 @@ void show(vctools::ProgressLine& out, const vidcolor::PackProgress& p) {
 int main(int argc, char** argv) {
   vidcolor::PackOptions o;
   o.format_version = 2;
-  std::string out;
+  std::string out, knn_method = "kdtree";
+  vctools::FlagParser flags("vidcolor-pack [options] -o FILE");
+  declare(flags, o, out, knn_method);
   try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      const auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-        return argv[++i];
-      };
-      const auto integer = [&]() {
-        const std::string v = value();
-        size_t pos = 0;
-        const long long n = std::stoll(v, &pos);
-        if (pos != v.size()) throw std::runtime_error(a + ": not an integer: " + v);
-        return n;
-      };
-      const auto real = [&]() {
-        const std::string v = value();
-        size_t pos = 0;
-        const double d = std::stod(v, &pos);
-        if (pos != v.size()) throw std::runtime_error(a + ": not a number: " + v);
-        return d;
-      };
-      if (a == "-h" || a == "--help") {
-        usage(stdout);
-        return 0;
-      } else if (a == "--images") o.image_dirs.push_back(value());
-      else if (a == "--frames") o.frame_dirs.push_back(value());
-      else if (a == "--video") o.videos.push_back(value());
-      else if (a == "--split") {
-        const std::string file = value();
-        std::ifstream in(file);
-        if (!in) throw std::runtime_error("--split: cannot read " + file);
-        nlohmann::json j;
-        try {
-          j = nlohmann::json::parse(in);
-        } catch (const nlohmann::json::exception& e) {
-          throw std::runtime_error("--split " + file + ": not valid JSON (" + e.what() + ")");
-        }
-        if (!j.is_object() || !j.contains("training"))
-          throw std::runtime_error("--split " + file + ": need an object with a \"training\" list");
-        for (const auto& [key, list] : j.items()) {
-          if (key == "training" || !list.is_array()) continue;
-          for (const auto& e : list) {
-            if (!e.is_string() || e.get<std::string>().empty())
-              throw std::runtime_error("--split " + file + ": \"" + key + "\" holds a non-string entry");
-            o.exclude.push_back(e.get<std::string>());
-          }
-        }
-      }
-      else if (a == "--format") {
-        const long long v = integer();
-        if (v != 1 && v != 2) throw std::runtime_error("--format: 1 or 2, not " + std::to_string(v));
-        o.format_version = static_cast<int>(v);
-      }
-      else if (a == "--jpeg-quality") o.jpeg_quality = static_cast<int>(integer());
-      else if (a == "--flow-factor") o.flow_factor = static_cast<int>(integer());
-      else if (a == "--crop") o.crop = static_cast<int>(integer());
-      else if (a == "--per-image") o.per_image = static_cast<int>(integer());
-      else if (a == "--pairs-per-seq") o.pairs_per_seq = static_cast<int>(integer());
-      else if (a == "--max-images") o.max_images = static_cast<int>(integer());
-      else if (a == "--scale-min") o.scale_min = real();
-      else if (a == "--scale-max") o.scale_max = real();
-      else if (a == "--knn-k") o.knn.k = static_cast<int>(integer());
-      else if (a == "--knn-lambda") o.knn.lambda = real();
-      else if (a == "--knn-method") {
-        const std::string m = value();
-        if (m == "kdtree") o.knn.method = vidcolor::KnnMethod::KdTree;
-        else if (m == "brute") o.knn.method = vidcolor::KnnMethod::BruteForce;
-        else throw std::runtime_error("--knn-method: kdtree or brute, not " + m);
-      } else if (a == "--knn-at-load") o.knn_graphs = false;
-      else if (a == "--flow") o.flow = vidcolor::flow_backend_from_name(value());
-      else if (a == "--seed") o.seed = static_cast<uint64_t>(integer());
-      else if (a == "-o" || a == "--output") out = value();
-      else throw std::runtime_error("unknown option " + a);
+    if (!flags.parse(argc, argv)) {
+      std::fputs(flags.usage().c_str(), stdout);
+      return 0;
     }
-    if (out.empty()) throw std::runtime_error("no output file (-o FILE)");
+    o.knn.method = knn_method == "brute" ? vidcolor::KnnMethod::BruteForce : vidcolor::KnnMethod::KdTree;
+    if (out.empty()) throw vctools::UsageError("no output file (-o FILE)");
     if (o.image_dirs.empty() && o.frame_dirs.empty() && o.videos.empty())
-      throw std::runtime_error("no input (--images, --frames or --video)");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vidcolor-pack: %s\n", e.what());
-    usage(stderr);
+      throw vctools::UsageError("no input (--images, --frames or --video)");
+  } catch (const vctools::UsageError& e) {
+    std::fprintf(stderr, "vidcolor-pack: %s\n\n%s", e.what(), flags.usage().c_str());
     return 2;
   }
   vctools::ProgressLine progress_line;
