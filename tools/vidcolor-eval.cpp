@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "eval/clip_source.hpp"
+#include "eval/contact_sheet.hpp"
 #include "eval/frames.hpp"
 #include "eval/report.hpp"
 #include "common/progress_line.hpp"
@@ -85,7 +86,8 @@ const char* kUsage =
     "                     CDC and warp error (flows on the gray input), for f+g, f alone\n"
     "                     and each candidate\n"
     "  --out DIR          write one PNG strip per clip: gray | f | f+g | ground truth\n"
-    "                     (--film: gray | f | f+g)\n"
+    "                     (--film: gray | f | f+g), and contact-sheet.png: each clip's\n"
+    "                     middle frame (gray | f+g | truth) under its headline numbers\n"
     "  --strip-rows N     frames per strip, spread over the clip (default 3)\n"
     "  --json             print one JSON object instead of the table\n"
     "\n"
@@ -249,6 +251,10 @@ class ClipRun {
     return r;
   }
 
+  // The clip's middle frame as gray | f+g | ground truth (film: gray | f+g), for the contact
+  // sheet; empty without --out.
+  const std::vector<cv::Mat>& sheet_panels() const { return sheet_panels_; }
+
   // Per variant, the clip's colour accumulators (merged by the caller into the overall ones).
   const std::vector<vidcolor::ColourAccumulator>& colour() const { return colour_; }
 
@@ -312,6 +318,10 @@ class ClipRun {
       last_row_ = row;  // the clip's last frame always ends the strip
       last_row_index_ = scored_;
     }
+    if (!o_.out.empty() && scored_ == std::max(expected_, 1) / 2) {
+      sheet_panels_ = {vceval::rgb_tensor_to_bgr(gray), vceval::rgb_tensor_to_bgr(fg)};
+      if (!o_.film) sheet_panels_.push_back(p.bgr);
+    }
     ++scored_;
     progress_.frame_done(spec_.name, clip_i_, clips_, scored_, std::max(expected_, scored_));
   }
@@ -327,7 +337,7 @@ class ClipRun {
   std::vector<vidcolor::ColourAccumulator> colour_;
   std::deque<Pending> pending_;
   vceval::Strip strip_;
-  std::vector<cv::Mat> last_row_;
+  std::vector<cv::Mat> last_row_, sheet_panels_;
   int last_row_index_ = -1, last_added_ = -1;
   int expected_ = 0, scored_ = 0, width_ = 0, height_ = 0;
   double seconds_ = 0.0;
@@ -378,11 +388,13 @@ int run(const Options& o) {
   // most accurate CPU backend; it does not depend on the model being scored.
   vidcolor::OpticalFlow flow(vidcolor::FlowBackend::DisMedium);
   std::vector<vidcolor::ColourAccumulator> overall_colour(evaluation.variants.size());
+  std::vector<std::vector<cv::Mat>> sheet_panels;
   for (size_t i = 0; i < clips.size(); ++i) {
     ClipRun clip(clips[i], o, evaluation.variants, colorizer, candidates.get(), flow, progress, i,
                  clips.size());
     evaluation.clips.push_back(clip.run());
     for (size_t v = 0; v < overall_colour.size(); ++v) overall_colour[v].merge(clip.colour()[v]);
+    sheet_panels.push_back(clip.sheet_panels());
   }
   for (const auto& acc : overall_colour) evaluation.overall_colour.push_back(acc.scores());
 
@@ -399,6 +411,22 @@ int run(const Options& o) {
   info["threads"] = threads;
   info["version"] = VIDCOLOR_VERSION;
   const auto report = vceval::to_json(evaluation, info);
+  if (!o.out.empty()) {
+    // One picture of the run: each clip's middle frame under its numbers.
+    std::vector<vceval::SheetRow> rows;
+    for (size_t i = 0; i < clips.size(); ++i)
+      if (!sheet_panels[i].empty())
+        rows.push_back({vceval::sheet_caption(evaluation.clips[i].name, report["clips"][i], o.film),
+                        sheet_panels[i]});
+    if (!rows.empty()) {
+      std::vector<std::string> columns{"gray input", "vidcolor (f+g)"};
+      if (!o.film) columns.push_back("ground truth");
+      vceval::write_contact_sheet((fs::path(o.out) / "contact-sheet.png").string(),
+                                  fs::path(model_path).filename().string() + "   " +
+                                      vceval::sheet_caption("all clips", report["overall"], o.film),
+                                  columns, rows);
+    }
+  }
   if (o.json)
     std::cout << report.dump(2) << std::endl;
   else

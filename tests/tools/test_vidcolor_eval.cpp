@@ -163,6 +163,14 @@ TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
     EXPECT_EQ(strip.rows, 3 * kSize);
   }
   EXPECT_NEAR(j["overall"]["psnr_gray"].get<double>(), gray_sum / kClips.size(), 1e-5);
+  // The contact sheet: a title and column line, then per clip a caption line and its middle
+  // frame as gray | f+g | truth (160 px high), at least as wide as those three panels.
+  const cv::Mat sheet = cv::imread((out / "contact-sheet.png").string());
+  ASSERT_FALSE(sheet.empty());
+  EXPECT_EQ(sheet.rows, 2 * 20 + static_cast<int>(kClips.size()) * (20 + 160));
+  const int panel_w = static_cast<int>(
+      std::lround(j["clips"][0]["width"].get<int>() * 160.0 / j["clips"][0]["height"].get<int>()));
+  EXPECT_GE(sheet.cols, 3 * panel_w);
 
   // The colour metrics, for every row: f+g, f only, gray and the tiny model's 2 candidates.
   ASSERT_EQ(j["variants"].size(), 5u);
