@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flag_parser.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/model/backbone_weights.hpp"
 #include "vidcolor/core/error.hpp"
@@ -22,58 +23,102 @@
 
 namespace {
 
-const char* kUsage =
-    "usage: vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N]\n"
-    "                           -o OUT.safetensors\n"
-    "       vidcolor-model info FILE\n"
-    "       vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors\n"
-    "       vidcolor-model set FILE [--inference-size N] [--refine-inference-size N]\n"
-    "                          [--default-candidate N] [--class-temperature T]\n"
-    "                          -o OUT.safetensors\n"
-    "\n"
-    "  init   a new model: f and g randomly initialised (seed N, default 0), f's backbone\n"
-    "         loaded from the ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export\n"
-    "         (model.json + weights.bin, e.g. shared/data/weights/mobilenetv2-0.35/model.json)\n"
-    "  info   prints a model file's metadata, config, provenance, tensor count, parameter\n"
-    "         count and size, and checks that it loads (exit 1 if it does not)\n"
-    "  combine  f of MODEL_A with g of MODEL_B (g's architecture must match; MODEL_A's inference\n"
-    "         sizes and default candidate); the provenance keeps both\n"
-    "  set    the same networks with another operating point: the short side f (and g)\n"
-    "         run at, and the one g runs at (0 = as f); the candidate the elements show\n"
-    "         when theirs is auto (-1 = none: the most saturated); the temperature of\n"
-    "         the annealed mean that decodes f's chroma classes (lower = more saturated);\n"
-    "         the provenance keeps the old config\n";
+// Each command's options and flags, declared once: parsing and the usage text come from here.
+struct Cli {
+  struct {
+    std::string backbone, out, config = "fast";
+    unsigned long seed = 0;
+  } init;
+  std::vector<std::string> info_files;
+  struct {
+    std::string f, g, out;
+  } combine;
+  struct {
+    std::vector<std::string> in;
+    std::string out;
+    int inference_size = -1, refine_inference_size = -1;  // -1 = keep
+    int default_candidate = -2;                            // -2 = keep, -1 = none
+    double class_temperature = 0;                          // 0 = keep
+  } set;
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  vctools::FlagParser init_flags{
+      "vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N] -o OUT.safetensors"};
+  vctools::FlagParser info_flags{"vidcolor-model info FILE"};
+  vctools::FlagParser combine_flags{"vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors"};
+  vctools::FlagParser set_flags{
+      "vidcolor-model set FILE [--inference-size N] [--refine-inference-size N] [--default-candidate N] "
+      "[--class-temperature T] -o OUT.safetensors"};
+
+  Cli() {
+    init_flags.intro(
+        "init: a new model: f and g randomly initialised, f's backbone loaded from the\n"
+        "ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export (model.json + weights.bin, e.g.\n"
+        "shared/data/weights/mobilenetv2-0.35/model.json)\n");
+    init_flags.flag("--backbone", "PATH/model.json", "the backbone's TF.js export", &init.backbone);
+    init_flags.flag("--config", "NAME", "the architecture: fast or quality", &init.config)
+        .choices({"fast", "quality"});
+    init_flags.flag("--seed", "N", "seed of the random initialisation", &init.seed);
+    init_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &init.out);
+
+    info_flags.intro(
+        "info: prints a model file's metadata, config, provenance, tensor count, parameter count\n"
+        "and size, and checks that it loads (exit 1 if it does not)\n");
+    info_flags.positional("FILE", "the model file", &info_files, 1);
+
+    combine_flags.intro(
+        "combine: f of MODEL_A with g of MODEL_B (g's architecture must match; MODEL_A's inference\n"
+        "sizes and default candidate); the provenance keeps both\n");
+    combine_flags.flag("--f", "MODEL_A", "the file whose f (and operating point) to take", &combine.f);
+    combine_flags.flag("--g", "MODEL_B", "the file whose g to take", &combine.g);
+    combine_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &combine.out);
+
+    set_flags.intro(
+        "set: the same networks with another operating point; the provenance keeps the old config\n");
+    set_flags.positional("FILE", "the model file to start from", &set.in, 1);
+    set_flags.flag("--inference-size", "N", "the short side f (and g) run at", &set.inference_size)
+        .range(0, 4096)
+        .default_text("unchanged");
+    set_flags.flag("--refine-inference-size", "N", "the short side g runs at (0 = as f)", &set.refine_inference_size)
+        .range(0, 4096)
+        .default_text("unchanged");
+    set_flags.flag("--default-candidate", "N",
+                   "the candidate the elements show when theirs is auto (-1 = none: the most saturated)",
+                   &set.default_candidate)
+        .range(-1, 15)
+        .default_text("unchanged");
+    set_flags.flag("--class-temperature", "T",
+                   "the temperature of the annealed mean that decodes f's chroma classes (lower = more "
+                   "saturated)",
+                   &set.class_temperature)
+        .above(0)
+        .default_text("unchanged");
+    set_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &set.out);
+  }
+
+  // The synopsis of every command, then each command's text and flags.
+  std::string usage() const {
+    const vctools::FlagParser* all[] = {&init_flags, &info_flags, &combine_flags, &set_flags};
+    std::string u;
+    for (const auto* p : all) {
+      const std::string first = p->usage().substr(0, p->usage().find('\n') + 1);
+      u += u.empty() ? first : "       " + first.substr(7);
+    }
+    for (const auto* p : all) {
+      const std::string full = p->usage();
+      u += full.substr(full.find('\n') + 1);
+    }
+    return u;
+  }
 };
 
-std::string next_arg(const std::vector<std::string>& args, size_t* i) {
-  if (*i + 1 >= args.size()) throw UsageError(args[*i] + " needs a value");
-  return args[++*i];
-}
-
-int cmd_init(const std::vector<std::string>& args) {
-  std::string backbone, out, config = "fast";
-  uint64_t seed = 0;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--backbone") backbone = next_arg(args, &i);
-    else if (a == "-o" || a == "--output") out = next_arg(args, &i);
-    else if (a == "--config") config = next_arg(args, &i);
-    else if (a == "--seed") {
-      const std::string v = next_arg(args, &i);
-      char* end = nullptr;
-      seed = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || v[0] == '-') throw UsageError("--seed needs a non-negative integer, got '" + v + "'");
-    } else throw UsageError("init: unknown argument '" + a + "'");
-  }
-  if (backbone.empty()) throw UsageError("init needs --backbone PATH/model.json");
-  if (out.empty()) throw UsageError("init needs -o OUT.safetensors");
-  vidcolor::ModelConfig cfg;
-  if (config == "fast") cfg = vidcolor::ModelConfig::fast();
-  else if (config == "quality") cfg = vidcolor::ModelConfig::quality();
-  else throw UsageError("--config must be fast or quality, got '" + config + "'");
+int cmd_init(const Cli& cli) {
+  const std::string& backbone = cli.init.backbone;
+  const std::string& out = cli.init.out;
+  const std::string& config = cli.init.config;
+  const uint64_t seed = cli.init.seed;
+  if (backbone.empty()) throw vctools::UsageError("init needs --backbone PATH/model.json");
+  if (out.empty()) throw vctools::UsageError("init needs -o OUT.safetensors");
+  const vidcolor::ModelConfig cfg = config == "quality" ? vidcolor::ModelConfig::quality() : vidcolor::ModelConfig::fast();
 
   torch::manual_seed(seed);
   vidcolor::Model m = vidcolor::make_model(cfg);
@@ -102,9 +147,9 @@ void print_json_field(const char* label, const std::string& text) {
   }
 }
 
-int cmd_info(const std::vector<std::string>& args) {
-  if (args.size() != 2) throw UsageError("info takes exactly one FILE");
-  const std::string& path = args[1];
+int cmd_info(const Cli& cli) {
+  if (cli.info_files.size() != 1) throw vctools::UsageError("info takes exactly one FILE");
+  const std::string& path = cli.info_files[0];
   const vidcolor::ModelFileInfo info = vidcolor::read_model_info(path);
   std::printf("file: %s\n", path.c_str());
   for (const auto& [k, v] : info.metadata)
@@ -139,17 +184,10 @@ int cmd_info(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_combine(const std::vector<std::string>& args) {
-  std::string f_path, g_path, out;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--f") f_path = next_arg(args, &i);
-    else if (a == "--g") g_path = next_arg(args, &i);
-    else if (a == "-o" || a == "--output") out = next_arg(args, &i);
-    else throw UsageError("combine: unknown argument '" + a + "'");
-  }
+int cmd_combine(const Cli& cli) {
+  const std::string &f_path = cli.combine.f, &g_path = cli.combine.g, &out = cli.combine.out;
   if (f_path.empty() || g_path.empty() || out.empty())
-    throw UsageError("combine needs --f MODEL_A, --g MODEL_B and -o OUT.safetensors");
+    throw vctools::UsageError("combine needs --f MODEL_A, --g MODEL_B and -o OUT.safetensors");
   vidcolor::Model a = vidcolor::load_model(f_path);
   const vidcolor::Model b = vidcolor::load_model(g_path);
   // B's g must fit A's config: g's layers depend only on its channels and colour space. f's
@@ -171,40 +209,15 @@ int cmd_combine(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_set(const std::vector<std::string>& args) {
-  std::string in, out;
-  int inference_size = -1, refine_inference_size = -1;  // -1 = keep
-  int default_candidate = -2;                            // -2 = keep, -1 = none
-  double class_temperature = 0;                          // 0 = keep
-  // The integer value of the flag at *i in lo..hi, else a usage error saying what it needs.
-  auto int_arg = [&](size_t* i, long lo, long hi, const std::string& needs) {
-    const std::string flag = args[*i], v = next_arg(args, i);
-    char* end = nullptr;
-    const long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < lo || n > hi)
-      throw UsageError(flag + " needs " + needs + ", got '" + v + "'");
-    return static_cast<int>(n);
-  };
-  auto size_arg = [&](size_t* i) { return int_arg(i, 0, 4096, "a size 0..4096"); };
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--inference-size") inference_size = size_arg(&i);
-    else if (a == "--refine-inference-size") refine_inference_size = size_arg(&i);
-    else if (a == "--default-candidate")
-      default_candidate = int_arg(&i, -1, 15, "-1 (none: the most saturated) or a candidate index");
-    else if (a == "--class-temperature") {
-      const std::string v = next_arg(args, &i);
-      char* end = nullptr;
-      class_temperature = std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0' || !(class_temperature > 0))
-        throw UsageError("--class-temperature needs a positive number, got '" + v + "'");
-    } else if (a == "-o" || a == "--output") out = next_arg(args, &i);
-    else if (!a.empty() && a[0] != '-' && in.empty()) in = a;
-    else throw UsageError("set: unknown argument '" + a + "'");
-  }
-  if (in.empty() || out.empty()) throw UsageError("set needs FILE and -o OUT.safetensors");
+int cmd_set(const Cli& cli) {
+  const std::string in = cli.set.in.empty() ? std::string() : cli.set.in[0];
+  const std::string& out = cli.set.out;
+  const int inference_size = cli.set.inference_size, refine_inference_size = cli.set.refine_inference_size;
+  const int default_candidate = cli.set.default_candidate;
+  const double class_temperature = cli.set.class_temperature;
+  if (in.empty() || out.empty()) throw vctools::UsageError("set needs FILE and -o OUT.safetensors");
   if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 && class_temperature == 0)
-    throw UsageError(
+    throw vctools::UsageError(
         "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate, "
         "--class-temperature)");
   vidcolor::Model m = vidcolor::load_model(in);
@@ -233,18 +246,31 @@ int cmd_set(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
+  Cli cli;
   try {
     if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-      std::fputs(kUsage, args.empty() ? stderr : stdout);
+      std::fputs(cli.usage().c_str(), args.empty() ? stderr : stdout);
       return args.empty() ? 2 : 0;
     }
-    if (args[0] == "init") return cmd_init(args);
-    if (args[0] == "info") return cmd_info(args);
-    if (args[0] == "combine") return cmd_combine(args);
-    if (args[0] == "set") return cmd_set(args);
-    throw UsageError("unknown command '" + args[0] + "'");
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "vidcolor-model: %s\n\n%s", e.what(), kUsage);
+    const struct {
+      const char* name;
+      vctools::FlagParser* flags;
+      int (*run)(const Cli&);
+    } commands[] = {{"init", &cli.init_flags, cmd_init},
+                    {"info", &cli.info_flags, cmd_info},
+                    {"combine", &cli.combine_flags, cmd_combine},
+                    {"set", &cli.set_flags, cmd_set}};
+    for (const auto& c : commands) {
+      if (args[0] != c.name) continue;
+      if (!c.flags->parse(args, 1)) {
+        std::fputs(cli.usage().c_str(), stdout);
+        return 0;
+      }
+      return c.run(cli);
+    }
+    throw vctools::UsageError("unknown command '" + args[0] + "'");
+  } catch (const vctools::UsageError& e) {
+    std::fprintf(stderr, "vidcolor-model: %s\n\n%s", e.what(), cli.usage().c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vidcolor-model: %s\n", e.what());
