@@ -1,6 +1,7 @@
 // A whole gray clip through the element chain's code path, without GStreamer:
 // f (ColorizeEngine: inference size, candidate choice, guided upsampling) -> optical flow
-// (OpticalFlow, as vcflow) -> g (RefineEngine over the lambda = 1 window, as vcrefine).
+// (flow_pair at the chain's flow scale, as vcflow in vidcolorize) -> g (RefineWindow over
+// RefineEngine, as vcrefine, with its window and iterations).
 // For tools that need what the elements would output (vidcolor-eval), plus f's output
 // alone for the ablation. OpenCV part of libvidcolor (the flow needs it).
 #pragma once
@@ -27,20 +28,23 @@ struct VideoColorizerOptions {
   int colorize_inference_size = 0;  // short side f runs at; 0 = the model's
   int refine_inference_size = 0;    // short side g runs at; 0 = the model's (for g)
   int candidate = -1;               // f's candidate: -1 = auto (as the elements), 0..d-1 fixed
+  int window = 1;                   // vcrefine's window (neighbours on each side, lambda)
+  int iterations = 1;               // vcrefine's iterations (passes of g)
 };
 
 class VideoColorizer {
  public:
   // The model is shared with the caller (the engines only read it). Throws vidcolor::Error
-  // for inference sizes the engines refuse.
+  // for inference sizes the engines refuse, or a window or iterations below 1.
   explicit VideoColorizer(std::shared_ptr<const Model> model, VideoColorizerOptions options = {});
   ~VideoColorizer();
   VideoColorizer(const VideoColorizer&) = delete;
   VideoColorizer& operator=(const VideoColorizer&) = delete;
 
   // Next gray frame (CV_8UC1, full-range luma; every frame of a clip one size). Returns the
-  // frames that are complete, in order: g needs the next frame, so frame t comes out after
-  // frame t + 1 is pushed (or at finish()). Throws vidcolor::Error on a bad frame.
+  // frames that are complete, in order: g needs the frames after it, so frame t comes out
+  // after frame t + window * iterations is pushed (or at finish()). Throws vidcolor::Error on
+  // a bad frame.
   std::vector<ColorizedFrame> push(const cv::Mat& gray);
 
   // End of the clip: returns the frames still held, and starts afresh (the next push is
