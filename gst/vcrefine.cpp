@@ -47,17 +47,18 @@
 
 #include <deque>
 #include <exception>
-#include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <vidcolor/ops/device_transfer.hpp>
+#include <vidcolor/core/chain_defaults.hpp>
 #include <vidcolor/ops/frame_planes.hpp>
 #include <vidcolor/infer/inference_runtime.hpp>
 #include <vidcolor/model/model_file.hpp>
 #include <vidcolor/infer/refine_engine.hpp>
+#include <vidcolor/infer/refine_window.hpp>
 
 #include "vcflowmeta.h"
 
@@ -74,7 +75,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_refine_debug);
 #define MAX_WINDOW 2
 #define DEFAULT_ITERATIONS 1
 #define MAX_ITERATIONS 4
-#define DEFAULT_ALPHA 15.0
+#define DEFAULT_ALPHA vidcolor::kConfidenceAlpha
 #define DEFAULT_INFERENCE_SIZE 0
 #define MAX_INFERENCE_SIZE 4096
 
@@ -103,18 +104,15 @@ struct Settings {
   gint64 processing_latency = VC_PROCESSING_LATENCY_AUTO;
 };
 
-// One held frame: its buffer until it is pushed, its planes as tensors, its chroma after
-// each pass, and the flows linking it to the frame before it (from its own VcFlowMeta).
+// One frame not yet pushed: its buffer and the events before it. Its tensors, its passes
+// and the flows to its neighbours are the window's (vidcolor::RefineWindow), under `tag`.
 struct Held {
+  uint64_t tag = 0;                        // the window's name for it
   GstBuffer* buffer = nullptr;             // owned until pushed
   std::vector<GstEvent*> events_before;    // serialized events received just before it
-  torch::Tensor luma;                      // [1,1,H,W]
-  std::vector<torch::Tensor> chroma;       // chroma[k]: after k passes, [1,2,Hc,Wc]
-  bool linked = false;                     // flows to the previous held frame exist
-  torch::Tensor back_flow, back_valid;     // F_{t->t-1}, mask on t
-  torch::Tensor fwd_flow, fwd_valid;       // F_{t-1->t}, mask on t-1
-  bool changed = false;                    // some pass had a neighbour
-  std::map<int, vidcolor::ChainedFlow> flows;  // cache: offset -> F_{s->s+offset}
+  bool ready = false;                      // the window has returned it
+  bool changed = false;                    // some pass had a neighbour: write `chroma` back
+  torch::Tensor chroma;                    // the refined chroma [1,2,Hc,Wc], once ready
 };
 
 // Streaming-thread state: the engine is created in READY->PAUSED, the rest per stream.
@@ -122,8 +120,10 @@ struct State {
   std::unique_ptr<vidcolor::RefineEngine> engine;
   guint window = DEFAULT_WINDOW;
   guint iterations = DEFAULT_ITERATIONS;
-  std::deque<Held> frames;  // consecutive frames; the first `pushed` have been pushed
-  size_t pushed = 0;
+  // The window over `engine` (made at the stream's first frame, dropped before the engine).
+  std::unique_ptr<vidcolor::RefineWindow> refine;
+  std::deque<Held> frames;  // frames not yet pushed, in order; the first ones may be ready
+  uint64_t next_tag = 0;
   std::vector<GstEvent*> pending_events;  // serialized events after the last held frame
   int applied_threads = -1;
   bool warned_no_meta = false;
@@ -172,14 +172,14 @@ static Settings read_settings(GstVcRefine* self) {
 
 // The frame's luma for g ([1,1,H,W] in [0, 1]) and chroma in the networks' space at the
 // chroma planes' own size ([1,2,h,w], full-range BT.601).
-static void read_planes(State& st, const GstVideoFrame* frame, Held& h) {
+static void read_planes(State& st, const GstVideoFrame* frame, vidcolor::WindowFrame& f) {
   vc_frame_read_luma(frame, st.luma);
   const int w = GST_VIDEO_FRAME_WIDTH(frame), cw = vc_chroma_width(&frame->info);
-  h.luma = vidcolor::luma_codes_to_tensor(st.luma.data(), w, GST_VIDEO_FRAME_HEIGHT(frame), w,
+  f.luma = vidcolor::luma_codes_to_tensor(st.luma.data(), w, GST_VIDEO_FRAME_HEIGHT(frame), w,
                                           st.luma_coding);
   vc_frame_read_chroma(frame, st.cb, st.cr);
-  h.chroma.push_back(vidcolor::codes_to_chroma(st.cb.data(), st.cr.data(), cw, cw,
-                                               vc_chroma_height(&frame->info), st.chroma_coding));
+  f.chroma = vidcolor::codes_to_chroma(st.cb.data(), st.cr.data(), cw, cw,
+                                       vc_chroma_height(&frame->info), st.chroma_coding);
 }
 
 // Writes the refined chroma (at the planes' size) back in the stream's coding.
@@ -209,33 +209,30 @@ static torch::Tensor mask_tensor(GBytes* bytes, guint w, guint h) {
       .to(torch::kFloat32);
 }
 
-// Non-finite flow vectors (NaN, +-Inf from a broken producer) become zero and invalid, so the
-// warps never sample at undefined positions and g does not trust them.
-static void drop_non_finite(torch::Tensor& flow, torch::Tensor& valid) {
-  const torch::Tensor finite = torch::isfinite(flow).all(1, /*keepdim=*/true);
-  if (finite.all().item<bool>()) return;
-  flow = torch::where(finite, flow, torch::zeros({}, flow.options()));
-  valid = valid * finite.to(valid.scalar_type());
+// The meta's flows as the window's link to the frame before (non-finite vectors are the
+// window's to neutralise).
+static vidcolor::FlowLink link_of(const GstVcFlowMeta* meta) {
+  vidcolor::FlowLink l;
+  l.backward = flow_tensor(meta->backward, meta->width, meta->height);
+  l.backward_valid = mask_tensor(meta->backward_valid, meta->width, meta->height);
+  l.forward = flow_tensor(meta->forward, meta->width, meta->height);
+  l.forward_valid = mask_tensor(meta->forward_valid, meta->width, meta->height);
+  return l;
 }
 
 // ------------------------------------------------------------------ the window
 
-// On a GPU the window lives on the GPU: a frame's luma, input chroma, flows and masks are
-// uploaded when it arrives, in one host-to-device copy (to_device_together), and every pass
-// that reads them as a neighbour (up to 2 * window * iterations reads) finds them there; the
-// result comes back once, in push_frame. On the CPU a no-op.
-static void hold_on_engine_device(const State& st, Held& h) {
-  const torch::Device device = st.engine->device();
-  if (device.is_cpu()) return;
-  const std::vector<torch::Tensor> d = vidcolor::to_device_together(
-      {h.luma, h.chroma.at(0), h.back_flow, h.back_valid, h.fwd_flow, h.fwd_valid}, device);
-  h.luma = d[0];
-  h.chroma.at(0) = d[1];
-  h.back_flow = d[2];
-  h.back_valid = d[3];
-  h.fwd_flow = d[4];
-  h.fwd_valid = d[5];
+// The stream's refinement window (vidcolor::RefineWindow: neighbours, flows, pass order; on a
+// GPU device it holds the frames there), made over the engine at the first frame.
+static vidcolor::RefineWindow& refine_window(State& st) {
+  if (!st.refine)
+    st.refine = std::make_unique<vidcolor::RefineWindow>(
+        *st.engine, vidcolor::RefineWindowOptions{static_cast<int>(st.window), static_cast<int>(st.iterations)});
+  return *st.refine;
 }
+
+// Frames held by the window, pushed or not: 0 means the next frame has no frame before it.
+static size_t window_held(const State& st) { return st.refine ? st.refine->held() : 0; }
 
 static void clear_frames(State& st) {
   for (Held& h : st.frames) {
@@ -243,51 +240,23 @@ static void clear_frames(State& st) {
     for (GstEvent* e : h.events_before) gst_event_unref(e);
   }
   st.frames.clear();
-  st.pushed = 0;
+  if (st.refine) st.refine->flush();
   for (GstEvent* e : st.pending_events) gst_event_unref(e);
   st.pending_events.clear();
 }
 
-// F_{p -> p+offset} and its mask, composed from the per-frame links; nullopt when a link on
-// the way is missing.
-static std::optional<vidcolor::ChainedFlow> flow_between(State& st, size_t p, int offset) {
-  Held& h = st.frames[p];
-  auto cached = h.flows.find(offset);
-  if (cached != h.flows.end()) return cached->second;
-  std::optional<vidcolor::ChainedFlow> out;
-  if (offset == -1) {
-    if (h.linked) out = vidcolor::ChainedFlow{h.back_flow, h.back_valid};
-  } else if (offset == 1) {
-    const Held& next = st.frames[p + 1];
-    if (next.linked) out = vidcolor::ChainedFlow{next.fwd_flow, next.fwd_valid};
-  } else {
-    const int step = offset > 0 ? 1 : -1;
-    const auto first = flow_between(st, p, offset - step);
-    if (!first) return std::nullopt;
-    const auto second = flow_between(st, p + offset - step, step);
-    if (!second) return std::nullopt;
-    out = vidcolor::chain_flows(first->flow, first->valid, second->flow, second->valid);
+// Marks the frames the window returned as ready: it returns each frame once, in push order,
+// so they are the first frames not ready yet.
+static void take_refined(State& st, std::vector<vidcolor::RefinedFrame> refined) {
+  auto it = st.frames.begin();
+  for (vidcolor::RefinedFrame& r : refined) {
+    while (it != st.frames.end() && it->ready) ++it;
+    if (it == st.frames.end() || it->tag != r.tag)
+      throw std::logic_error("vcrefine.cpp: the window returned a frame out of order");
+    it->ready = true;
+    it->changed = r.changed;
+    it->chroma = std::move(r.chroma);
   }
-  if (out) h.flows.emplace(offset, *out);
-  return out;
-}
-
-// Pass k (1-based) for the frame at position p, with the neighbours that exist.
-static void refine_frame(State& st, size_t p, size_t k) {
-  Held& h = st.frames[p];
-  std::vector<vidcolor::RefineNeighbour> nbs;
-  for (int dir : {-1, 1}) {
-    for (int d = 1; d <= static_cast<int>(st.window); ++d) {
-      const long q = static_cast<long>(p) + dir * d;
-      if (q < 0 || q >= static_cast<long>(st.frames.size())) break;
-      const auto flow = flow_between(st, p, dir * d);
-      if (!flow) break;
-      const Held& n = st.frames[static_cast<size_t>(q)];
-      nbs.push_back({n.luma, n.chroma[k - 1], flow->flow, flow->valid});
-    }
-  }
-  h.chroma.push_back(st.engine->refine(h.luma, h.chroma[k - 1], nbs));
-  h.changed = h.changed || !nbs.empty();
 }
 
 static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
@@ -306,7 +275,7 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
       return GST_FLOW_ERROR;
     }
     try {
-      write_chroma(st, &frame, h.chroma.back());
+      write_chroma(st, &frame, h.chroma);
     } catch (...) {
       gst_video_frame_unmap(&frame);
       gst_buffer_unref(buf);
@@ -319,21 +288,15 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
   return gst_pad_push(self->srcpad, buf);
 }
 
-// Pushes the frames whose last pass is done, then forgets those no frame needs any more
-// (a frame's passes read its neighbours up to `window` frames back).
+// Pushes the frames whose last pass is done, in order (the window keeps the neighbours it
+// still needs itself).
 static GstFlowReturn push_ready(GstVcRefine* self) {
   State& st = self->priv->state;
   GstFlowReturn ret = GST_FLOW_OK;
-  while (st.pushed < st.frames.size() && st.frames[st.pushed].chroma.size() == st.iterations + 1) {
-    ret = push_frame(self, st.frames[st.pushed]);
-    ++st.pushed;
-    if (ret != GST_FLOW_OK) break;
-  }
-  while (st.pushed > st.window) {
-    Held& h = st.frames.front();
-    for (GstEvent* e : h.events_before) gst_event_unref(e);
+  while (!st.frames.empty() && st.frames.front().ready) {
+    ret = push_frame(self, st.frames.front());
     st.frames.pop_front();
-    --st.pushed;
+    if (ret != GST_FLOW_OK) break;
   }
   return ret;
 }
@@ -343,15 +306,12 @@ static GstFlowReturn push_ready(GstVcRefine* self) {
 static GstFlowReturn drain(GstVcRefine* self) {
   State& st = self->priv->state;
   GstFlowReturn ret = GST_FLOW_OK;
-  if (st.frames.size() > st.pushed) {
-    GST_DEBUG_OBJECT(self, "draining %" G_GSIZE_FORMAT " frames", st.frames.size() - st.pushed);
-    // Pass by pass, so every pass k reads pass k-1 of all its neighbours.
-    for (size_t k = 1; k <= st.iterations; ++k)
-      for (size_t p = st.pushed; p < st.frames.size(); ++p)
-        if (st.frames[p].chroma.size() == k) refine_frame(st, p, k);
-    while (st.pushed < st.frames.size()) {
-      const GstFlowReturn r = push_frame(self, st.frames[st.pushed]);
-      ++st.pushed;
+  if (!st.frames.empty()) {
+    GST_DEBUG_OBJECT(self, "draining %" G_GSIZE_FORMAT " frames", st.frames.size());
+    if (st.refine) take_refined(st, st.refine->drain());
+    while (!st.frames.empty()) {
+      const GstFlowReturn r = push_frame(self, st.frames.front());
+      st.frames.pop_front();
       if (ret == GST_FLOW_OK) ret = r;
     }
   }
@@ -397,7 +357,7 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
     vc_frame_period_note_buffer(&p->period, buf);
     g_mutex_unlock(&p->lock);
     GstFlowReturn ret = GST_FLOW_OK;
-    if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && !st.frames.empty()) {
+    if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && window_held(st) > 0) {
       GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": draining the window",
                        GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
       ret = drain(self);
@@ -407,7 +367,6 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       }
     }
 
-    Held h;
     GstVcFlowMeta* meta = gst_buffer_get_vc_flow_meta(buf);
     const bool had_meta = meta != nullptr;
     if (had_meta && !gst_vc_flow_meta_is_valid(meta)) {
@@ -422,22 +381,15 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       }
       meta = nullptr;
     }
-    if (!had_meta && !st.frames.empty() && !st.warned_no_meta) {
+    if (!had_meta && window_held(st) > 0 && !st.warned_no_meta) {
       st.warned_no_meta = true;
       GST_ELEMENT_WARNING(self, STREAM, FAILED, ("No optical flow on the input: frames pass unrefined"),
                           ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " follows another frame but "
                            "carries no VcFlowMeta; put vcflow before vcrefine",
                            GST_TIME_ARGS(GST_BUFFER_PTS(buf))));
     }
-    if (meta != nullptr && !st.frames.empty()) {
-      h.linked = true;
-      h.back_flow = flow_tensor(meta->backward, meta->width, meta->height);
-      h.fwd_flow = flow_tensor(meta->forward, meta->width, meta->height);
-      h.back_valid = mask_tensor(meta->backward_valid, meta->width, meta->height);
-      h.fwd_valid = mask_tensor(meta->forward_valid, meta->width, meta->height);
-      drop_non_finite(h.back_flow, h.back_valid);
-      drop_non_finite(h.fwd_flow, h.fwd_valid);
-    }
+    vidcolor::WindowFrame in;
+    if (meta != nullptr && window_held(st) > 0) in.link = link_of(meta);
 
     GstVideoFrame frame;
     if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READ)) {
@@ -449,26 +401,20 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       return GST_FLOW_ERROR;
     }
     try {
-      read_planes(st, &frame, h);
+      read_planes(st, &frame, in);
     } catch (...) {
       gst_video_frame_unmap(&frame);
       gst_buffer_unref(buf);
       throw;
     }
     gst_video_frame_unmap(&frame);
-    hold_on_engine_device(st, h);
+    Held h;
+    h.tag = in.tag = st.next_tag++;
     h.buffer = buf;
     h.events_before.swap(st.pending_events);
     st.frames.push_back(std::move(h));
-
-    // The wavefront: pass k of frame n - k*window needs pass k-1 of frames up to n - (k-1)*window,
-    // which the previous step (or the input, k = 1) has just made.
-    const long n = static_cast<long>(st.frames.size()) - 1;
-    for (size_t k = 1; k <= st.iterations; ++k) {
-      const long m = n - static_cast<long>(k * st.window);
-      if (m >= static_cast<long>(st.pushed) && st.frames[static_cast<size_t>(m)].chroma.size() == k)
-        refine_frame(st, static_cast<size_t>(m), k);
-    }
+    // The window refines the frames this one completes (a wavefront of passes) and returns them.
+    take_refined(st, refine_window(st).push(std::move(in)));
     return push_ready(self);
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
@@ -520,15 +466,14 @@ static gboolean gst_vc_refine_sink_event(GstPad* pad, GstObject* parent, GstEven
       drain_for_event(self, event);
       return gst_pad_event_default(pad, parent, event);
     case GST_EVENT_FLUSH_STOP:
-      GST_DEBUG_OBJECT(self, "flush: dropping %" G_GSIZE_FORMAT " held frames",
-                       st.frames.size() - st.pushed);
+      GST_DEBUG_OBJECT(self, "flush: dropping %" G_GSIZE_FORMAT " held frames", st.frames.size());
       clear_frames(st);
       return gst_pad_event_default(pad, parent, event);
     default:
       break;
   }
   // Other serialized events stay in order with the held frames.
-  if (GST_EVENT_IS_SERIALIZED(event) && st.frames.size() > st.pushed) {
+  if (GST_EVENT_IS_SERIALIZED(event) && !st.frames.empty()) {
     st.pending_events.push_back(event);
     return TRUE;
   }
@@ -617,6 +562,7 @@ static bool load_engine(GstVcRefine* self) {
 static void reset_state(GstVcRefine* self) {
   State& st = self->priv->state;
   clear_frames(st);
+  st.refine.reset();  // reads the engine
   st.engine.reset();
   st.have_info = false;
   g_mutex_lock(&self->priv->lock);
