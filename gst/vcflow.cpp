@@ -22,7 +22,6 @@
  */
 #include "vcflow.h"
 
-#include <opencv2/imgproc.hpp>
 
 #include <cmath>
 #include <exception>
@@ -32,8 +31,8 @@
 
 #include <vidcolor/core/color.hpp>
 #include <vidcolor/infer/inference_runtime.hpp>
+#include <vidcolor/flow/flow_pair.hpp>
 #include <vidcolor/flow/optical_flow.hpp>
-#include <vidcolor/ops/warp.hpp>
 
 #include "frame_codes.h"
 #include "luma_matrix.h"
@@ -47,10 +46,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_flow_debug);
 #define DEFAULT_SCALE 0.5
 #define MIN_SCALE 0.05
 #define MAX_SCALE 1.0
-// Flow fields smaller than this (per side) are too coarse for DIS patches (and DIS fails on a
-// few pixels); the scaled size is raised to it, upscaling frames smaller than that. The meta
-// carries the flow's own size, so readers resample it like any other scaled flow.
-#define MIN_FLOW_SIDE 32
 
 enum { PROP_0, PROP_BACKEND, PROP_SCALE };
 
@@ -131,14 +126,6 @@ static Settings read_settings(GstVcFlow* self) {
   return s;
 }
 
-static cv::Size flow_size(int width, int height, double scale) {
-  auto side = [scale](int full) {
-    const int s = static_cast<int>(std::lround(full * scale));
-    return std::max(s, MIN_FLOW_SIDE);
-  };
-  return {side(width), side(height)};
-}
-
 // Full-resolution 8-bit luma of the frame: a view of the Y plane when there is one,
 // otherwise computed into `scratch`.
 static cv::Mat frame_luma(GstVideoFrame* frame, State& st) {
@@ -182,9 +169,10 @@ static cv::Mat frame_luma(GstVideoFrame* frame, State& st) {
   return st.full_luma;
 }
 
-static GBytes* bytes_of(const cv::Mat& m) {
-  const cv::Mat c = m.isContinuous() ? m : m.clone();
-  return g_bytes_new(c.data, c.total() * c.elemSize());
+// [1,2,h,w] flow -> the meta's interleaved (dx, dy) floats, row by row.
+static GBytes* flow_bytes(const torch::Tensor& flow) {
+  const auto hwc = flow.squeeze(0).permute({1, 2, 0}).contiguous();
+  return g_bytes_new(hwc.data_ptr<float>(), static_cast<gsize>(hwc.numel()) * sizeof(float));
 }
 
 static GBytes* mask_bytes(const torch::Tensor& mask) {
@@ -200,14 +188,11 @@ static void attach_flow(GstVcFlow* self, GstBuffer* buf, const cv::Mat& prev, co
   // other stages of the chain (measured: the whole chain ~15 % slower). They are small: one
   // thread.
   vidcolor::set_inference_threads(1);
-  const cv::Mat backward = st.flow->compute(cur, prev);  // F_{t->t-1}
-  const cv::Mat forward = st.flow->compute(prev, cur);   // F_{t-1->t}
-  const auto tb = vidcolor::flow_mat_to_tensor(backward);
-  const auto tf = vidcolor::flow_mat_to_tensor(forward);
-  GBytes* b = bytes_of(backward);
-  GBytes* f = bytes_of(forward);
-  GBytes* bv = mask_bytes(vidcolor::occlusion_mask(tb, tf));
-  GBytes* fv = mask_bytes(vidcolor::occlusion_mask(tf, tb));
+  const vidcolor::FlowLink link = vidcolor::flow_pair(*st.flow, prev, cur);
+  GBytes* b = flow_bytes(link.backward);
+  GBytes* f = flow_bytes(link.forward);
+  GBytes* bv = mask_bytes(link.backward_valid);
+  GBytes* fv = mask_bytes(link.forward_valid);
   const GstVideoInfo& info = self->priv->info;
   gst_buffer_add_vc_flow_meta(buf, static_cast<guint>(cur.cols), static_cast<guint>(cur.rows),
                               static_cast<guint>(GST_VIDEO_INFO_WIDTH(&info)),
@@ -250,14 +235,9 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
     }
     cv::Mat cur;
     try {
-      const cv::Mat luma = frame_luma(&frame, st);
-      const cv::Size size = flow_size(luma.cols, luma.rows, s.scale);
-      if (size == luma.size())
-        cur = luma.clone();  // `luma` may view the buffer, which is not ours to keep
-      else
-        cv::resize(luma, cur, size, 0, 0,
-                   size.width <= luma.cols && size.height <= luma.rows ? cv::INTER_AREA
-                                                                     : cv::INTER_LINEAR);
+      // The luma at the flow size (the one rule, vidcolor/flow/flow_size.hpp); always a copy,
+      // since `luma` may view the buffer, which is not ours to keep.
+      cur = vidcolor::flow_luma(frame_luma(&frame, st), s.scale);
     } catch (...) {
       gst_video_frame_unmap(&frame);
       throw;
