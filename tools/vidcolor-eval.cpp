@@ -51,6 +51,8 @@ struct Options {
   int inference_size = 0;         // f's (and g's, unless refine_inference_size) short side
   int refine_inference_size = 0;  // g's short side
   int candidate = -1;             // f's candidate; -1 = auto
+  int window = 1;                 // vcrefine's window (lambda)
+  int iterations = 1;             // vcrefine's iterations
   std::string out;
   bool json = false;
   bool stills = false;
@@ -79,6 +81,9 @@ const char* kUsage =
     "                     --inference-size)\n"
     "  --candidate N      score f's candidate N (0..d-1) instead of the automatic choice,\n"
     "                     as the elements' candidate property (default -1: auto)\n"
+    "  --window N         neighbours on each side g refines a frame with, as vcrefine's\n"
+    "                     window (default 1)\n"
+    "  --iterations N     passes of g, as vcrefine's iterations (default 1)\n"
     "  --no-candidates    leave out the rows of each of f's candidates alone (by default\n"
     "                     every candidate is scored too: one more pass of f per frame)\n"
     "  --film             the clips have no colour truth (black-and-white film): report\n"
@@ -130,6 +135,10 @@ Options parse_args(int argc, char** argv) {
       o.refine_inference_size = parse_int(a, value());
     } else if (a == "--candidate") {
       o.candidate = parse_int(a, value());
+    } else if (a == "--window") {
+      o.window = parse_int(a, value());
+    } else if (a == "--iterations") {
+      o.iterations = parse_int(a, value());
     } else if (a == "--strip-rows") {
       o.strip_rows = parse_int(a, value());
     } else if (a == "--out") {
@@ -372,6 +381,8 @@ int run(const Options& o) {
   vc_options.colorize_inference_size = o.inference_size;
   vc_options.refine_inference_size = o.refine_inference_size > 0 ? o.refine_inference_size : o.inference_size;
   vc_options.candidate = o.candidate;
+  vc_options.window = o.window;  // through VideoColorizer's RefineWindow, as vcrefine
+  vc_options.iterations = o.iterations;
   vidcolor::VideoColorizer colorizer(model, vc_options);
   // f once more per frame for the per-candidate rows: the engine vccolorize runs, at the same
   // inference size, so candidate i's row is what the elements show with candidate = i.
@@ -406,6 +417,8 @@ int run(const Options& o) {
   info["inference_size"] = vc_options.colorize_inference_size;
   info["refine_inference_size"] = vc_options.refine_inference_size;
   info["candidate"] = o.candidate;
+  info["window"] = o.window;
+  info["iterations"] = o.iterations;
   info["candidates_scored"] = candidates ? candidates->candidates() : 0;
   info["film"] = o.film;
   info["threads"] = threads;
