@@ -59,10 +59,9 @@
 
 #include "frame_codes.h"
 #include "frame_size_check.h"
-#include "meta_copy.h"
-#include "frame_memory.h"
 #include "luma_matrix.h"
-#include "processing_latency.h"
+#include "meta_copy.h"
+#include "network_element.h"
 #include "vcsourceframe.h"
 
 #include <cstring>
@@ -70,7 +69,6 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <vidcolor/core/color.hpp>
@@ -85,45 +83,35 @@ static_assert(G_BYTE_ORDER == G_LITTLE_ENDIAN, "GRAY16_LE planes are read as nat
 GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 #define GST_CAT_DEFAULT gst_vc_colorize_debug
 
-// "auto" uses a GPU when this LibTorch has CUDA and one is present, else the CPU: the right
-// choice on both kinds of machine without configuration.
-#define DEFAULT_DEVICE "auto"
-// One thread by default: in a pipeline the queues already put vccolorize, vcflow and vcrefine
-// on different cores, and LibTorch's OpenMP teams spin while waiting, so a multi-thread team
-// on cores the other stages use is much slower (measured 15x on the 2-core machine).
-#define DEFAULT_THREADS 1
 #define DEFAULT_CANDIDATE -1
 #define MAX_CANDIDATE 7
 #define DEFAULT_MOSAIC FALSE
-#define DEFAULT_INFERENCE_SIZE 0
-#define MIN_INFERENCE_SIZE 64
-#define MAX_INFERENCE_SIZE 1080
-#define MAX_THREADS 1024
 #define DEFAULT_OUTPUT_FORMAT GST_VIDEO_FORMAT_UNKNOWN  // auto: the source's format
 
-enum {
-  PROP_0,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_THREADS,
-  PROP_CANDIDATE,
-  PROP_MOSAIC,
-  PROP_INFERENCE_SIZE,
-  PROP_PROCESSING_LATENCY,
-  PROP_OUTPUT_FORMAT
-};
+// The shared properties, start and error guard (network_element.h). f's engine is rebuilt
+// between frames, so its inference size may change while playing; below 64 the backbone's
+// stride-32 features would be 1 pixel or less, so smaller values are raised to 64.
+static const VcNetworkClassInfo kNetwork = {
+    "vccolorize.cpp", "f", "colorization", "",
+    ", else 64 and more (smaller values are raised to 64); chroma is brought to full resolution "
+    "guided by the luma",
+    64, true};
+
+// The element's own properties follow the shared ones.
+enum { PROP_CANDIDATE = VC_NETWORK_PROP_N, PROP_MOSAIC, PROP_OUTPUT_FORMAT };
 
 namespace {
 
+// vccolorize's own settings (the shared ones are VcNetwork's), under VcNetwork's lock.
 struct Settings {
-  std::string model;
-  std::string device = DEFAULT_DEVICE;
-  int threads = DEFAULT_THREADS;
   int candidate = DEFAULT_CANDIDATE;
   bool mosaic = DEFAULT_MOSAIC;
-  int inference_size = DEFAULT_INFERENCE_SIZE;
-  gint64 processing_latency = VC_PROCESSING_LATENCY_AUTO;
   GstVideoFormat output_format = DEFAULT_OUTPUT_FORMAT;
+};
+
+struct Snapshot {
+  VcNetworkSettings net;
+  Settings own;
 };
 
 // Running state: created in start, dropped in stop (streaming thread only in between).
@@ -133,9 +121,6 @@ struct State {
   torch::Device device{torch::kCPU};
   // Options that failed to build an engine (warned once; retried when the settings change).
   int rejected_candidate = -2, rejected_inference_size = -1;
-  // LibTorch thread count applied to which streaming thread (see set_inference_threads).
-  std::thread::id threads_thread;
-  int threads_applied = -1;
   std::vector<uint8_t> y8;  // 8-bit luma scratch for R'G'B' output
   std::vector<uint16_t> luma, cb, cr;  // codes of a Y'CbCr output frame
   bool warned_no_source = false;       // the source frame was missing (once per caps)
@@ -145,9 +130,8 @@ struct State {
 };
 
 struct Private {
-  GMutex lock;  // guards settings and the latency inputs below
-  Settings settings;
-  VcFramePeriod period = VC_FRAME_PERIOD_UNKNOWN;
+  VcNetwork net;      // shared settings, their lock, the frame period
+  Settings settings;  // under net.lock
   State state;
 };
 
@@ -220,11 +204,9 @@ GType gst_vc_colorize_output_format_get_type(void) {
 
 GST_ELEMENT_REGISTER_DEFINE(vccolorize, "vccolorize", GST_RANK_NONE, GST_TYPE_VC_COLORIZE);
 
-static Settings read_settings(GstVcColorize* self) {
-  g_mutex_lock(&self->priv->lock);
-  Settings s = self->priv->settings;
-  g_mutex_unlock(&self->priv->lock);
-  return s;
+static Snapshot read_settings(GstVcColorize* self) {
+  VcNetworkLock lock(&self->priv->net);
+  return Snapshot{self->priv->net.settings, self->priv->settings};
 }
 
 // Full-range BT.601 (matrix, transfer and primaries of SMPTE 170M, range 0-255): the color
@@ -325,9 +307,11 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
     vc_source_fields_remove(base);
     if (direction == GST_PAD_SINK) {
       GstVcColorize* self = GST_VC_COLORIZE(trans);
-      g_mutex_lock(&self->priv->lock);
-      const GstVideoFormat forced = self->priv->settings.output_format;
-      g_mutex_unlock(&self->priv->lock);
+      GstVideoFormat forced;
+      {
+        VcNetworkLock lock(&self->priv->net);
+        forced = self->priv->settings.output_format;
+      }
       result = gst_caps_merge(result, output_caps(base, source_of(in), forced));
     } else {
       GstStructure* gray = gst_structure_copy(base);
@@ -347,45 +331,29 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
 }
 
 // Builds the engine for the current settings; throws vidcolor::Error.
-static std::unique_ptr<vidcolor::ColorizeEngine> make_engine(const State& st, const Settings& s) {
+static std::unique_ptr<vidcolor::ColorizeEngine> make_engine(const State& st, const Snapshot& s) {
   vidcolor::ColorizeOptions o;
-  o.candidate = s.candidate;
-  o.inference_size = s.inference_size;
+  o.candidate = s.own.candidate;
+  o.inference_size = s.net.inference_size;
   return std::make_unique<vidcolor::ColorizeEngine>(st.model, st.device, o);
 }
 
 static gboolean gst_vc_colorize_start(GstBaseTransform* trans) {
   GstVcColorize* self = GST_VC_COLORIZE(trans);
-  vc_keep_frame_memory(GST_OBJECT(self));
-  const Settings s = read_settings(self);
+  const Snapshot s = read_settings(self);
   State& st = self->priv->state;
   st = State();
-  try {
-    st.device = vidcolor::parse_device(s.device);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Unusable device \"%s\"", s.device.c_str()),
-                      ("vccolorize.cpp: %s", e.what()));
-    return FALSE;
-  }
-  try {
-    st.model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(s.model));
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                      ("Cannot load the colorization model \"%s\"", s.model.c_str()),
-                      ("vccolorize.cpp: %s", e.what()));
-    st = State();
-    return FALSE;
-  }
-  try {
+  const bool ok = vc_network_start(GST_ELEMENT(self), &kNetwork, s.net, [&](const VcLoadedModel& m) {
+    st.model = m.model;
+    st.device = m.device;
     st.engine = make_engine(st, s);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("Cannot run the model \"%s\"", s.model.c_str()),
-                      ("vccolorize.cpp: %s", e.what()));
+  });
+  if (!ok) {
     st = State();
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "model %s (%d candidates) on %s", s.model.c_str(),
-                  st.engine->candidates(), st.device.str().c_str());
+  GST_INFO_OBJECT(self, "model %s (%d candidates) on %s", s.net.model.c_str(), st.engine->candidates(),
+                  st.device.str().c_str());
   return TRUE;
 }
 
@@ -417,12 +385,7 @@ static gboolean gst_vc_colorize_set_info(GstVideoFilter* filter, GstCaps* incaps
   st.source_yuv = src.yuv();
   st.rgb_matrix = rgb_output_matrix(src, in_info);
   st.warned_no_source = false;
-  Private* p = self->priv;
-  g_mutex_lock(&p->lock);
-  const bool fps_changed = vc_frame_period_set_rate(&p->period, in_info);
-  g_mutex_unlock(&p->lock);
-  // The processing latency is one frame by default: a new frame rate changes it.
-  if (fps_changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  vc_network_set_rate(GST_ELEMENT(self), &self->priv->net, in_info);
   GST_INFO_OBJECT(self, "%s %dx%d -> %" GST_PTR_FORMAT, GST_VIDEO_INFO_NAME(in_info),
                   GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info), outcaps);
   return TRUE;
@@ -444,24 +407,19 @@ static gboolean gst_vc_colorize_sink_event(GstBaseTransform* trans, GstEvent* ev
 
 // Streaming-thread housekeeping: LibTorch threads of this thread, and an engine for the
 // current candidate / inference-size (both may change while playing).
-static void update_runtime(GstVcColorize* self, State& st, const Settings& s) {
-  if (st.threads_thread != std::this_thread::get_id() || st.threads_applied != s.threads) {
-    vidcolor::set_inference_threads(s.threads);
-    st.threads_thread = std::this_thread::get_id();
-    st.threads_applied = s.threads;
-    GST_DEBUG_OBJECT(self, "LibTorch threads: %d", vidcolor::resolve_thread_count(s.threads));
-  }
+static void update_runtime(GstVcColorize* self, State& st, const Snapshot& s) {
+  vc_network_apply_threads(GST_ELEMENT(self), &self->priv->net, s.net.threads);
   const vidcolor::ColorizeOptions& o = st.engine->options();
-  if (o.candidate == s.candidate && o.inference_size == s.inference_size) return;
-  if (st.rejected_candidate == s.candidate && st.rejected_inference_size == s.inference_size)
+  if (o.candidate == s.own.candidate && o.inference_size == s.net.inference_size) return;
+  if (st.rejected_candidate == s.own.candidate && st.rejected_inference_size == s.net.inference_size)
     return;
   try {
     st.engine = make_engine(st, s);
     st.rejected_candidate = -2;
     st.rejected_inference_size = -1;
   } catch (const std::exception& e) {
-    st.rejected_candidate = s.candidate;
-    st.rejected_inference_size = s.inference_size;
+    st.rejected_candidate = s.own.candidate;
+    st.rejected_inference_size = s.net.inference_size;
     GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("Ignoring the new settings"),
                         ("vccolorize.cpp: %s; keeping candidate %d, inference-size %d", e.what(),
                          o.candidate, o.inference_size));
@@ -573,11 +531,9 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
                       ("vccolorize.cpp: a frame arrived before start()"));
     return GST_FLOW_ERROR;
   }
-  const Settings s = read_settings(self);
-  g_mutex_lock(&self->priv->lock);  // variable frame rates: the frame period
-  vc_frame_period_note_buffer(&self->priv->period, in->buffer);
-  g_mutex_unlock(&self->priv->lock);
-  try {
+  const Snapshot s = read_settings(self);
+  vc_network_note_buffer(&self->priv->net, in->buffer);  // variable frame rates: the frame period
+  return vc_network_guard(GST_ELEMENT(self), &kNetwork, "Colorization failed", GST_FLOW_ERROR, [&] {
     update_runtime(self, st, s);
     const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
     const auto* data = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
@@ -587,22 +543,14 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
             ? vidcolor::gray8_plane_to_tensor(data, w, h, stride)
             : vidcolor::gray16_plane_to_tensor(reinterpret_cast<const uint16_t*>(data), w, h,
                                                stride);
-    if (s.mosaic) {
+    if (s.own.mosaic) {
       const vidcolor::MosaicFrame m = st.engine->colorize_mosaic(luma);
       write_output(self, in, out, luma, &m.luma, m.chroma);
     } else {
       write_output(self, in, out, luma, nullptr, st.engine->colorize(luma));
     }
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Colorization failed"),
-                      ("vccolorize.cpp: %s", e.what()));
-    return GST_FLOW_ERROR;
-  } catch (...) {
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Colorization failed"),
-                      ("vccolorize.cpp: unknown exception"));
-    return GST_FLOW_ERROR;
-  }
-  return GST_FLOW_OK;
+    return GST_FLOW_OK;
+  });
 }
 
 // LATENCY from downstream: upstream's answer plus f's processing time (processing_latency.h).
@@ -611,10 +559,11 @@ static gboolean gst_vc_colorize_query(GstBaseTransform* trans, GstPadDirection d
   if (!GST_BASE_TRANSFORM_CLASS(gst_vc_colorize_parent_class)->query(trans, direction, query))
     return FALSE;
   if (direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
-    Private* p = self->priv;
-    g_mutex_lock(&p->lock);
-    const GstClockTime add = vc_processing_latency(p->settings.processing_latency, &p->period);
-    g_mutex_unlock(&p->lock);
+    GstClockTime add;
+    {
+      VcNetworkLock lock(&self->priv->net);
+      add = vc_network_processing_latency_locked(&self->priv->net);
+    }
     GST_DEBUG_OBJECT(self, "adding %" GST_TIME_FORMAT " of processing latency", GST_TIME_ARGS(add));
     vc_query_add_latency(query, add);
   }
@@ -624,48 +573,26 @@ static gboolean gst_vc_colorize_query(GstBaseTransform* trans, GstPadDirection d
 static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
                                          GParamSpec* pspec) {
   GstVcColorize* self = GST_VC_COLORIZE(object);
-  g_mutex_lock(&self->priv->lock);
-  Settings& s = self->priv->settings;
-  switch (prop_id) {
-    case PROP_MODEL: {
-      const gchar* v = g_value_get_string(value);
-      s.model = (v != nullptr && v[0] != '\0') ? v : vidcolor::default_model_path();
-      break;
+  Private* p = self->priv;
+  if (!vc_network_property_settable(GST_ELEMENT(self), pspec)) return;
+  if (vc_network_set_property(GST_ELEMENT(self), &p->net, &kNetwork, prop_id, value)) return;
+  {
+    VcNetworkLock lock(&p->net);
+    switch (prop_id) {
+      case PROP_CANDIDATE:
+        p->settings.candidate = g_value_get_int(value);
+        break;
+      case PROP_MOSAIC:
+        p->settings.mosaic = g_value_get_boolean(value);
+        break;
+      case PROP_OUTPUT_FORMAT:
+        p->settings.output_format = static_cast<GstVideoFormat>(g_value_get_enum(value));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        break;
     }
-    case PROP_DEVICE: {
-      const gchar* v = g_value_get_string(value);
-      s.device = (v != nullptr && v[0] != '\0') ? v : DEFAULT_DEVICE;
-      break;
-    }
-    case PROP_THREADS:
-      s.threads = g_value_get_int(value);
-      break;
-    case PROP_CANDIDATE:
-      s.candidate = g_value_get_int(value);
-      break;
-    case PROP_MOSAIC:
-      s.mosaic = g_value_get_boolean(value);
-      break;
-    case PROP_PROCESSING_LATENCY:
-      s.processing_latency = g_value_get_int64(value);
-      break;
-    case PROP_OUTPUT_FORMAT:
-      s.output_format = static_cast<GstVideoFormat>(g_value_get_enum(value));
-      break;
-    case PROP_INFERENCE_SIZE: {
-      const int v = g_value_get_int(value);
-      if (v > 0 && v < MIN_INFERENCE_SIZE)
-        GST_WARNING_OBJECT(self, "inference-size %d raised to %d", v, MIN_INFERENCE_SIZE);
-      s.inference_size = (v > 0 && v < MIN_INFERENCE_SIZE) ? MIN_INFERENCE_SIZE : v;
-      break;
-    }
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
   }
-  g_mutex_unlock(&self->priv->lock);
-  if (prop_id == PROP_PROCESSING_LATENCY)
-    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   // Takes effect on the next caps; ask for a renegotiation so it applies now.
   if (prop_id == PROP_OUTPUT_FORMAT) gst_base_transform_reconfigure_src(GST_BASE_TRANSFORM(self));
 }
@@ -673,43 +600,27 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
 static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue* value,
                                          GParamSpec* pspec) {
   GstVcColorize* self = GST_VC_COLORIZE(object);
-  g_mutex_lock(&self->priv->lock);
-  const Settings& s = self->priv->settings;
+  Private* p = self->priv;
+  if (vc_network_get_property(&p->net, prop_id, value)) return;
+  VcNetworkLock lock(&p->net);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, s.model.c_str());
-      break;
-    case PROP_DEVICE:
-      g_value_set_string(value, s.device.c_str());
-      break;
-    case PROP_THREADS:
-      g_value_set_int(value, s.threads);
-      break;
     case PROP_CANDIDATE:
-      g_value_set_int(value, s.candidate);
+      g_value_set_int(value, p->settings.candidate);
       break;
     case PROP_MOSAIC:
-      g_value_set_boolean(value, s.mosaic);
-      break;
-    case PROP_INFERENCE_SIZE:
-      g_value_set_int(value, s.inference_size);
-      break;
-    case PROP_PROCESSING_LATENCY:
-      g_value_set_int64(value, s.processing_latency);
+      g_value_set_boolean(value, p->settings.mosaic);
       break;
     case PROP_OUTPUT_FORMAT:
-      g_value_set_enum(value, s.output_format);
+      g_value_set_enum(value, p->settings.output_format);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock(&self->priv->lock);
 }
 
 static void gst_vc_colorize_finalize(GObject* object) {
   GstVcColorize* self = GST_VC_COLORIZE(object);
-  g_mutex_clear(&self->priv->lock);
   delete self->priv;
   self->priv = nullptr;
   G_OBJECT_CLASS(gst_vc_colorize_parent_class)->finalize(object);
@@ -748,35 +659,9 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   gobject_class->get_property = gst_vc_colorize_get_property;
   gobject_class->finalize = gst_vc_colorize_finalize;
 
-  const GParamFlags ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                     GST_PARAM_MUTABLE_READY);
+  vc_network_class_install_properties(gobject_class, &kNetwork);
   const GParamFlags playing = static_cast<GParamFlags>(
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-  // The default path is found at run time, so GLib keeps copies (not G_PARAM_STATIC_BLURB).
-  const std::string model_default = vidcolor::default_model_path();
-  g_object_class_install_property(
-      gobject_class, PROP_MODEL,
-      g_param_spec_string(
-          "model", "Model",
-          "vidcolor model file (safetensors with f and g). Default: the environment variable "
-          "VIDCOLOR_MODEL if set, else the installed model, else the source tree's (uninstalled "
-          "builds). Loaded at READY->PAUSED",
-          model_default.c_str(),
-          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK |
-                                   G_PARAM_STATIC_BLURB | GST_PARAM_MUTABLE_READY)));
-  g_object_class_install_property(
-      gobject_class, PROP_DEVICE,
-      g_param_spec_string("device", "Device",
-                          "Where f runs: cpu, cuda (= cuda:0), cuda:N, or auto (the first GPU "
-                          "when LibTorch has CUDA and one is present, else cpu). An explicit "
-                          "cuda device without CUDA support fails the state change",
-                          DEFAULT_DEVICE, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_THREADS,
-      g_param_spec_int("threads", "Threads",
-                       "LibTorch intra-op threads of the streaming thread (0 = all cores; more than 1 helps only on "
-                       "cores the other stages leave idle, best with OMP_WAIT_POLICY=PASSIVE)", 0,
-                       MAX_THREADS, DEFAULT_THREADS, playing));
   g_object_class_install_property(
       gobject_class, PROP_CANDIDATE,
       g_param_spec_int("candidate", "Candidate",
@@ -792,15 +677,6 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
                            "Output all d candidates as a grid (2x2 for d = 4) at the output "
                            "size, each cell the frame scaled to it, for choosing a candidate",
                            DEFAULT_MOSAIC, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_INFERENCE_SIZE,
-      g_param_spec_int("inference-size", "Inference size",
-                       "Short side (pixels) f runs at: 0 = the model's configuration, else "
-                       "64 to 1080 (smaller values are raised to 64); chroma is brought to full "
-                       "resolution guided by the luma",
-                       0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, playing));
-  g_object_class_install_property(gobject_class, PROP_PROCESSING_LATENCY,
-                                  vc_processing_latency_param_spec("f's computation"));
   g_object_class_install_property(
       gobject_class, PROP_OUTPUT_FORMAT,
       g_param_spec_enum("output-format", "Output format",
@@ -835,8 +711,6 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
 
 static void gst_vc_colorize_init(GstVcColorize* self) {
   self->priv = new Private();
-  g_mutex_init(&self->priv->lock);
-  self->priv->settings.model = vidcolor::default_model_path();
   // QoS on (BaseTransform's "qos" property): when a synchronising sink reports frames late
   // (a live source faster than the chain), frames already too late are dropped here, before
   // f, flow and g spend time on them, with a QoS message carrying the processed/dropped

@@ -42,8 +42,7 @@
 #include "vcrefine.h"
 
 #include "frame_codes.h"
-#include "frame_memory.h"
-#include "processing_latency.h"
+#include "network_element.h"
 
 #include <deque>
 #include <exception>
@@ -65,43 +64,36 @@
 GST_DEBUG_CATEGORY_STATIC(gst_vc_refine_debug);
 #define GST_CAT_DEFAULT gst_vc_refine_debug
 
-#define DEFAULT_DEVICE "auto"
-// One thread: g at inference size is small, its many short ops gain little from a thread team,
-// and teams of both networks on the same cores wait on each other (measured on 2 loaded cores at
-// 854x480: 85 ms per frame with 1 thread, 1.9 s with 2).
-#define DEFAULT_THREADS 1
-#define MAX_THREADS 256
 #define DEFAULT_WINDOW 1
 #define MAX_WINDOW 2
 #define DEFAULT_ITERATIONS 1
 #define MAX_ITERATIONS 4
 #define DEFAULT_ALPHA vidcolor::kConfidenceAlpha
-#define DEFAULT_INFERENCE_SIZE 0
-#define MAX_INFERENCE_SIZE 4096
 
-enum {
-  PROP_0,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_THREADS,
-  PROP_WINDOW,
-  PROP_ITERATIONS,
-  PROP_ALPHA,
-  PROP_INFERENCE_SIZE,
-  PROP_PROCESSING_LATENCY,
-};
+// The shared properties, start and error guard (network_element.h). g's engine is built at
+// start for the whole stream (the held window refines with it), so its inference size is fixed
+// then; g has no backbone, so any size works (sides are rounded to multiples of 16).
+static const VcNetworkClassInfo kNetwork = {
+    "vcrefine.cpp", "g", "refinement", "",
+    " (its refine_inference_size, else its inference_size), else that, sides rounded to "
+    "multiples of 16",
+    0, false};
+
+// The element's own properties follow the shared ones.
+enum { PROP_WINDOW = VC_NETWORK_PROP_N, PROP_ITERATIONS, PROP_ALPHA };
 
 namespace {
 
+// vcrefine's own settings (the shared ones are VcNetwork's), under VcNetwork's lock.
 struct Settings {
-  std::string model;  // empty = vidcolor::default_model_path()
-  std::string device = DEFAULT_DEVICE;
-  int threads = DEFAULT_THREADS;
   guint window = DEFAULT_WINDOW;
   guint iterations = DEFAULT_ITERATIONS;
   double alpha = DEFAULT_ALPHA;
-  int inference_size = DEFAULT_INFERENCE_SIZE;
-  gint64 processing_latency = VC_PROCESSING_LATENCY_AUTO;
+};
+
+struct Snapshot {
+  VcNetworkSettings net;
+  Settings own;
 };
 
 // One frame not yet pushed: its buffer and the events before it. Its tensors, its passes
@@ -125,7 +117,6 @@ struct State {
   std::deque<Held> frames;  // frames not yet pushed, in order; the first ones may be ready
   uint64_t next_tag = 0;
   std::vector<GstEvent*> pending_events;  // serialized events after the last held frame
-  int applied_threads = -1;
   bool warned_no_meta = false;
   bool warned_bad_meta = false;
   GstVideoInfo info;
@@ -136,10 +127,9 @@ struct State {
 };
 
 struct Private {
-  GMutex lock;  // guards settings and the latency inputs below
-  Settings settings;
-  VcFramePeriod period = VC_FRAME_PERIOD_UNKNOWN;
-  State state;  // streaming thread (and state changes while it is stopped)
+  VcNetwork net;      // shared settings, their lock, the frame period
+  Settings settings;  // under net.lock
+  State state;        // streaming thread (and state changes while it is stopped)
 };
 
 }  // namespace
@@ -161,11 +151,9 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 G_DEFINE_TYPE(GstVcRefine, gst_vc_refine, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(vcrefine, "vcrefine", GST_RANK_NONE, GST_TYPE_VC_REFINE);
 
-static Settings read_settings(GstVcRefine* self) {
-  g_mutex_lock(&self->priv->lock);
-  const Settings s = self->priv->settings;
-  g_mutex_unlock(&self->priv->lock);
-  return s;
+static Snapshot read_settings(GstVcRefine* self) {
+  VcNetworkLock lock(&self->priv->net);
+  return Snapshot{self->priv->net.settings, self->priv->settings};
 }
 
 // ------------------------------------------------------------------ frames <-> tensors
@@ -323,17 +311,13 @@ static GstFlowReturn drain(GstVcRefine* self) {
 
 // Drain from an event handler: errors become element errors (the event still goes on).
 static void drain_for_event(GstVcRefine* self, GstEvent* event) {
-  try {
+  const bool ok = vc_network_guard(GST_ELEMENT(self), &kNetwork, "Refinement failed", false, [&] {
     const GstFlowReturn r = drain(self);
     if (r != GST_FLOW_OK)
       GST_DEBUG_OBJECT(self, "drain before %s: %s", GST_EVENT_TYPE_NAME(event), gst_flow_get_name(r));
-  } catch (const std::exception& e) {
-    clear_frames(self->priv->state);
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
-  } catch (...) {
-    clear_frames(self->priv->state);
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: unknown exception"));
-  }
+    return true;
+  });
+  if (!ok) clear_frames(self->priv->state);
 }
 
 // ------------------------------------------------------------------ pads
@@ -347,15 +331,10 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
     gst_buffer_unref(buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  try {
-    const Settings s = read_settings(self);
-    if (s.threads != st.applied_threads) {
-      vidcolor::set_inference_threads(s.threads);  // LibTorch threads are per calling thread
-      st.applied_threads = s.threads;
-    }
-    g_mutex_lock(&p->lock);
-    vc_frame_period_note_buffer(&p->period, buf);
-    g_mutex_unlock(&p->lock);
+  return vc_network_guard(GST_ELEMENT(self), &kNetwork, "Refinement failed", GST_FLOW_ERROR,
+                          [&]() -> GstFlowReturn {
+    vc_network_apply_threads(GST_ELEMENT(self), &p->net, read_settings(self).net.threads);
+    vc_network_note_buffer(&p->net, buf);
     GstFlowReturn ret = GST_FLOW_OK;
     if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && window_held(st) > 0) {
       GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": draining the window",
@@ -416,22 +395,12 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
     // The window refines the frames this one completes (a wavefront of passes) and returns them.
     take_refined(st, refine_window(st).push(std::move(in)));
     return push_ready(self);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: %s", e.what()));
-    return GST_FLOW_ERROR;
-  } catch (...) {
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Refinement failed"), ("vcrefine.cpp: unknown exception"));
-    return GST_FLOW_ERROR;
-  }
+  });
 }
 
+// The added latency is counted in frames: a new framerate changes it (a LATENCY message).
 static void update_framerate(GstVcRefine* self, const GstVideoInfo& info) {
-  Private* p = self->priv;
-  g_mutex_lock(&p->lock);
-  const bool changed = vc_frame_period_set_rate(&p->period, &info);
-  g_mutex_unlock(&p->lock);
-  // The added latency is counted in frames: a new framerate changes it.
-  if (changed) gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+  vc_network_set_rate(GST_ELEMENT(self), &self->priv->net, &info);
 }
 
 static gboolean gst_vc_refine_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
@@ -482,12 +451,9 @@ static gboolean gst_vc_refine_sink_event(GstPad* pad, GstObject* parent, GstEven
 
 static GstClockTime added_latency(GstVcRefine* self) {
   Private* p = self->priv;
-  g_mutex_lock(&p->lock);
+  VcNetworkLock lock(&p->net);
   const guint64 frames = static_cast<guint64>(p->settings.window) * p->settings.iterations;
-  const GstClockTime latency = vc_frame_period_duration(&p->period, frames) +
-                               vc_processing_latency(p->settings.processing_latency, &p->period);
-  g_mutex_unlock(&p->lock);
-  return latency;
+  return vc_frame_period_duration(&p->net.period, frames) + vc_network_processing_latency_locked(&p->net);
 }
 
 static gboolean gst_vc_refine_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
@@ -522,40 +488,18 @@ static gboolean gst_vc_refine_sink_query(GstPad* pad, GstObject* parent, GstQuer
 // ------------------------------------------------------------------ state
 
 static bool load_engine(GstVcRefine* self) {
-  const Settings s = read_settings(self);
+  const Snapshot s = read_settings(self);
   State& st = self->priv->state;
-  const std::string path = s.model.empty() ? vidcolor::default_model_path() : s.model;
-  std::shared_ptr<const vidcolor::Model> model;
-  try {
-    model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(path));
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot load the model file \"%s\"", path.c_str()),
-                      ("vcrefine.cpp: %s", e.what()));
-    return false;
-  } catch (...) {
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Cannot load the model file \"%s\"", path.c_str()),
-                      ("vcrefine.cpp: unknown exception"));
-    return false;
-  }
-  try {
-    st.engine = std::make_unique<vidcolor::RefineEngine>(model, vidcolor::parse_device(s.device), s.alpha,
-                                                         s.inference_size);
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot set up refinement on device \"%s\"", s.device.c_str()),
-                      ("vcrefine.cpp: model %s: %s", path.c_str(), e.what()));
-    return false;
-  } catch (...) {
-    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot set up refinement on device \"%s\"", s.device.c_str()),
-                      ("vcrefine.cpp: model %s: unknown exception", path.c_str()));
-    return false;
-  }
-  st.window = s.window;
-  st.iterations = s.iterations;
-  st.applied_threads = -1;
+  const bool ok = vc_network_start(GST_ELEMENT(self), &kNetwork, s.net, [&](const VcLoadedModel& m) {
+    st.engine = std::make_unique<vidcolor::RefineEngine>(m.model, m.device, s.own.alpha, s.net.inference_size);
+  });
+  if (!ok) return false;
+  st.window = s.own.window;
+  st.iterations = s.own.iterations;
   st.warned_no_meta = false;
   st.warned_bad_meta = false;
-  GST_INFO_OBJECT(self, "model %s, device %s, window %u, iterations %u", path.c_str(), s.device.c_str(),
-                  s.window, s.iterations);
+  GST_INFO_OBJECT(self, "model %s, device %s, window %u, iterations %u", s.net.model.c_str(),
+                  s.net.device.c_str(), s.own.window, s.own.iterations);
   return true;
 }
 
@@ -565,15 +509,13 @@ static void reset_state(GstVcRefine* self) {
   st.refine.reset();  // reads the engine
   st.engine.reset();
   st.have_info = false;
-  g_mutex_lock(&self->priv->lock);
-  self->priv->period = VC_FRAME_PERIOD_UNKNOWN;
-  g_mutex_unlock(&self->priv->lock);
+  VcNetworkLock lock(&self->priv->net);
+  self->priv->net.period = VC_FRAME_PERIOD_UNKNOWN;
 }
 
 static GstStateChangeReturn gst_vc_refine_change_state(GstElement* element, GstStateChange transition) {
   GstVcRefine* self = GST_VC_REFINE(element);
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    vc_keep_frame_memory(GST_OBJECT(self));
     reset_state(self);
     if (!load_engine(self)) return GST_STATE_CHANGE_FAILURE;
   }
@@ -585,37 +527,16 @@ static GstStateChangeReturn gst_vc_refine_change_state(GstElement* element, GstS
 
 // ------------------------------------------------------------------ properties
 
-static bool settings_locked(GstVcRefine* self, GParamSpec* pspec) {
-  // Model, device, window, iterations, alpha and size shape the running state: READY/NULL only.
-  GST_OBJECT_LOCK(self);
-  const bool running = GST_STATE(self) > GST_STATE_READY;
-  GST_OBJECT_UNLOCK(self);
-  if (running)
-    GST_WARNING_OBJECT(self, "property '%s' can only change in the NULL or READY state", pspec->name);
-  return running;
-}
-
+// Model, device, window, iterations, alpha and inference-size shape the running state: their
+// specs say NULL/READY only, which vc_network_property_settable enforces.
 static void gst_vc_refine_set_property(GObject* object, guint prop_id, const GValue* value,
                                        GParamSpec* pspec) {
   GstVcRefine* self = GST_VC_REFINE(object);
-  if (prop_id != PROP_THREADS && prop_id != PROP_PROCESSING_LATENCY && settings_locked(self, pspec))
-    return;
   Private* p = self->priv;
-  g_mutex_lock(&p->lock);
+  if (!vc_network_property_settable(GST_ELEMENT(self), pspec)) return;
+  if (vc_network_set_property(GST_ELEMENT(self), &p->net, &kNetwork, prop_id, value)) return;
+  VcNetworkLock lock(&p->net);
   switch (prop_id) {
-    case PROP_MODEL: {
-      const gchar* v = g_value_get_string(value);
-      p->settings.model = v != nullptr ? v : "";
-      break;
-    }
-    case PROP_DEVICE: {
-      const gchar* v = g_value_get_string(value);
-      p->settings.device = v != nullptr && *v != '\0' ? v : DEFAULT_DEVICE;
-      break;
-    }
-    case PROP_THREADS:
-      p->settings.threads = g_value_get_int(value);
-      break;
     case PROP_WINDOW:
       p->settings.window = g_value_get_uint(value);
       break;
@@ -625,35 +546,18 @@ static void gst_vc_refine_set_property(GObject* object, guint prop_id, const GVa
     case PROP_ALPHA:
       p->settings.alpha = g_value_get_double(value);
       break;
-    case PROP_INFERENCE_SIZE:
-      p->settings.inference_size = g_value_get_int(value);
-      break;
-    case PROP_PROCESSING_LATENCY:
-      p->settings.processing_latency = g_value_get_int64(value);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock(&p->lock);
-  if (prop_id == PROP_PROCESSING_LATENCY)
-    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
 }
 
 static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
   GstVcRefine* self = GST_VC_REFINE(object);
   Private* p = self->priv;
-  g_mutex_lock(&p->lock);
+  if (vc_network_get_property(&p->net, prop_id, value)) return;
+  VcNetworkLock lock(&p->net);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, p->settings.model.empty() ? nullptr : p->settings.model.c_str());
-      break;
-    case PROP_DEVICE:
-      g_value_set_string(value, p->settings.device.c_str());
-      break;
-    case PROP_THREADS:
-      g_value_set_int(value, p->settings.threads);
-      break;
     case PROP_WINDOW:
       g_value_set_uint(value, p->settings.window);
       break;
@@ -663,23 +567,15 @@ static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* v
     case PROP_ALPHA:
       g_value_set_double(value, p->settings.alpha);
       break;
-    case PROP_INFERENCE_SIZE:
-      g_value_set_int(value, p->settings.inference_size);
-      break;
-    case PROP_PROCESSING_LATENCY:
-      g_value_set_int64(value, p->settings.processing_latency);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
-  g_mutex_unlock(&p->lock);
 }
 
 static void gst_vc_refine_finalize(GObject* object) {
   GstVcRefine* self = GST_VC_REFINE(object);
   clear_frames(self->priv->state);
-  g_mutex_clear(&self->priv->lock);
   delete self->priv;
   self->priv = nullptr;
   G_OBJECT_CLASS(gst_vc_refine_parent_class)->finalize(object);
@@ -699,27 +595,7 @@ static void gst_vc_refine_class_init(GstVcRefineClass* klass) {
 
   const auto ready_only = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY);
-  g_object_class_install_property(
-      gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model file",
-                          "vidcolor model file (f and g; this element runs g). Unset: the "
-                          "VIDCOLOR_MODEL environment variable, else the installed default model",
-                          nullptr, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_DEVICE,
-      g_param_spec_string("device", "Device",
-                          "Where g runs: cpu, cuda, cuda:N, or auto (the first GPU when this "
-                          "build's LibTorch has CUDA and sees one, else cpu)",
-                          DEFAULT_DEVICE, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_THREADS,
-      g_param_spec_int("threads", "Threads",
-                       "LibTorch intra-op threads of the streaming thread (0 = all cores). g is "
-                       "small: more threads help only on idle cores",
-                       0,
-                       MAX_THREADS, DEFAULT_THREADS,
-                       static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                GST_PARAM_MUTABLE_PLAYING)));
+  vc_network_class_install_properties(gobject_class, &kNetwork);
   g_object_class_install_property(
       gobject_class, PROP_WINDOW,
       g_param_spec_uint("window", "Window",
@@ -739,13 +615,6 @@ static void gst_vc_refine_class_init(GstVcRefineClass* klass) {
       g_param_spec_double("alpha", "Alpha",
                           "Confidence map sharpness of eq. 4: W = max(1 - alpha |difference|, 0)",
                           0.01, 1000.0, DEFAULT_ALPHA, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_INFERENCE_SIZE,
-      g_param_spec_int("inference-size", "Inference size",
-                       "Short side g runs at (sides rounded to multiples of 16; 0 = the model's: its refine_inference_size, else its inference_size)",
-                       0, MAX_INFERENCE_SIZE, DEFAULT_INFERENCE_SIZE, ready_only));
-  g_object_class_install_property(gobject_class, PROP_PROCESSING_LATENCY,
-                                  vc_processing_latency_param_spec("g's computation"));
 
   gst_element_class_set_static_metadata(
       element_class, "vidcolor temporal refinement", "Filter/Effect/Video",
@@ -759,7 +628,6 @@ static void gst_vc_refine_class_init(GstVcRefineClass* klass) {
 
 static void gst_vc_refine_init(GstVcRefine* self) {
   self->priv = new Private();
-  g_mutex_init(&self->priv->lock);
   gst_video_info_init(&self->priv->state.info);
 
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");

@@ -540,3 +540,47 @@ TEST(VcColorizePipeline, NoQosDropsWithoutASynchronisingSink) {
       "vccolorize device=cpu threads=1 model=" + models().good + " ! fakesink name=sink sync=false");
   EXPECT_EQ(c.frames, 40);
 }
+
+// Issue 21: the shared properties (network_element.h) set from other threads over and over
+// while frames flow: the ones that may change while playing take effect between frames (two
+// threads flip inference-size, so f's engine is rebuilt again and again), the READY-only ones
+// (model, device) are refused. No crash, every frame out once, in order.
+TEST(VcColorize, StressedPropertiesWhileFramesFlow) {
+  const int w = 64, h = 48, n = 24;
+  auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("I420", w, h));
+  const auto start = [&](const char* name, auto set) {
+    GValue v = G_VALUE_INIT;
+    set(&v);
+    GstHarnessThread* t = gst_harness_stress_property_start_full(hr.get(), name, &v, 500);
+    g_value_unset(&v);
+    return t;
+  };
+  const auto int_value = [](int x) { return [x](GValue* v) { g_value_set_int(g_value_init(v, G_TYPE_INT), x); }; };
+  GstHarnessThread* threads[] = {
+      start("threads", int_value(1)),
+      start("inference-size", int_value(64)),
+      start("inference-size", int_value(96)),
+      start("candidate", int_value(1)),
+      start("processing-latency",
+            [](GValue* v) { g_value_set_int64(g_value_init(v, G_TYPE_INT64), 2 * GST_MSECOND); }),
+      start("model", [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "/nonexistent"); }),
+      start("device", [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "tpu:3"); }),
+  };
+  const std::vector<uint8_t> gray = random_gray(w, h, 21);
+  for (int i = 0; i < n; ++i)
+    ASSERT_EQ(gst_harness_push(hr.get(), gray8_frame(gray, w, h, i * 40 * GST_MSECOND)), GST_FLOW_OK) << i;
+  for (GstHarnessThread* t : threads) EXPECT_GT(gst_harness_stress_thread_stop(t), 0u);
+  for (int i = 0; i < n; ++i) {
+    BufferPtr out(gst_harness_pull(hr.get()));
+    ASSERT_TRUE(out) << i;
+    EXPECT_EQ(GST_BUFFER_PTS(out.get()), i * 40 * GST_MSECOND);
+  }
+  EXPECT_EQ(gst_harness_buffers_in_queue(hr.get()), 0u);
+  gchar* model = nullptr;
+  gchar* device = nullptr;
+  g_object_get(hr->element, "model", &model, "device", &device, nullptr);
+  EXPECT_EQ(models().good, model) << "READY-only: refused while playing";
+  EXPECT_STREQ(device, "cpu");
+  g_free(model);
+  g_free(device);
+}

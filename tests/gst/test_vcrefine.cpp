@@ -518,3 +518,44 @@ TEST(VcRefine, PropertiesHaveRangesAndDefaults) {
   EXPECT_NE(g_param_spec_get_blurb(spec), nullptr);
   gst_object_unref(e);
 }
+
+// Issue 21: the shared properties (network_element.h) and vcrefine's own set from other
+// threads over and over while frames flow through a window of 2 x 2 passes: threads and
+// processing-latency take effect between frames, the READY-only ones (model, window,
+// inference-size) are refused while playing. No crash, every frame out once, in order.
+TEST(VcRefine, StressedPropertiesWhileFramesFlow) {
+  const int n = 16;
+  auto hr = refine_harness(2, 2);
+  const auto start = [&](const char* name, auto set) {
+    GValue v = G_VALUE_INIT;
+    set(&v);
+    GstHarnessThread* t = gst_harness_stress_property_start_full(hr.get(), name, &v, 500);
+    g_value_unset(&v);
+    return t;
+  };
+  GstHarnessThread* threads[] = {
+      start("threads", [](GValue* v) { g_value_set_int(g_value_init(v, G_TYPE_INT), 1); }),
+      start("processing-latency",
+            [](GValue* v) { g_value_set_int64(g_value_init(v, G_TYPE_INT64), 3 * GST_MSECOND); }),
+      start("inference-size", [](GValue* v) { g_value_set_int(g_value_init(v, G_TYPE_INT), 32); }),
+      start("window", [](GValue* v) { g_value_set_uint(g_value_init(v, G_TYPE_UINT), 1); }),
+      start("model", [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "/nonexistent"); }),
+  };
+  for (int t = 0; t < n; ++t) ASSERT_EQ(gst_harness_push(hr.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK) << t;
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
+  for (GstHarnessThread* t : threads) EXPECT_GT(gst_harness_stress_thread_stop(t), 0u);
+  for (int t = 0; t < n; ++t) {
+    BufferPtr out(gst_harness_try_pull(hr.get()));
+    ASSERT_TRUE(out) << t;
+    EXPECT_EQ(GST_BUFFER_PTS(out.get()), t * kDur);
+  }
+  EXPECT_EQ(gst_harness_buffers_in_queue(hr.get()), 0u);
+  guint window = 0;
+  gint size = -1;
+  gchar* model = nullptr;
+  g_object_get(hr->element, "window", &window, "inference-size", &size, "model", &model, nullptr);
+  EXPECT_EQ(window, 2u) << "READY-only: refused while playing";
+  EXPECT_EQ(size, 0);
+  EXPECT_EQ(model_path(), model);
+  g_free(model);
+}
