@@ -13,10 +13,16 @@
  * at the same time; they are short (#GstVidColorize:queue-size buffers), which bounds the
  * added latency and memory.
  *
- * Properties are forwarded to the children: model, device, threads and inference-size to
- * both networks (vccolorize and vcrefine), candidate and output-format to vccolorize, flow-backend and
- * flow-scale to vcflow, window, iterations and alpha to vcrefine. Reading a property reads
- * it from the (first) child that has it. The reported latency is the children's: vcrefine
+ * The children are named `gray`, `colorize`, `flow` and `refine`, so any property of any of
+ * them is set through GstChildProxy: `vidcolorize refine::iterations=2 colorize::mosaic=true`.
+ * The bin's own properties are those that cut across the children, forwarded to both
+ * networks (vccolorize and vcrefine): model, device, threads, inference-size and
+ * processing-latency; and, as shortcuts that launch lines already use, candidate and
+ * output-format (colorize), flow-backend and flow-scale (flow), window, iterations and alpha
+ * (refine). Each one's spec (type, range, default, when it may change) is made from the
+ * children's specs, so it cannot disagree with them; flow-scale alone has the chain's own
+ * default (0.25, set on the child). Reading a property reads it from the (first) child that
+ * has it. The reported latency is the children's: vcrefine
  * adds window × iterations frames, and vccolorize and vcrefine each add their
  * #GstVidColorize:processing-latency (one frame duration by default), so a synchronising sink
  * after a live source does not find the frames late (measured: docs/BENCHMARKS.md).
@@ -25,6 +31,8 @@
  * |[
  * gst-launch-1.0 filesrc location=old-film.mp4 ! decodebin ! videoconvert ! \
  *     vidcolorize iterations=2 ! videoconvert ! autovideosink
+ * gst-launch-1.0 videotestsrc num-buffers=50 ! vidcolorize threads=2 refine::window=2 \
+ *     colorize::candidate=1 ! videoconvert ! autovideosink
  * ]|
  */
 #include "vidcolorize.h"
@@ -35,9 +43,11 @@
 #include <gst/video/video.h>
 
 #include "frame_codes.h"
-#include "processing_latency.h"
+#include "param_spec_copy.h"
 #include "vccolorize.h"
 #include "vcflow.h"
+#include "vcgray.h"
+#include "vcrefine.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
 #define GST_CAT_DEFAULT gst_vid_colorize_debug
@@ -48,49 +58,54 @@ GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
 // and costs ~9 ms a frame instead of ~20 at vcflow's own default of 0.5 (docs/BENCHMARKS.md).
 #define DEFAULT_FLOW_SCALE 0.25
 
-enum {
-  PROP_0,
-  PROP_MODEL,
-  PROP_DEVICE,
-  PROP_THREADS,
-  PROP_CANDIDATE,
-  PROP_INFERENCE_SIZE,
-  PROP_FLOW_BACKEND,
-  PROP_FLOW_SCALE,
-  PROP_WINDOW,
-  PROP_ITERATIONS,
-  PROP_ALPHA,
-  PROP_QUEUE_SIZE,
-  PROP_PROCESSING_LATENCY,
-  PROP_OUTPUT_FORMAT,
-};
-
-// The chain, in order; queues go between consecutive elements.
+// The chain, in order; queues go between consecutive elements. The children's names are
+// what `vidcolorize refine::iterations=2` (GstChildProxy) finds.
 enum Child { GRAY, COLORIZE, FLOW, REFINE, N_CHILDREN };
 static const char* const kChildFactories[N_CHILDREN] = {"vcgray", "vccolorize", "vcflow", "vcrefine"};
+static const char* const kChildNames[N_CHILDREN] = {"gray", "colorize", "flow", "refine"};
 
 struct Target {
   Child child;
   const char* property;
 };
 
-// Bin property -> the child properties it sets (the first is read back).
-static std::vector<Target> targets_of(guint prop_id) {
-  switch (prop_id) {
-    case PROP_MODEL: return {{COLORIZE, "model"}, {REFINE, "model"}};
-    case PROP_DEVICE: return {{COLORIZE, "device"}, {REFINE, "device"}};
-    case PROP_THREADS: return {{COLORIZE, "threads"}, {REFINE, "threads"}};
-    case PROP_CANDIDATE: return {{COLORIZE, "candidate"}};
-    case PROP_OUTPUT_FORMAT: return {{COLORIZE, "output-format"}};
-    case PROP_INFERENCE_SIZE: return {{COLORIZE, "inference-size"}, {REFINE, "inference-size"}};
-    case PROP_FLOW_BACKEND: return {{FLOW, "backend"}};
-    case PROP_FLOW_SCALE: return {{FLOW, "scale"}};
-    case PROP_WINDOW: return {{REFINE, "window"}};
-    case PROP_ITERATIONS: return {{REFINE, "iterations"}};
-    case PROP_ALPHA: return {{REFINE, "alpha"}};
-    case PROP_PROCESSING_LATENCY: return {{COLORIZE, "processing-latency"}, {REFINE, "processing-latency"}};
-    default: return {};
-  }
+// A bin property and the child properties it sets (the first is read back). Its spec is made
+// from the children's specs (param_spec_copy.h).
+struct Forward {
+  const char* name;
+  const char* nick;
+  std::vector<Target> targets;
+};
+
+// Property ids: 1 + the index here; then the bin's own.
+static const std::vector<Forward>& forwards() {
+  static const std::vector<Forward> table = {
+      // What cuts across the children: both networks load the same model, run on the same
+      // device, and report their computation alike.
+      {"model", "Model", {{COLORIZE, "model"}, {REFINE, "model"}}},
+      {"device", "Device", {{COLORIZE, "device"}, {REFINE, "device"}}},
+      {"threads", "Threads", {{COLORIZE, "threads"}, {REFINE, "threads"}}},
+      {"inference-size", "Inference size", {{COLORIZE, "inference-size"}, {REFINE, "inference-size"}}},
+      {"processing-latency", "Processing latency",
+       {{COLORIZE, "processing-latency"}, {REFINE, "processing-latency"}}},
+      // Shortcuts to one child's property, kept because launch lines, pipelines/ and tests
+      // use them (`vidcolorize iterations=2`); `child::property` reaches every property.
+      {"candidate", "Candidate", {{COLORIZE, "candidate"}}},
+      {"output-format", "Output format", {{COLORIZE, "output-format"}}},
+      {"flow-backend", "Flow backend", {{FLOW, "backend"}}},
+      {"flow-scale", "Flow scale", {{FLOW, "scale"}}},
+      {"window", "Window", {{REFINE, "window"}}},
+      {"iterations", "Iterations", {{REFINE, "iterations"}}},
+      {"alpha", "Alpha", {{REFINE, "alpha"}}},
+  };
+  return table;
+}
+
+static guint prop_queue_size() { return static_cast<guint>(forwards().size()) + 1; }
+
+static const std::vector<Target>& targets_of(guint prop_id) {
+  static const std::vector<Target> none;
+  return prop_id >= 1 && prop_id <= forwards().size() ? forwards()[prop_id - 1].targets : none;
 }
 
 struct _GstVidColorize {
@@ -111,11 +126,11 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 static void gst_vid_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
                                           GParamSpec* pspec) {
   GstVidColorize* self = GST_VID_COLORIZE(object);
-  if (prop_id == PROP_QUEUE_SIZE) {
+  if (prop_id == prop_queue_size()) {
     for (GstElement* q : self->queues) g_object_set(q, "max-size-buffers", g_value_get_uint(value), nullptr);
     return;
   }
-  const std::vector<Target> targets = targets_of(prop_id);
+  const std::vector<Target>& targets = targets_of(prop_id);
   if (targets.empty()) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     return;
@@ -124,20 +139,20 @@ static void gst_vid_colorize_set_property(GObject* object, guint prop_id, const 
     GstElement* child = self->children[t.child];
     // A child without the property (another version) is skipped, not a critical.
     if (child != nullptr && g_object_class_find_property(G_OBJECT_GET_CLASS(child), t.property))
-      g_object_set_property(G_OBJECT(child), t.property, value);  // transforms int <-> uint etc.
+      g_object_set_property(G_OBJECT(child), t.property, value);
   }
 }
 
 static void gst_vid_colorize_get_property(GObject* object, guint prop_id, GValue* value,
                                           GParamSpec* pspec) {
   GstVidColorize* self = GST_VID_COLORIZE(object);
-  if (prop_id == PROP_QUEUE_SIZE) {
+  if (prop_id == prop_queue_size()) {
     guint n = 0;
     g_object_get(self->queues[0], "max-size-buffers", &n, nullptr);
     g_value_set_uint(value, n);
     return;
   }
-  const std::vector<Target> targets = targets_of(prop_id);
+  const std::vector<Target>& targets = targets_of(prop_id);
   if (targets.empty()) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     return;
@@ -179,80 +194,33 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
   gobject_class->get_property = gst_vid_colorize_get_property;
   gobject_class->finalize = gst_vid_colorize_finalize;
 
+  // Each forwarded property's spec is the children's (type, range, default, mutability):
+  // the element types are this plugin's own, so their classes are at hand.
+  const GType child_types[N_CHILDREN] = {GST_TYPE_VC_GRAY, GST_TYPE_VC_COLORIZE, GST_TYPE_VC_FLOW,
+                                         GST_TYPE_VC_REFINE};
+  GObjectClass* child_classes[N_CHILDREN];
+  for (int i = 0; i < N_CHILDREN; ++i) child_classes[i] = G_OBJECT_CLASS(g_type_class_ref(child_types[i]));
+  guint id = 1;
+  for (const Forward& f : forwards()) {
+    std::vector<GParamSpec*> specs;
+    std::string blurb;
+    for (const Target& t : f.targets) {
+      GParamSpec* spec = g_object_class_find_property(child_classes[t.child], t.property);
+      g_assert(spec != nullptr);
+      specs.push_back(spec);
+      blurb += std::string(blurb.empty() ? "Sets " : " and ") + kChildNames[t.child] + "::" + t.property;
+    }
+    blurb += std::string(". ") + kChildFactories[f.targets[0].child] + ": " + g_param_spec_get_blurb(specs[0]);
+    GParamSpec* spec = vc_param_spec_copy(specs, f.name, f.nick, blurb.c_str());
+    // The chain's own default: the flow at g's resolution, not vcflow's (set on the child in init).
+    if (g_str_equal(f.name, "flow-scale")) G_PARAM_SPEC_DOUBLE(spec)->default_value = DEFAULT_FLOW_SCALE;
+    g_object_class_install_property(gobject_class, id++, spec);
+  }
+  for (GObjectClass* c : child_classes) g_type_class_unref(c);
   const auto ready_only = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY);
-  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
-      gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model file",
-                          "vidcolor model file for vccolorize (f) and vcrefine (g). Unset: the "
-                          "VIDCOLOR_MODEL environment variable, else the installed default model",
-                          nullptr, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_DEVICE,
-      g_param_spec_string("device", "Device",
-                          "Where both networks run: cpu, cuda, cuda:N or auto", "auto", ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_THREADS,
-      g_param_spec_int("threads", "Threads",
-                       "LibTorch threads of vccolorize's and vcrefine's streaming threads, set "
-                       "on both (0 = all cores; the two run at the same time, so more than 1 only "
-                       "pays on a machine with cores to spare)",
-                       0, 256, 1, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_CANDIDATE,
-      g_param_spec_int("candidate", "Candidate",
-                       "Which of f's colorizations to use (-1 = auto: the model file's default "
-                       "candidate when it names one, else the most saturated, locked after the "
-                       "first frames)",
-                       -1, 7, -1, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_OUTPUT_FORMAT,
-      g_param_spec_enum("output-format", "Output format",
-                        "Format of the output (vccolorize's): auto = the input's own format, "
-                        "colorimetry and luma samples; another Y'CbCr format forces it (the "
-                        "R'G'B' values are vccolorize's alone: vcrefine refines Y'CbCr)",
-                        GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT, 0, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_INFERENCE_SIZE,
-      g_param_spec_int("inference-size", "Inference size",
-                       "Short side f and g run at (0 = the model's, else 64 to 1080); smaller is "
-                       "faster",
-                       0, 1080, 0, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_FLOW_BACKEND,
-      g_param_spec_enum("flow-backend", "Flow backend", "vcflow's optical flow algorithm",
-                        GST_TYPE_VC_FLOW_BACKEND, GST_VC_FLOW_BACKEND_DIS_FAST, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_FLOW_SCALE,
-      g_param_spec_double("flow-scale", "Flow scale", "vcflow's scale: flow on the luma resized by this",
-                          0.05, 1.0, DEFAULT_FLOW_SCALE, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_WINDOW,
-      g_param_spec_uint("window", "Window",
-                        "vcrefine's neighbours on each side (lambda); adds window x iterations "
-                        "frames of latency",
-                        1, 2, 1, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_ITERATIONS,
-      g_param_spec_uint("iterations", "Iterations",
-                        "vcrefine's refinement passes; adds window x iterations frames of latency",
-                        1, 4, 1, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_ALPHA,
-      g_param_spec_double("alpha", "Alpha", "vcrefine's confidence sharpness (eq. 4)", 0.01, 1000.0,
-                          15.0, ready_only));
-  g_object_class_install_property(
-      gobject_class, PROP_PROCESSING_LATENCY,
-      g_param_spec_int64("processing-latency", "Processing latency",
-                         "vccolorize's and vcrefine's processing-latency: what each reports for "
-                         "its network's computation in live pipelines (ns; -1 = one frame "
-                         "duration each, 0 = none)",
-                         VC_PROCESSING_LATENCY_AUTO, static_cast<gint64>(VC_PROCESSING_LATENCY_MAX),
-                         VC_PROCESSING_LATENCY_AUTO, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_QUEUE_SIZE,
+      gobject_class, prop_queue_size(),
       g_param_spec_uint("queue-size", "Queue size",
                         "Buffers each of the three queues between the stages holds", 1, 64,
                         DEFAULT_QUEUE_SIZE, ready_only));
@@ -271,12 +239,12 @@ static void gst_vid_colorize_init(GstVidColorize* self) {
   GstBin* bin = GST_BIN(self);
   GstElement* chain[N_CHILDREN];
   for (int i = 0; i < N_CHILDREN; ++i) {
-    self->children[i] = gst_element_factory_make(kChildFactories[i], nullptr);
+    self->children[i] = gst_element_factory_make(kChildFactories[i], kChildNames[i]);
     chain[i] = self->children[i];
     if (chain[i] == nullptr) {
       *self->missing += std::string(self->missing->empty() ? "" : ", ") + kChildFactories[i];
       // A stand-in keeps the bin's shape (and its pads); the bin fails NULL->READY instead.
-      chain[i] = gst_element_factory_make("identity", nullptr);
+      chain[i] = gst_element_factory_make("identity", kChildNames[i]);
     }
     gst_bin_add(bin, chain[i]);
     if (i > 0) {

@@ -5,6 +5,7 @@
 // model, small inference size.
 #include <glib/gstdio.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -271,5 +272,84 @@ TEST(VidColorize, FlowScaleDefaultsToTheNetworksResolution) {
   GParamSpecDouble* spec = G_PARAM_SPEC_DOUBLE(
       g_object_class_find_property(G_OBJECT_GET_CLASS(bin), "flow-scale"));
   EXPECT_DOUBLE_EQ(spec->default_value, 0.25) << "gst-inspect must show the real default";
+  gst_object_unref(bin);
+}
+
+// Issue 21: the children are named gray, colorize, flow and refine, so a launch line sets any
+// child property through GstChildProxy.
+TEST(VidColorize, ChildPropertiesThroughChildProxy) {
+  const int n = 6;
+  const std::string desc =
+      "videotestsrc num-buffers=" + std::to_string(n) +
+      " pattern=ball ! video/x-raw,format=I420,width=128,height=96,framerate=25/1 ! "
+      "vidcolorize name=vc model=" + model_path() +
+      " inference-size=64 threads=1 refine::iterations=2 refine::window=2 colorize::candidate=1 "
+      "flow::backend=dis-ultrafast ! fakesink name=sink sync=false";
+  GError* err = nullptr;
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
+  ASSERT_EQ(err, nullptr) << err->message;
+  GstElement* vc = gst_bin_get_by_name(GST_BIN(pipeline), "vc");
+  ASSERT_NE(vc, nullptr);
+  const std::pair<const char*, const char*> names[] = {
+      {"gray", "vcgray"}, {"colorize", "vccolorize"}, {"flow", "vcflow"}, {"refine", "vcrefine"}};
+  for (const auto& [name, factory] : names) {
+    GstElement* child = gst_bin_get_by_name(GST_BIN(vc), name);
+    ASSERT_NE(child, nullptr) << name;
+    EXPECT_STREQ(GST_OBJECT_NAME(gst_element_get_factory(child)), factory);
+    gst_object_unref(child);
+  }
+  guint iterations = 0, window = 0, bin_iterations = 0;
+  gint candidate = -1;
+  gst_child_proxy_get(GST_CHILD_PROXY(vc), "refine::iterations", &iterations, "refine::window", &window,
+                      "colorize::candidate", &candidate, nullptr);
+  g_object_get(vc, "iterations", &bin_iterations, nullptr);
+  EXPECT_EQ(iterations, 2u);
+  EXPECT_EQ(window, 2u);
+  EXPECT_EQ(candidate, 1);
+  EXPECT_EQ(bin_iterations, 2u) << "the bin's shortcut reads the same child property";
+  Seen out;
+  watch(pipeline, "sink", "sink", &out);
+  EXPECT_EQ(run(pipeline), "");
+  EXPECT_EQ(out.pts.size(), static_cast<size_t>(n)) << "every frame once";
+  gst_object_unref(vc);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+}
+
+// Issue 21: the bin's properties are made from its children's specs (type, range, default,
+// when they may change), so they cannot disagree; a property set on both networks accepts
+// what both accept and may change while playing only if both allow it.
+TEST(VidColorize, PropertySpecsAreTheChildrens) {
+  GstElement* bin = gst_element_factory_make("vidcolorize", nullptr);
+  ASSERT_NE(bin, nullptr);
+  GstElement* colorize = gst_bin_get_by_name(GST_BIN(bin), "colorize");
+  GstElement* refine = gst_bin_get_by_name(GST_BIN(bin), "refine");
+  ASSERT_TRUE(colorize && refine);
+  const auto spec = [](GstElement* e, const char* name) {
+    return g_object_class_find_property(G_OBJECT_GET_CLASS(e), name);
+  };
+  for (const char* name : {"threads", "inference-size"}) {
+    GParamSpecInt* b = G_PARAM_SPEC_INT(spec(bin, name));
+    GParamSpecInt* c = G_PARAM_SPEC_INT(spec(colorize, name));
+    GParamSpecInt* r = G_PARAM_SPEC_INT(spec(refine, name));
+    EXPECT_EQ(b->minimum, std::max(c->minimum, r->minimum)) << name;
+    EXPECT_EQ(b->maximum, std::min(c->maximum, r->maximum)) << name;
+    EXPECT_EQ(c->maximum, r->maximum) << name << ": one range for both networks";
+    EXPECT_EQ(b->default_value, c->default_value) << name;
+  }
+  const auto mutable_playing = [&](GstElement* e, const char* name) {
+    return (spec(e, name)->flags & GST_PARAM_MUTABLE_PLAYING) != 0;
+  };
+  EXPECT_TRUE(mutable_playing(bin, "threads"));
+  EXPECT_TRUE(mutable_playing(bin, "processing-latency"));
+  EXPECT_FALSE(mutable_playing(bin, "inference-size")) << "vcrefine's is READY-only";
+  EXPECT_FALSE(mutable_playing(bin, "model"));
+  EXPECT_STREQ(G_PARAM_SPEC_STRING(spec(bin, "device"))->default_value,
+               G_PARAM_SPEC_STRING(spec(refine, "device"))->default_value);
+  EXPECT_EQ(G_PARAM_SPEC_UINT(spec(bin, "iterations"))->maximum, G_PARAM_SPEC_UINT(spec(refine, "iterations"))->maximum);
+  EXPECT_EQ(G_PARAM_SPEC_INT64(spec(bin, "processing-latency"))->default_value,
+            G_PARAM_SPEC_INT64(spec(colorize, "processing-latency"))->default_value);
+  gst_object_unref(colorize);
+  gst_object_unref(refine);
   gst_object_unref(bin);
 }
