@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/duration.hpp"
+#include "common/flag_parser.hpp"
 #include "common/progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/train/distributed.hpp"
@@ -45,62 +47,91 @@ extern "C" void on_signal(int sig) {
   std::signal(sig, SIG_DFL);  // a second signal ends the process at once
 }
 
-const char* kUsage =
-    "usage: vidcolor-train --pack FILE --out DIR [options]\n"
-    "\n"
-    "data\n"
-    "  --pack FILE              a training pack from vidcolor-pack (crops, KNN graphs, flows)\n"
-    "  --images DIR, --frames DIR, --video FILE\n"
-    "                           (builds with OpenCV) pack these first into DIR/pack.safetensors\n"
-    "                           with --crop S (128), --per-image N (1), --pairs-per-seq N (8),\n"
-    "                           --max-images N (all), --pack-seed N (1)\n"
-    "stages\n"
-    "  --stages LIST            kind:steps[@minutes],... kinds: f-images (bilateral + diversity),\n"
-    "                           f-video (+ temporal on frame pairs), g (refinement, f frozen),\n"
-    "                           joint (f and g together); @minutes = the stage's time budget\n"
-    "  --stage KIND --steps N   a single stage (default f-images, 1000 steps)\n"
-    "model\n"
-    "  --config fast|quality|FILE.json   architecture of a new model (default fast)\n"
-    "  --init MODEL             start from a model file instead of a new model\n"
-    "  --fresh-g                with --init: keep the file's f, start g anew (seeded)\n"
-    "  --backbone-weights DIR   MobileNetV2-0.35 TF.js export (model.json) for f's backbone and\n"
-    "                           the perceptual loss (default: the shared data's weights)\n"
-    "  --finetune-backbone      train f's backbone too (default: frozen)\n"
-    "optimisation\n"
-    "  --lr X (2e-4)  --batch N (8, per process)  --seed N (1)  --pair-every N (2)\n"
-    "  --coarse-size C          coarse-to-fine: random C x C sub-crops (multiple of 16) for the\n"
-    "  --coarse-fraction F      first F (0.5) of each stage, then the full crops (default off)\n"
-    "  --w-bilateral X (1) --w-diversity X (1) --w-temporal X (1) --w-refine X (1)\n"
-    "  --w-consistency X (0.1) --w-classes X (1; f's chroma classes, models with classes)\n"
-    "                           loss weights; a weight of 0 skips the term (and bilateral 0\n"
-    "                           skips the pack's KNN graphs)\n"
-    "outputs and running\n"
-    "  --out DIR                checkpoint, model, train-log.csv, samples-*.png, loss-curves.png\n"
-    "  -o, --output MODEL       the model file (default DIR/model.safetensors)\n"
-    "  --checkpoint-every N     steps (500); each writes the checkpoint, the model and the PNGs\n"
-    "  --checkpoint-minutes M   also after M minutes since the last one (15; 0 = off)\n"
-    "  --resume                 continue DIR's checkpoint (same options)\n"
-    "  --max-minutes M          stop after M minutes (checkpoint + model written; --resume later)\n"
-    "  --stop-after N           stop after global step N (likewise)\n"
-    "  --device cpu|cuda|cuda:N (cpu)  --threads N (all cores)  --samples N (4)\n"
-    "\n"
+const char* kEpilogue =
     "Distributed: start one process per rank with RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,\n"
     "MASTER_PORT set (torchrun --no-python vidcolor-train ... sets them). Collectives run over\n"
     "NCCL with --device cuda where this build has it, else over Gloo; VIDCOLOR_DIST_BACKEND=\n"
     "gloo|nccl forces one.\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// What the command line sets besides TrainOptions (packing inputs, the stage shorthand).
+struct Args {
+  std::string stages_text, single_stage = "f-images", config = "fast";
+  int64_t single_steps = 1000;
+  int threads = 0;
+  std::string backbone = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/weights/mobilenetv2-0.35";
+  std::vector<std::string> images, frames, videos;
+  int crop = 128, per_image = 1, pairs_per_seq = 8, max_images = 0;
+  uint64_t pack_seed = 1;
 };
 
-std::string hms(double s) {
-  if (!(s >= 0) || s > 1e8) return "?";
-  const long t = static_cast<long>(s + 0.5);
-  char b[32];
-  if (t >= 3600) std::snprintf(b, sizeof b, "%ldh%02ldm", t / 3600, t / 60 % 60);
-  else if (t >= 60) std::snprintf(b, sizeof b, "%ldm%02lds", t / 60, t % 60);
-  else std::snprintf(b, sizeof b, "%lds", t);
-  return b;
+// Every flag, declared once: parsing and the usage text both come from here.
+void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
+  p.section("data");
+  p.flag("--pack", "FILE", "a training pack from vidcolor-pack (crops, KNN graphs, flows)", &o.pack);
+  p.flag("--images", "DIR", "(builds with OpenCV) still images to pack first into DIR/pack.safetensors",
+         &a.images);
+  p.flag("--frames", "DIR", "(builds with OpenCV) frame folders to pack first, likewise", &a.frames);
+  p.flag("--video", "FILE", "(builds with OpenCV) videos to pack first, likewise", &a.videos);
+  p.flag("--crop", "S", "packing: crop size", &a.crop).min(16);
+  p.flag("--per-image", "N", "packing: crops per still image", &a.per_image).min(1);
+  p.flag("--pairs-per-seq", "N", "packing: frame pairs per sequence or video", &a.pairs_per_seq).min(0);
+  p.flag("--max-images", "N", "packing: a seeded random subset of N images", &a.max_images).min(0).default_text("all");
+  p.flag("--pack-seed", "N", "packing: random seed", &a.pack_seed);
+  p.section("stages");
+  p.flag("--stages", "LIST",
+         "kind:steps[@minutes],... kinds: f-images (bilateral + diversity), f-video (+ temporal on frame "
+         "pairs), g (refinement, f frozen), joint (f and g together); @minutes = the stage's time budget",
+         &a.stages_text);
+  p.flag("--stage", "KIND", "a single stage (without --stages)", &a.single_stage);
+  p.flag("--steps", "N", "the single stage's steps", &a.single_steps).min(1);
+  p.section("model");
+  p.flag("--config", "fast|quality|FILE.json", "architecture of a new model", &a.config);
+  p.flag("--init", "MODEL", "start from a model file instead of a new model", &o.init_model);
+  p.flag("--fresh-g", "with --init: keep the file's f, start g anew (seeded)", &o.fresh_g);
+  p.flag("--backbone-weights", "DIR",
+         "MobileNetV2-0.35 TF.js export (model.json) for f's backbone and the perceptual loss", &a.backbone)
+      .default_text("the shared data's weights");
+  p.flag("--finetune-backbone", "train f's backbone too (default: frozen)", &o.finetune_backbone);
+  p.section("optimisation");
+  p.flag("--lr", "X", "Adam's learning rate", &o.lr).min(0);
+  p.flag("--batch", "N", "batch size per process", &o.batch_size).min(1);
+  p.flag("--seed", "N", "random seed", &o.seed);
+  p.flag("--pair-every", "N", "f-video / joint: every N-th step is a pair step", &o.pair_every).min(1);
+  p.flag("--coarse-size", "C",
+         "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction of each "
+         "stage, then the full crops",
+         &o.coarse_size)
+      .min(0)
+      .default_text("off");
+  p.flag("--coarse-fraction", "F", "the coarse share of each stage", &o.coarse_fraction).min(0);
+  const char* weight = "loss weight; 0 skips the term";
+  p.flag("--w-bilateral", "X", "loss weight; 0 skips the term (and the pack's KNN graphs)", &o.weights.bilateral)
+      .min(0);
+  p.flag("--w-diversity", "X", weight, &o.weights.diversity).min(0);
+  p.flag("--w-temporal", "X", weight, &o.weights.temporal).min(0);
+  p.flag("--w-refine", "X", weight, &o.weights.refine).min(0);
+  p.flag("--w-consistency", "X", weight, &o.weights.refine_consistency).min(0);
+  p.flag("--w-classes", "X", "loss weight of f's chroma classes (models with classes); 0 skips the term",
+         &o.weights.classes)
+      .min(0);
+  p.section("outputs and running");
+  p.flag("--out", "DIR", "checkpoint, model, train-log.csv, samples-*.png, loss-curves.png", &o.out_dir);
+  p.flag("-o, --output", "MODEL", "the model file", &o.model_path).default_text("DIR/model.safetensors");
+  p.flag("--checkpoint-every", "N", "steps; each writes the checkpoint, the model and the PNGs",
+         &o.checkpoint_every)
+      .min(1);
+  p.flag("--checkpoint-minutes", "M", "also after M minutes since the last one (0 = off)", &o.checkpoint_minutes)
+      .min(0);
+  p.flag("--resume", "continue DIR's checkpoint (same options)", &o.resume);
+  p.flag("--max-minutes", "M", "stop after M minutes (checkpoint + model written; --resume later)",
+         &o.max_minutes)
+      .min(0)
+      .default_text("none");
+  p.flag("--stop-after", "N", "stop after global step N (likewise)", &o.stop_after).min(1).default_text("none");
+  p.flag("--device", "cpu|cuda|cuda:N", "the training device", &o.device);
+  p.flag("--threads", "N", "LibTorch threads", &a.threads).min(1).default_text("all cores");
+  p.flag("--samples", "N", "rows of the sample sheet", &o.samples).min(1);
+  p.epilogue(kEpilogue);
 }
 
 std::string quote_args(int argc, char** argv) {
@@ -140,7 +171,7 @@ class ProgressPrinter {
     std::snprintf(line, sizeof line, "%-8s %lldpx step %lld/%lld (%4.1f%%) loss %.4f (%s) %.2f steps/s ETA %s",
                   p.stage.c_str(), static_cast<long long>(p.crop), static_cast<long long>(p.step),
                   static_cast<long long>(p.total_steps), 100.0 * p.step / std::max<int64_t>(1, p.total_steps),
-                  p.losses.total, terms.c_str(), p.steps_per_s, hms(p.eta_s).c_str());
+                  p.losses.total, terms.c_str(), p.steps_per_s, vctools::format_duration(p.eta_s).c_str());
     line_.show(line);
   }
   void message(const std::string& m) {
@@ -153,126 +184,41 @@ class ProgressPrinter {
   vctools::ProgressLine line_;
 };
 
-int run(int argc, char** argv) {
-  vidcolor::TrainOptions o;
-  std::string stages_text, single_stage = "f-images", config = "fast";
-  int64_t single_steps = 1000;
-  int threads = 0;
-  std::string backbone = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/weights/mobilenetv2-0.35";
-  std::vector<std::string> images, frames, videos;
-  int crop = 128, per_image = 1, pairs_per_seq = 8, max_images = 0;
-  uint64_t pack_seed = 1;
-
-  const std::vector<std::string> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-      return args[++i];
-    };
-    const auto integer = [&](long long min) {
-      const std::string v = value();
-      size_t pos = 0;
-      long long n = 0;
-      try {
-        n = std::stoll(v, &pos);
-      } catch (const std::exception&) {
-        pos = 0;
-      }
-      if (pos == 0 || pos != v.size() || n < min)
-        throw UsageError(a + " needs an integer >= " + std::to_string(min) + ", got '" + v + "'");
-      return n;
-    };
-    const auto real = [&]() {
-      const std::string v = value();
-      size_t pos = 0;
-      double d = 0;
-      try {
-        d = std::stod(v, &pos);
-      } catch (const std::exception&) {
-        pos = 0;
-      }
-      if (pos == 0 || pos != v.size() || !std::isfinite(d) || d < 0)
-        throw UsageError(a + " needs a non-negative number, got '" + v + "'");
-      return d;
-    };
-    if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--pack") o.pack = value();
-    else if (a == "--images") images.push_back(value());
-    else if (a == "--frames") frames.push_back(value());
-    else if (a == "--video") videos.push_back(value());
-    else if (a == "--crop") crop = static_cast<int>(integer(16));
-    else if (a == "--per-image") per_image = static_cast<int>(integer(1));
-    else if (a == "--pairs-per-seq") pairs_per_seq = static_cast<int>(integer(0));
-    else if (a == "--max-images") max_images = static_cast<int>(integer(0));
-    else if (a == "--pack-seed") pack_seed = static_cast<uint64_t>(integer(0));
-    else if (a == "--stages") stages_text = value();
-    else if (a == "--stage") single_stage = value();
-    else if (a == "--steps") single_steps = integer(1);
-    else if (a == "--config") config = value();
-    else if (a == "--init") o.init_model = value();
-    else if (a == "--fresh-g") o.fresh_g = true;
-    else if (a == "--backbone-weights") backbone = value();
-    else if (a == "--finetune-backbone") o.finetune_backbone = true;
-    else if (a == "--lr") o.lr = real();
-    else if (a == "--batch") o.batch_size = integer(1);
-    else if (a == "--seed") o.seed = static_cast<uint64_t>(integer(0));
-    else if (a == "--pair-every") o.pair_every = integer(1);
-    else if (a == "--coarse-size") o.coarse_size = integer(0);
-    else if (a == "--coarse-fraction") o.coarse_fraction = real();
-    else if (a == "--w-bilateral") o.weights.bilateral = real();
-    else if (a == "--w-diversity") o.weights.diversity = real();
-    else if (a == "--w-temporal") o.weights.temporal = real();
-    else if (a == "--w-refine") o.weights.refine = real();
-    else if (a == "--w-consistency") o.weights.refine_consistency = real();
-    else if (a == "--w-classes") o.weights.classes = real();
-    else if (a == "--out") o.out_dir = value();
-    else if (a == "-o" || a == "--output") o.model_path = value();
-    else if (a == "--checkpoint-every") o.checkpoint_every = integer(1);
-    else if (a == "--checkpoint-minutes") o.checkpoint_minutes = real();
-    else if (a == "--resume") o.resume = true;
-    else if (a == "--max-minutes") o.max_minutes = real();
-    else if (a == "--stop-after") o.stop_after = integer(1);
-    else if (a == "--device") o.device = value();
-    else if (a == "--threads") threads = static_cast<int>(integer(1));
-    else if (a == "--samples") o.samples = integer(1);
-    else throw UsageError("unknown argument '" + a + "'");
-  }
-  if (o.out_dir.empty()) throw UsageError("no output folder (--out DIR)");
-  const bool pack_inputs = !images.empty() || !frames.empty() || !videos.empty();
+// The run after parsing: the checks across flags (usage errors too), packing, training.
+int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
+  if (o.out_dir.empty()) throw vctools::UsageError("no output folder (--out DIR)");
+  const bool pack_inputs = !a.images.empty() || !a.frames.empty() || !a.videos.empty();
   if (o.pack.empty() && !pack_inputs)
-    throw UsageError("no data: --pack FILE (from vidcolor-pack), or --images/--frames/--video");
+    throw vctools::UsageError("no data: --pack FILE (from vidcolor-pack), or --images/--frames/--video");
   if (!o.pack.empty() && pack_inputs)
-    throw UsageError("give either --pack or --images/--frames/--video, not both");
+    throw vctools::UsageError("give either --pack or --images/--frames/--video, not both");
 
-  o.stages = vidcolor::parse_stages(stages_text.empty()
-                                        ? single_stage + ":" + std::to_string(single_steps)
-                                        : stages_text);
-  if (!o.init_model.empty() && config != "fast")
-    throw UsageError("--config and --init exclude each other (a model file carries its config)");
-  o.config_name = config;
-  if (config == "fast") o.config = vidcolor::ModelConfig::fast();
-  else if (config == "quality") o.config = vidcolor::ModelConfig::quality();
+  o.stages = vidcolor::parse_stages(a.stages_text.empty()
+                                        ? a.single_stage + ":" + std::to_string(a.single_steps)
+                                        : a.stages_text);
+  if (!o.init_model.empty() && a.config != "fast")
+    throw vctools::UsageError("--config and --init exclude each other (a model file carries its config)");
+  o.config_name = a.config;
+  if (a.config == "fast") o.config = vidcolor::ModelConfig::fast();
+  else if (a.config == "quality") o.config = vidcolor::ModelConfig::quality();
   else {
-    std::ifstream in(config);
-    if (!in) throw UsageError("--config: '" + config + "' is not fast, quality or a readable JSON file");
+    std::ifstream in(a.config);
+    if (!in) throw vctools::UsageError("--config: '" + a.config + "' is not fast, quality or a readable JSON file");
     try {
       o.config = vidcolor::ModelConfig::from_json(nlohmann::json::parse(in));
     } catch (const nlohmann::json::exception& e) {
-      throw vidcolor::Error("--config " + config + ": not valid JSON (" + e.what() + ")");
+      throw vidcolor::Error("--config " + a.config + ": not valid JSON (" + e.what() + ")");
     } catch (const vidcolor::Error& e) {
-      throw vidcolor::Error("--config " + config + ": " + e.what());
+      throw vidcolor::Error("--config " + a.config + ": " + e.what());
     }
   }
-  o.backbone_weights = fs::is_directory(backbone) ? (fs::path(backbone) / "model.json").string() : backbone;
+  o.backbone_weights = fs::is_directory(a.backbone) ? (fs::path(a.backbone) / "model.json").string() : a.backbone;
 
   const vidcolor::DistributedEnv env = vidcolor::DistributedEnv::from_environment();
   if (o.device == "cuda" && env.world_size > 1) o.device = "cuda:" + std::to_string(env.local_rank);
-  torch::set_num_threads(threads > 0 ? threads
-                                     : std::max(1u, std::thread::hardware_concurrency() /
-                                                        static_cast<unsigned>(env.world_size)));
+  torch::set_num_threads(a.threads > 0 ? a.threads
+                                       : std::max(1u, std::thread::hardware_concurrency() /
+                                                          static_cast<unsigned>(env.world_size)));
   o.command_line = quote_args(argc, argv);
   // Batch-sized tensors are allocated every step; keep them in the process (process_memory.hpp).
   std::fprintf(stderr, "vidcolor-train: %s\n", vidcolor::keep_block_memory_in_process().c_str());
@@ -283,25 +229,25 @@ int run(int argc, char** argv) {
     o.pack = (fs::path(o.out_dir) / "pack.safetensors").string();
     if (!(o.resume && fs::exists(o.pack))) {
       if (env.world_size > 1)
-        throw UsageError("pack first with vidcolor-pack for a distributed run (every rank needs the same pack)");
+        throw vctools::UsageError(
+            "pack first with vidcolor-pack for a distributed run (every rank needs the same pack)");
       fs::create_directories(o.out_dir);
       vidcolor::PackOptions po;
-      po.image_dirs = images;
-      po.frame_dirs = frames;
-      po.videos = videos;
-      po.crop = crop;
-      po.per_image = per_image;
-      po.pairs_per_seq = pairs_per_seq;
-      po.max_images = max_images;
-      po.seed = pack_seed;
+      po.image_dirs = a.images;
+      po.frame_dirs = a.frames;
+      po.videos = a.videos;
+      po.crop = a.crop;
+      po.per_image = a.per_image;
+      po.pairs_per_seq = a.pairs_per_seq;
+      po.max_images = a.max_images;
+      po.seed = a.pack_seed;
       const auto st = vidcolor::write_training_pack(po, o.pack);
       printer.message("packed " + std::to_string(st.images) + " image crops and " +
                       std::to_string(st.pairs) + " pairs into " + o.pack);
     }
 #else
-    (void)crop; (void)per_image; (void)pairs_per_seq; (void)max_images; (void)pack_seed;
-    throw UsageError("this build has no OpenCV, so it cannot read images or videos: run vidcolor-pack "
-                     "on a machine that has it and pass --pack FILE");
+    throw vctools::UsageError("this build has no OpenCV, so it cannot read images or videos: run vidcolor-pack "
+                              "on a machine that has it and pass --pack FILE");
 #endif
   }
 
@@ -327,11 +273,28 @@ int run(int argc, char** argv) {
   if (env.rank == 0) {
     std::string how = r.finished ? "finished" : "stopped by " + r.stopped_by + "; continue with --resume";
     printer.message("wrote " + r.model_path + " after " + std::to_string(r.steps) + " steps in " +
-                    hms(r.seconds) + " (" + how + ")");
+                    vctools::format_duration(r.seconds) + " (" + how + ")");
   }
   std::fprintf(stderr, "vidcolor-train: rank %d parameters fnv1a64 %s\n", env.rank,
                r.parameters_digest.c_str());
   return r.stopped_by == "signal" ? 130 : 0;
+}
+
+int run(int argc, char** argv) {
+  vidcolor::TrainOptions o;
+  Args args;
+  vctools::FlagParser flags("vidcolor-train --pack FILE --out DIR [options]");
+  declare(flags, o, args);
+  try {
+    if (!flags.parse(argc, argv)) {
+      std::fputs(flags.usage().c_str(), stdout);
+      return 0;
+    }
+    return train(argc, argv, o, args);
+  } catch (const vctools::UsageError& e) {
+    std::fprintf(stderr, "vidcolor-train: %s\n\n%s", e.what(), flags.usage().c_str());
+    return 2;
+  }
 }
 
 }  // namespace
@@ -348,9 +311,6 @@ int main(int argc, char** argv) {
   }
   try {
     return run(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "vidcolor-train: %s\n\n%s", e.what(), kUsage);
-    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nvidcolor-train: %s\n", e.what());
     return 1;
