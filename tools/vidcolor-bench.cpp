@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/flag_parser.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/infer/inference_runtime.hpp"
@@ -64,22 +65,28 @@ struct Options {
   bool default_malloc = false;
 };
 
-const char* kUsage =
-    "usage: vidcolor-bench [options]\n"
-    "  --model FILE           model file (default: the shipped default model)\n"
-    "  --clip DIR             folder of color frames (default: DAVIS 'dog' from ../shared/data)\n"
-    "  --frames N             frames to run (the clip repeats; default 200)\n"
-    "  --colorize-threads N   LibTorch threads of vccolorize (default 1)\n"
-    "  --refine-threads N     LibTorch threads of vcrefine (default 1)\n"
-    "  --inference-size N     short side f and g run at (default: the model's)\n"
-    "  --flow NAME            vcflow backend (default dis-fast)\n"
-    "  --flow-scale X         vcflow's scale (default 0.25, as the vidcolorize bin)\n"
-    "  --skip-plain           do not run the plain lib/ loop\n"
-    "  --default-malloc       leave glibc's malloc thresholds alone (default: keep freed\n"
-    "                         blocks in the process, as pipelines/ do)\n"
-    "  --realtime             push frames at 25 fps like a live source (then the measured\n"
-    "                         latency is the chain's own, not frames queued behind it)\n"
-    "  --out FILE             JSON results (default out/bench/bench.json)\n";
+// Every flag, declared once: parsing and the usage text both come from here.
+void declare(vctools::FlagParser& p, Options& o) {
+  p.flag("--model", "FILE", "model file", &o.model).default_text("the shipped default model");
+  p.flag("--clip", "DIR", "folder of color frames", &o.clip).default_text("DAVIS 'dog' from ../shared/data");
+  p.flag("--frames", "N", "frames to run (the clip repeats)", &o.frames).range(3, 100000);
+  p.flag("--colorize-threads", "N", "LibTorch threads of vccolorize", &o.colorize_threads).range(0, 1024);
+  p.flag("--refine-threads", "N", "LibTorch threads of vcrefine", &o.refine_threads).range(0, 1024);
+  p.flag("--inference-size", "N", "short side f and g run at (0 = the model's)", &o.inference_size).min(0);
+  p.flag("--flow", "NAME", "vcflow backend", &o.flow_backend);
+  p.flag("--flow-scale", "X", "vcflow's scale, as the vidcolorize bin (0 = the element's own)", &o.flow_scale)
+      .range(0, 1);
+  p.flag("--skip-plain", "do not run the plain lib/ loop", &o.skip_plain);
+  p.flag("--default-malloc",
+         "leave glibc's malloc thresholds alone (default: keep freed blocks in the process, as pipelines/ "
+         "do)",
+         &o.default_malloc);
+  p.flag("--realtime",
+         "push frames at 25 fps like a live source (then the measured latency is the chain's own, not "
+         "frames queued behind it)",
+         &o.realtime);
+  p.flag("--out", "FILE", "JSON results", &o.out);
+}
 
 struct GstObjectDeleter {
   void operator()(gpointer p) const {
@@ -370,45 +377,25 @@ double sgemm_gflops_one_core() {
   return 2.0 * n * n * n * reps / seconds_since(t0) / 1e9;
 }
 
-bool parse(int argc, char** argv, Options* o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw vidcolor::Error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--model") o->model = next();
-    else if (a == "--clip") o->clip = next();
-    else if (a == "--frames") o->frames = std::stoi(next());
-    else if (a == "--colorize-threads") o->colorize_threads = std::stoi(next());
-    else if (a == "--refine-threads") o->refine_threads = std::stoi(next());
-    else if (a == "--inference-size") o->inference_size = std::stoi(next());
-    else if (a == "--flow") o->flow_backend = next();
-    else if (a == "--flow-scale") o->flow_scale = std::stod(next());
-    else if (a == "--skip-plain") o->skip_plain = true;
-    else if (a == "--realtime") o->realtime = true;
-    else if (a == "--default-malloc") o->default_malloc = true;
-    else if (a == "--out") o->out = next();
-    else if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return false;
-    } else {
-      throw vidcolor::Error("unknown option " + a + "\n" + kUsage);
-    }
-  }
-  if (o->frames < 3) throw vidcolor::Error("--frames must be at least 3");
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
+  Options o;
+  o.model = vidcolor::default_model_path();
+  o.clip = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/videos/davis2016/dog";
+  vctools::FlagParser flags("vidcolor-bench [options]");
+  declare(flags, o);
   try {
-    Options o;
-    o.model = vidcolor::default_model_path();
-    o.clip = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/videos/davis2016/dog";
-    if (!parse(argc, argv, &o)) return 0;
+    if (!flags.parse(argc, argv)) {
+      std::fputs(flags.usage().c_str(), stdout);
+      return 0;
+    }
+  } catch (const vctools::UsageError& e) {
+    std::fprintf(stderr, "vidcolor-bench: %s\n\n%s", e.what(), flags.usage().c_str());
+    return 2;
+  }
+  try {
     if (!o.default_malloc) {
       // What pipelines/_common.sh sets through MALLOC_*_ for gst-launch: without it glibc
       // returns each freed frame-sized block to the kernel and page-faults it back in on the
