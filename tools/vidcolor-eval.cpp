@@ -26,6 +26,8 @@
 #include "eval/contact_sheet.hpp"
 #include "eval/frames.hpp"
 #include "eval/report.hpp"
+#include "common/duration.hpp"
+#include "common/flag_parser.hpp"
 #include "common/progress_line.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/eval/clip_metrics.hpp"
@@ -60,116 +62,56 @@ struct Options {
   bool each_candidate = true;     // a row for each of f's candidates alone
 };
 
-const char* kUsage =
-    "usage: vidcolor-eval [--model FILE] [--clips] PATH... [options]\n"
-    "\n"
-    "Scores a vidcolor model on color clips: each is turned gray, colorized through the\n"
-    "elements' code path (f -> flow -> g) and compared with the original.\n"
-    "\n"
-    "  --model FILE       model file (default: the shipped default model)\n"
-    "  --clips PATH...    frame folders (sorted names = consecutive frames), folders of such\n"
-    "                     folders, video files, or images (also accepted without --clips)\n"
-    "  --stills           folders of images are photo collections: each image is scored\n"
-    "                     alone (no temporal metrics) instead of as a frame sequence\n"
-    "  --max-frames N     score at most N frames per clip (default: all)\n"
-    "  --size N           resize the clips so their short side is N pixels (default: as is)\n"
-    "  --threads N        LibTorch and OpenCV threads (default: all cores)\n"
-    "  --inference-size N short side f and g run at, as vidcolorize's inference-size\n"
-    "                     (default 0: the model's)\n"
-    "  --refine-inference-size N\n"
-    "                     short side g runs at, as vcrefine's inference-size (default:\n"
-    "                     --inference-size)\n"
-    "  --candidate N      score f's candidate N (0..d-1) instead of the automatic choice,\n"
-    "                     as the elements' candidate property (default -1: auto)\n"
-    "  --window N         neighbours on each side g refines a frame with, as vcrefine's\n"
-    "                     window (default 1)\n"
-    "  --iterations N     passes of g, as vcrefine's iterations (default 1)\n"
-    "  --no-candidates    leave out the rows of each of f's candidates alone (by default\n"
-    "                     every candidate is scored too: one more pass of f per frame)\n"
-    "  --film             the clips have no colour truth (black-and-white film): report\n"
-    "                     what needs none: colorfulness, chroma spread, tint (|mean ab|),\n"
-    "                     CDC and warp error (flows on the gray input), for f+g, f alone\n"
-    "                     and each candidate\n"
-    "  --out DIR          write one PNG strip per clip: gray | f | f+g | ground truth\n"
-    "                     (--film: gray | f | f+g), and contact-sheet.png: each clip's\n"
-    "                     middle frame (gray | f+g | truth) under its headline numbers\n"
-    "  --strip-rows N     frames per strip, spread over the clip (default 3)\n"
-    "  --json             print one JSON object instead of the table\n"
-    "\n"
-    "Progress and ETA go to stderr.\n";
-
-int parse_int(const std::string& opt, const char* v) {
-  try {
-    size_t used = 0;
-    const int n = std::stoi(v, &used);
-    if (used == std::string(v).size()) return n;
-  } catch (const std::exception&) {
-  }
-  throw vidcolor::Error("vidcolor-eval: " + opt + " needs a number, got '" + v + "'");
-}
-
-Options parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) throw vidcolor::Error("vidcolor-eval: " + a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--model") {
-      o.model = value();
-    } else if (a == "--clips") {
-      // Marks the start of the paths; paths are clips with or without it.
-    } else if (a == "--max-frames") {
-      o.max_frames = parse_int(a, value());
-    } else if (a == "--size") {
-      o.size = parse_int(a, value());
-    } else if (a == "--threads") {
-      o.threads = parse_int(a, value());
-    } else if (a == "--inference-size") {
-      o.inference_size = parse_int(a, value());
-    } else if (a == "--refine-inference-size") {
-      o.refine_inference_size = parse_int(a, value());
-    } else if (a == "--candidate") {
-      o.candidate = parse_int(a, value());
-    } else if (a == "--window") {
-      o.window = parse_int(a, value());
-    } else if (a == "--iterations") {
-      o.iterations = parse_int(a, value());
-    } else if (a == "--strip-rows") {
-      o.strip_rows = parse_int(a, value());
-    } else if (a == "--out") {
-      o.out = value();
-    } else if (a == "--json") {
-      o.json = true;
-    } else if (a == "--stills") {
-      o.stills = true;
-    } else if (a == "--film") {
-      o.film = true;
-    } else if (a == "--no-candidates") {
-      o.each_candidate = false;
-    } else if (a.rfind("--", 0) == 0) {
-      throw vidcolor::Error("vidcolor-eval: unknown option " + a + " (see --help)");
-    } else {
-      o.clips.push_back(a);
-    }
-  }
-  if (o.clips.empty()) throw vidcolor::Error("vidcolor-eval: no clips given (see --help)");
-  return o;
-}
-
-std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const long t = std::lround(s);
-  char buf[32];
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
-  return buf;
+// Every flag, declared once: parsing and the usage text both come from here.
+void declare(vctools::FlagParser& p, Options& o, bool& clips_marker) {
+  p.intro(
+      "Scores a vidcolor model on color clips: each is turned gray, colorized through the\n"
+      "elements' code path (f -> flow -> g) and compared with the original.\n");
+  p.positional("PATH",
+               "frame folders (sorted names = consecutive frames), folders of such folders, video files, "
+               "or images",
+               &o.clips);
+  p.flag("--model", "FILE", "model file", &o.model).default_text("the shipped default model");
+  p.flag("--clips", "marks the start of the PATHs (optional: paths are clips with or without it)",
+         &clips_marker);
+  p.flag("--stills",
+         "folders of images are photo collections: each image is scored alone (no temporal metrics) "
+         "instead of as a frame sequence",
+         &o.stills);
+  p.flag("--max-frames", "N", "score at most N frames per clip", &o.max_frames).min(0).default_text("all");
+  p.flag("--size", "N", "resize the clips so their short side is N pixels", &o.size).min(0).default_text("as is");
+  p.flag("--threads", "N", "LibTorch and OpenCV threads", &o.threads).min(0).default_text("all cores");
+  p.flag("--inference-size", "N", "short side f and g run at, as vidcolorize's inference-size (0 = the model's)",
+         &o.inference_size)
+      .min(0);
+  p.flag("--refine-inference-size", "N", "short side g runs at, as vcrefine's inference-size",
+         &o.refine_inference_size)
+      .min(0)
+      .default_text("--inference-size");
+  p.flag("--candidate", "N",
+         "score f's candidate N (0..d-1) instead of the automatic choice, as the elements' candidate "
+         "property (-1: auto)",
+         &o.candidate)
+      .min(-1);
+  p.flag("--window", "N", "neighbours on each side g refines a frame with, as vcrefine's window", &o.window)
+      .range(1, 2);
+  p.flag("--iterations", "N", "passes of g, as vcrefine's iterations", &o.iterations).range(1, 4);
+  p.flag("--no-candidates",
+         "leave out the rows of each of f's candidates alone (by default every candidate is scored too: "
+         "one more pass of f per frame)",
+         &o.each_candidate, false);
+  p.flag("--film",
+         "the clips have no colour truth (black-and-white film): report what needs none: colorfulness, "
+         "chroma spread, tint (|mean ab|), CDC and warp error (flows on the gray input), for f+g, f alone "
+         "and each candidate",
+         &o.film);
+  p.flag("--out", "DIR",
+         "write one PNG strip per clip: gray | f | f+g | ground truth (--film: gray | f | f+g), and "
+         "contact-sheet.png: each clip's middle frame (gray | f+g | truth) under its headline numbers",
+         &o.out);
+  p.flag("--strip-rows", "N", "frames per strip, spread over the clip", &o.strip_rows).min(0);
+  p.flag("--json", "print one JSON object instead of the table", &o.json);
+  p.epilogue("Progress and ETA go to stderr.\n");
 }
 
 // Progress with ETA on stderr (progress_line.hpp), one line per clip left on a terminal.
@@ -181,10 +123,10 @@ class Progress {
     if (!line_.due(frame == frames)) return;
     const double el = std::chrono::duration<double>(Clock::now() - start_).count();
     const double rate = done_ / std::max(el, 1e-9);
-    const double eta = total_ > done_ ? (total_ - done_) / rate : 0.0;
+    const double eta = vctools::eta_seconds(done_, total_, el);
     char line[400];
     std::snprintf(line, sizeof line, "[%zu/%zu] %s: frame %d/%d  %.2f frames/s  ETA %s", clip_i + 1,
-                  clips, clip.c_str(), frame, frames, rate, format_duration(eta).c_str());
+                  clips, clip.c_str(), frame, frames, rate, vctools::format_duration(eta).c_str());
     line_.show(line);
   }
   void clip_done() { line_.close(); }
@@ -450,8 +392,22 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  Options o;
+  bool clips_marker = false;
+  vctools::FlagParser flags("vidcolor-eval [--model FILE] [--clips] PATH... [options]");
+  declare(flags, o, clips_marker);
   try {
-    return run(parse_args(argc, argv));
+    if (!flags.parse(argc, argv)) {
+      std::cout << flags.usage();
+      return 0;
+    }
+    if (o.clips.empty()) throw vctools::UsageError("no clips given");
+  } catch (const vctools::UsageError& e) {
+    std::cerr << "vidcolor-eval: " << e.what() << "\n\n" << flags.usage();
+    return 2;
+  }
+  try {
+    return run(o);
   } catch (const std::exception& e) {
     std::cerr << e.what() << std::endl;
     return 1;
