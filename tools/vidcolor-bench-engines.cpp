@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flag_parser.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/ops/chroma_read.hpp"
 #include "vidcolor/infer/colorize_engine.hpp"
@@ -44,23 +45,7 @@
 
 namespace {
 
-const char* kUsage =
-    "usage: vidcolor-bench-engines [--model FILE] [--device cpu|cuda|cuda:N|auto]\n"
-    "                              [--size WxH ...] [--frames N] [--warmup N] [--threads N]\n"
-    "                              [--inference-size N] [--raw FILE --raw-size WxH]\n"
-    "                              [--compare-frames N] [--json OUT]\n"
-    "  --size        frame sizes to run (repeatable; default 854x480 and 1920x1080)\n"
-    "  --frames      timed frames per size (default 200), after --warmup (default 20)\n"
-    "  --threads     LibTorch intra-op threads (default 0 = all cores)\n"
-    "  --raw         consecutive 8-bit gray frames of --raw-size (e.g. from\n"
-    "                gst-launch-1.0 ... ! video/x-raw,format=GRAY8 ! filesink); default: a\n"
-    "                moving synthetic pattern\n"
-    "  --compare-frames  frames whose device output is compared with the CPU's (default 8;\n"
-    "                0 = none; only when the device is not the CPU)\n";
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using vctools::UsageError;
 
 struct Size {
   int w = 0, h = 0;
@@ -76,14 +61,6 @@ Size parse_size(const std::string& s) {
   return z;
 }
 
-int parse_int(const std::string& flag, const std::string& v, int lo) {
-  char* end = nullptr;
-  const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < lo || n > 1000000)
-    throw UsageError(flag + " needs an integer >= " + std::to_string(lo) + ", got '" + v + "'");
-  return static_cast<int>(n);
-}
-
 struct Options {
   std::string model = vidcolor::default_model_path();
   std::string device = "auto";
@@ -93,33 +70,36 @@ struct Options {
   Size raw_size;
 };
 
-Options parse_args(int argc, char** argv) {
-  Options o;
-  std::vector<std::string> a(argv + 1, argv + argc);
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto value = [&]() {
-      if (i + 1 >= a.size()) throw UsageError(a[i] + " needs a value");
-      return a[++i];
-    };
-    if (a[i] == "--model") o.model = value();
-    else if (a[i] == "--device") o.device = value();
-    else if (a[i] == "--size") o.sizes.push_back(parse_size(value()));
-    else if (a[i] == "--frames") o.frames = parse_int("--frames", value(), 1);
-    else if (a[i] == "--warmup") o.warmup = parse_int("--warmup", value(), 0);
-    else if (a[i] == "--threads") o.threads = parse_int("--threads", value(), 0);
-    else if (a[i] == "--inference-size") o.inference_size = parse_int("--inference-size", value(), 0);
-    else if (a[i] == "--compare-frames") o.compare_frames = parse_int("--compare-frames", value(), 0);
-    else if (a[i] == "--raw") o.raw = value();
-    else if (a[i] == "--raw-size") o.raw_size = parse_size(value());
-    else if (a[i] == "--json") o.json = value();
-    else if (a[i] == "-h" || a[i] == "--help") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else throw UsageError("unknown argument '" + a[i] + "'");
-  }
+// Every flag, declared once: parsing and the usage text both come from here.
+void declare(vctools::FlagParser& p, Options& o) {
+  p.flag("--model", "FILE", "model file", &o.model).default_text("the shipped default model");
+  p.flag("--device", "cpu|cuda|cuda:N|auto", "where f and g run", &o.device);
+  p.flag("--size", "WxH", "frame sizes to run", [&o](const std::string& v) { o.sizes.push_back(parse_size(v)); })
+      .default_text("854x480 and 1920x1080");
+  p.flag("--frames", "N", "timed frames per size, after --warmup", &o.frames).range(1, 1000000);
+  p.flag("--warmup", "N", "untimed frames first", &o.warmup).range(0, 1000000);
+  p.flag("--threads", "N", "LibTorch intra-op threads (0 = all cores)", &o.threads).range(0, 1000000);
+  p.flag("--inference-size", "N", "short side f and g run at (0 = the model's)", &o.inference_size)
+      .range(0, 1000000);
+  p.flag("--raw", "FILE",
+         "consecutive 8-bit gray frames of --raw-size (e.g. from gst-launch-1.0 ... ! "
+         "video/x-raw,format=GRAY8 ! filesink); default: a moving synthetic pattern",
+         &o.raw);
+  p.flag("--raw-size", "WxH", "the size of --raw's frames", [&o](const std::string& v) { o.raw_size = parse_size(v); });
+  p.flag("--compare-frames", "N",
+         "frames whose device output is compared with the CPU's (0 = none; only when the device is not "
+         "the CPU)",
+         &o.compare_frames)
+      .range(0, 1000000);
+  p.flag("--json", "OUT", "write the report as JSON", &o.json);
+}
+
+// False for --help (the caller prints the usage).
+bool parse_args(int argc, char** argv, vctools::FlagParser& flags, Options& o) {
+  if (!flags.parse(argc, argv)) return false;
   if (o.sizes.empty()) o.sizes = {{854, 480}, {1920, 1080}};
   if (!o.raw.empty() && o.raw_size.w == 0) throw UsageError("--raw needs --raw-size WxH");
-  return o;
+  return true;
 }
 
 // Source frames at w x h as 8-bit planes: the raw file's frames scaled (bilinear), or a
@@ -397,8 +377,14 @@ nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model>
 }  // namespace
 
 int main(int argc, char** argv) {
+  Options o;
+  vctools::FlagParser flags("vidcolor-bench-engines [options]");
+  declare(flags, o);
   try {
-    const Options o = parse_args(argc, argv);
+    if (!parse_args(argc, argv, flags, o)) {
+      std::cout << flags.usage();
+      return 0;
+    }
     vidcolor::set_inference_threads(o.threads);
     const torch::Device device = vidcolor::parse_device(o.device);
     auto model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(o.model));
@@ -419,7 +405,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const UsageError& e) {
-    std::cerr << "vidcolor-bench-engines: " << e.what() << "\n\n" << kUsage;
+    std::cerr << "vidcolor-bench-engines: " << e.what() << "\n\n" << flags.usage();
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "vidcolor-bench-engines: " << e.what() << "\n";
