@@ -39,6 +39,7 @@ struct Cli {
     int inference_size = -1, refine_inference_size = -1;  // -1 = keep
     int default_candidate = -2;                            // -2 = keep, -1 = none
     double class_temperature = 0;                          // 0 = keep
+    double class_debias = -1;                              // -1 = keep
   } set;
 
   vctools::FlagParser init_flags{
@@ -47,7 +48,7 @@ struct Cli {
   vctools::FlagParser combine_flags{"vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors"};
   vctools::FlagParser set_flags{
       "vidcolor-model set FILE [--inference-size N] [--refine-inference-size N] [--default-candidate N] "
-      "[--class-temperature T] -o OUT.safetensors"};
+      "[--class-temperature T] [--class-debias B] -o OUT.safetensors"};
 
   Cli() {
     init_flags.intro(
@@ -91,6 +92,12 @@ struct Cli {
                    "saturated)",
                    &set.class_temperature)
         .above(0)
+        .default_text("unchanged");
+    set_flags.flag("--class-debias", "B",
+                   "how far decoding f's chroma classes undoes the training's class rebalancing: 0 = "
+                   "not (vivid, biased to rare colours) .. 1 = fully (the data's posterior: accurate, duller)",
+                   &set.class_debias)
+        .range(0, 1)
         .default_text("unchanged");
     set_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &set.out);
   }
@@ -214,12 +221,13 @@ int cmd_set(const Cli& cli) {
   const std::string& out = cli.set.out;
   const int inference_size = cli.set.inference_size, refine_inference_size = cli.set.refine_inference_size;
   const int default_candidate = cli.set.default_candidate;
-  const double class_temperature = cli.set.class_temperature;
+  const double class_temperature = cli.set.class_temperature, class_debias = cli.set.class_debias;
   if (in.empty() || out.empty()) throw vctools::UsageError("set needs FILE and -o OUT.safetensors");
-  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 && class_temperature == 0)
+  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 && class_temperature == 0 &&
+      class_debias < 0)
     throw vctools::UsageError(
         "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate, "
-        "--class-temperature)");
+        "--class-temperature, --class-debias)");
   vidcolor::Model m = vidcolor::load_model(in);
   const nlohmann::json before = m.config.to_json();
   if (inference_size >= 0) m.config.inference_size = inference_size;
@@ -229,6 +237,14 @@ int cmd_set(const Cli& cli) {
     if (m.config.chroma_classes == 0)
       throw vidcolor::Error("set: " + in + " has no chroma classes, so no class temperature");
     m.config.class_temperature = class_temperature;
+  }
+  if (class_debias >= 0) {
+    if (m.config.chroma_classes == 0)
+      throw vidcolor::Error("set: " + in + " has no chroma classes, so no class debias");
+    if (class_debias > 0 && m.f->class_log_prior.abs().max().item<float>() == 0.0f)
+      throw vidcolor::Error("set: " + in + " has no class prior (f.class_log_prior: a file from before "
+                            "the trainer wrote it), so nothing to undo");
+    m.config.class_debias = class_debias;
   }
   m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation
   m.provenance = {

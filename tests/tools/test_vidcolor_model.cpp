@@ -164,6 +164,22 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
   EXPECT_EQ(run("set " + path("a.safetensors") + " --class-temperature -1 -o " + path("t7.safetensors")).status, 2);
   EXPECT_EQ(run("set " + path("a.safetensors") + " --class-temperature 20 -o " + path("t7.safetensors")).status, 1);
   EXPECT_FALSE(fs::exists(path("t7.safetensors")));
+
+  // The class debias needs the prior the trainer writes into f; a fresh model has none.
+  const ToolRun no_prior = run("set " + path("a.safetensors") + " --class-debias 0.5 -o " + path("d5.safetensors"));
+  EXPECT_EQ(no_prior.status, 1);
+  EXPECT_NE(no_prior.output.find("no class prior"), std::string::npos) << no_prior.output;
+  Model trained = load_model(path("a.safetensors"));
+  {
+    torch::NoGradGuard ng;
+    trained.f->class_log_prior.copy_(torch::linspace(-2.0, 2.0, 313));
+  }
+  save_model(trained, path("trained.safetensors"));
+  ASSERT_EQ(run("set " + path("trained.safetensors") + " --class-debias 0.5 -o " + path("d5.safetensors")).status, 0);
+  const Model d5 = load_model(path("d5.safetensors"));
+  EXPECT_DOUBLE_EQ(d5.config.class_debias, 0.5);
+  EXPECT_TRUE(torch::equal(d5.f->class_log_prior, trained.f->class_log_prior));
+  EXPECT_EQ(run("set " + path("trained.safetensors") + " --class-debias 2 -o " + path("d6.safetensors")).status, 2);
 }
 
 // set --default-candidate: the candidate auto shows, validated against the model's d

@@ -20,6 +20,7 @@ nlohmann::json ModelConfig::to_json() const {
   if (chroma_classes > 0) {
     j["chroma_classes"] = chroma_classes;
     j["class_temperature"] = class_temperature;
+    if (class_debias != 0.0) j["class_debias"] = class_debias;
   }
   return j;
 }
@@ -90,6 +91,11 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     if (!(c.class_temperature >= 0.01 && c.class_temperature <= 10))
       throw Error("model config: class_temperature must be 0.01..10, got " +
                   std::to_string(c.class_temperature));
+  }
+  if (j.contains("class_debias")) {
+    c.class_debias = field<double>(j, "class_debias");
+    if (!(c.class_debias >= 0 && c.class_debias <= 1))
+      throw Error("model config: class_debias must be 0..1, got " + std::to_string(c.class_debias));
   }
   if (c.color_space != "ycbcr-bt601-full")
     throw Error("model config: unknown color space \"" + c.color_space + "\"");

@@ -10,6 +10,9 @@
 namespace vidcolor {
 namespace {
 
+// The one tensor a file may lack: f's class prior (networks.hpp), zeros when absent.
+constexpr const char* kOptionalClassPrior = "f.class_log_prior";
+
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
   throw Error("model file '" + path + "': " + problem);
 }
@@ -103,6 +106,8 @@ Model load_model(const std::string& path) {
       fail(path, "unexpected tensor \"" + name + "\" (not part of the model its config describes)");
   for (const auto& [name, dst] : expected) {
     const auto it = file.tensors.find(name);
+    // Classed files of the morning of 2026-12-05 predate f's prior buffer: zeros (no debias).
+    if (it == file.tensors.end() && name == kOptionalClassPrior) continue;
     if (it == file.tensors.end()) fail(path, "tensor \"" + name + "\" is missing");
     const torch::Tensor& src = it->second;
     if (src.scalar_type() != dst.scalar_type())
@@ -116,7 +121,8 @@ Model load_model(const std::string& path) {
     torch::NoGradGuard no_grad;
     for (const auto& [name, dst] : expected) {
       torch::Tensor d = dst;  // a handle on the module's own tensor
-      d.copy_(file.tensors.at(name));
+      const auto it = file.tensors.find(name);
+      if (it != file.tensors.end()) d.copy_(it->second);
     }
   }
   m.f->eval();
@@ -135,7 +141,7 @@ ModelFileInfo read_model_info(const std::string& path) {
   };
   for (const auto& [name, t] : file.tensors) {
     if (ends_with(name, ".running_mean") || ends_with(name, ".running_var") ||
-        ends_with(name, ".num_batches_tracked"))
+        ends_with(name, ".num_batches_tracked") || name == kOptionalClassPrior)
       info.buffer_count += t.numel();
     else
       info.parameter_count += t.numel();

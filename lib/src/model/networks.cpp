@@ -143,7 +143,10 @@ std::vector<torch::Tensor> MobileNetV2Impl::forward(const torch::Tensor& rgb_m11
 // ---------------------------------------------------------------- f
 
 ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
-    : candidates_(c.candidates), classes_(c.chroma_classes), class_temperature_(c.class_temperature) {
+    : candidates_(c.candidates),
+      classes_(c.chroma_classes),
+      class_temperature_(c.class_temperature),
+      class_debias_(c.class_debias) {
   if (classes_ != 0 && classes_ != kAbBinCount)
     throw Error("f: chroma_classes must be 0 or " + std::to_string(kAbBinCount));
   if (c.backbone != "mobilenetv2-0.35") throw Error("unknown backbone \"" + c.backbone + "\"");
@@ -180,6 +183,7 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
   if (classes_ > 0) {
     class_head_ = register_module("class_head", conv(ch[2], classes_, 1, 1, 1, 0, true));
     costs_.push_back({ch[2], classes_, 1, 1, 2});
+    class_log_prior = register_buffer("class_log_prior", torch::zeros({classes_}));
   }
 }
 
@@ -219,9 +223,13 @@ ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
     return out;
   }
   out.class_logits = class_head_(stride4);
-  // Candidate 0: the annealed mean in ab, full size, as CbCr under the frame's lightness.
+  // Candidate 0: the annealed mean in ab, full size, as CbCr under the frame's lightness. The
+  // trainer's loss sees the raw logits; decoding may undo part of the rebalancing first.
+  const torch::Tensor decoded =
+      class_debias_ == 0.0 ? out.class_logits
+                           : out.class_logits + class_debias_ * class_log_prior.view({1, -1, 1, 1});
   const torch::Tensor ab = F::interpolate(
-      ab_annealed_mean(out.class_logits, class_temperature_),
+      ab_annealed_mean(decoded, class_temperature_),
       F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
   const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
   const torch::Tensor base = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);

@@ -440,7 +440,14 @@ struct Trainer::Impl {
     if (o.backbone_weights.empty()) fail("no backbone weights for the perceptual loss (--backbone-weights DIR)");
     phi = MobileNetPerceptual::from_tfjs(o.backbone_weights);
     phi->to(dev);
-    if (model.config.chroma_classes > 0) class_weights = training_class_weights().to(dev);
+    if (model.config.chroma_classes > 0) {
+      class_weights = training_class_weights().to(dev);
+      // f keeps the prior its logits are trained against (log w = -log mixed prior + const),
+      // so decoding can undo the rebalancing (ModelConfig::class_debias).
+      torch::NoGradGuard ng;
+      const torch::Tensor log_prior = -class_weights.to(torch::kCPU).to(torch::kFloat32).log();
+      model.f->class_log_prior.copy_(log_prior - log_prior.mean());
+    }
     model.f->to(dev);
     model.g->to(dev);
     // Eval mode throughout: f's only BatchNorms are the backbone's, whose ImageNet statistics

@@ -141,6 +141,20 @@ TEST_F(ModelFile, WrongShapeDtypeMissingUnexpected) {
                "unexpected tensor \"f.extra\"");
 }
 
+// f's class prior is the one tensor a classed file may lack (files of the morning of
+// 2026-12-05): it loads as zeros; when present it is read like every other tensor.
+TEST_F(ModelFile, ClassPriorIsOptional) {
+  const Model without = load_model(variant("no-prior.safetensors", [](auto& t, auto&) {
+    ASSERT_EQ(t.count("f.class_log_prior"), 1u);
+    t.erase("f.class_log_prior");
+  }));
+  EXPECT_EQ(without.f->class_log_prior.abs().max().item<float>(), 0.0f);
+  const Model with = load_model(variant("prior.safetensors", [](auto& t, auto&) {
+    t["f.class_log_prior"] = torch::linspace(-1.0, 1.0, 313);
+  }));
+  EXPECT_TRUE(torch::equal(with.f->class_log_prior, torch::linspace(-1.0, 1.0, 313)));
+}
+
 TEST_F(ModelFile, WrongMetadata) {
   expect_error(variant("version.safetensors", [](auto&, auto& m) { m["format_version"] = "2"; }),
                "format version \"2\" is not supported");

@@ -141,6 +141,44 @@ TEST(ModelConfig, ChromaClasses) {
   j["chroma_classes"] = 313;
   j["class_temperature"] = 0.0;
   EXPECT_THROW(ModelConfig::from_json(j), Error);
+  // The debias is written only when set, and must be 0..1.
+  j["class_temperature"] = 0.5;
+  EXPECT_FALSE(j.contains("class_debias"));
+  c.class_debias = 0.75;
+  EXPECT_DOUBLE_EQ(ModelConfig::from_json(c.to_json()).class_debias, 0.75);
+  j["class_debias"] = 1.5;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+}
+
+// Debias: decoding adds class_debias * f's prior buffer to the logits before the annealed mean;
+// the logits the trainer sees are unchanged.
+TEST(ColorizerNet, ClassDebiasAddsThePriorBeforeDecoding) {
+  ModelConfig c;
+  c.chroma_classes = 313;
+  c.class_temperature = 0.6;
+  c.class_debias = 0.5;
+  torch::manual_seed(4);
+  ColorizerNet f(c);
+  f->eval();
+  torch::NoGradGuard ng;
+  ASSERT_EQ(f->class_log_prior.sizes(), (std::vector<int64_t>{313}));
+  EXPECT_EQ(f->class_log_prior.abs().max().item<float>(), 0.0f);  // unknown until trained
+  f->class_log_prior.copy_(torch::linspace(-3.0, 3.0, 313));
+  const torch::Tensor gray = torch::rand({1, 1, 32, 48});
+  const ColorizerOutputs out = f->forward_outputs(gray);
+  const torch::Tensor logits = out.class_logits + 0.5 * f->class_log_prior.view({1, -1, 1, 1});
+  const torch::Tensor ab = torch::upsample_bilinear2d(ab_annealed_mean(logits, 0.6), {32, 48}, false);
+  const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
+  const torch::Tensor cbcr = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+  EXPECT_LT((out.candidates.select(1, 0) - cbcr).abs().max().item<float>(), 1e-5f);
+  // Without the debias the same weights decode differently (the prior matters).
+  c.class_debias = 0.0;
+  ColorizerNet plain(c);
+  plain->eval();
+  for (const auto& p : f->named_parameters()) plain->named_parameters()[p.key()].copy_(p.value());
+  plain->class_log_prior.copy_(f->class_log_prior);
+  EXPECT_TRUE(torch::equal(plain->forward_outputs(gray).class_logits, out.class_logits));
+  EXPECT_GT((plain->forward(gray).select(1, 0) - out.candidates.select(1, 0)).abs().max().item<float>(), 1e-3f);
 }
 
 // With classes, candidate 0 is the annealed mean of the class logits (made full size, as CbCr

@@ -33,6 +33,12 @@ struct ModelConfig {
   // T of the annealed mean: 1 = the mean of the distribution (safe, desaturated), towards 0 its
   // mode (vivid, noisy). Chosen per model on validation clips.
   double class_temperature = 0.38;
+  // How far the decoding undoes the class rebalancing of training (0..1): the logits get
+  // class_debias * log(the training data's mixed prior) added before the annealed mean. 0 =
+  // the rebalanced distribution (vivid, biased towards rare colours), 1 = the data's posterior
+  // (its mean is the least-squares colour: accurate, duller). The prior is f's buffer
+  // `class_log_prior`, written by the trainer. Chosen per model on validation clips.
+  double class_debias = 0.0;
   std::string color_space = "ycbcr-bt601-full";
 
   nlohmann::json to_json() const;

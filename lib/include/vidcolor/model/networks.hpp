@@ -76,11 +76,15 @@ class ColorizerNetImpl : public torch::nn::Module {
 
   MobileNetV2 backbone{nullptr};
   const std::vector<ConvCost>& conv_costs() const { return costs_; }
+  // With chroma classes: [313] log of the mixed prior the class loss was rebalanced with
+  // ((1 - 0.5) p + 0.5 / 313, up to a constant), a buffer the trainer sets; zeros = unknown.
+  // Decoding adds class_debias times it to the logits (ModelConfig::class_debias).
+  torch::Tensor class_log_prior;
 
  private:
   int candidates_;
   int classes_;
-  double class_temperature_;
+  double class_temperature_, class_debias_;
   std::vector<ConvCost> costs_;
   std::vector<torch::nn::Sequential> encoders_, decoders_;
   torch::nn::Conv2d head_{nullptr};
