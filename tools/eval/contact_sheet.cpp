@@ -47,14 +47,18 @@ void write_contact_sheet(const std::string& path, const std::string& title,
   if (rows.empty()) throw vidcolor::Error("contact sheet " + path + ": no clips");
   // Each row's panels scaled to the common height; the sheet as wide as its widest row.
   std::vector<cv::Mat> scaled;
+  std::vector<int> column_x;  // where the first row's panels start: the column names go there
   int width = 0;
   for (const auto& r : rows) {
     std::vector<cv::Mat> panels;
+    int x = 0;
     for (const auto& p : r.panels) {
       cv::Mat s;
       const int w = std::max(1, static_cast<int>(std::lround(p.cols * double(panel_height) / p.rows)));
       cv::resize(p, s, {w, panel_height}, 0, 0, cv::INTER_AREA);
       panels.push_back(s);
+      if (scaled.empty()) column_x.push_back(x);
+      x += w;
     }
     cv::Mat row;
     cv::hconcat(panels, row);
@@ -72,11 +76,8 @@ void write_contact_sheet(const std::string& path, const std::string& title,
   cv::Mat canvas(height, width, CV_8UC3, kBackground);
   put_line(canvas, title, 4, kLine - 6);
   // Column names over the first row's panels (every row has the same columns).
-  int x = 0;
-  for (size_t c = 0; c < columns.size() && c < rows[0].panels.size(); ++c) {
-    put_line(canvas, columns[c], x + 4, 2 * kLine - 6);
-    x += static_cast<int>(std::lround(rows[0].panels[c].cols * double(panel_height) / rows[0].panels[c].rows));
-  }
+  for (size_t c = 0; c < columns.size() && c < column_x.size(); ++c)
+    put_line(canvas, columns[c], column_x[c] + 4, 2 * kLine - 6);
   int y = 2 * kLine;
   for (size_t i = 0; i < rows.size(); ++i) {
     put_line(canvas, rows[i].caption, 4, y + kLine - 6);
