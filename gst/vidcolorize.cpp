@@ -48,6 +48,7 @@
 #include "vcflow.h"
 #include "vcgray.h"
 #include "vcrefine.h"
+#include "vidcolor/core/chain_defaults.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
 #define GST_CAT_DEFAULT gst_vid_colorize_debug
@@ -56,7 +57,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
 // The chain's flow is for g, which runs at the networks' inference size (192x112 for 854x480
 // with the shipped model): flow at a quarter of the frame (213x120) is at g's own resolution,
 // and costs ~9 ms a frame instead of ~20 at vcflow's own default of 0.5 (docs/BENCHMARKS.md).
-#define DEFAULT_FLOW_SCALE 0.25
+#define DEFAULT_FLOW_SCALE vidcolor::kChainFlowScale
 
 // The chain, in order; queues go between consecutive elements. The children's names are
 // what `vidcolorize refine::iterations=2` (GstChildProxy) finds.

@@ -3,9 +3,10 @@
 // LibTorch has CUDA; issue 7's GPU path). Per frame, like the elements:
 //   colorize stage (vccolorize): 8-bit luma plane -> tensor -> device, f at inference size,
 //     guided upsampling, chroma quantised to 8-bit 4:2:0 planes (the one download);
-//   refine stage (vcrefine): the frame's luma and 4:2:0 chroma planes and its two flows and
-//     masks (as vcflow's meta carries them: half size) -> device once, held in a window of
-//     three; g on the middle frame with both neighbours; 8-bit planes back.
+//   refine stage (vcrefine): the frame's luma and 4:2:0 chroma planes and its flows and masks
+//     to the frame before (as vcflow's meta carries them: the chain's flow size) -> device
+//     once, into the refinement window (RefineWindow, radius 1, one pass: vcrefine's
+//     defaults); g on the frame the window releases with both neighbours; 8-bit planes back.
 // Flow itself (vcflow, OpenCV on the CPU) is not part of it: the flows are zero, which costs g
 // and the warps the same as real ones. Frames come from a raw 8-bit gray file (scaled to each
 // size) or, without one, a moving synthetic pattern. Also compares the device's output with
@@ -16,7 +17,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -34,6 +34,9 @@
 #include "vidcolor/model/model_file.hpp"
 #include "vidcolor/model/networks.hpp"
 #include "vidcolor/infer/refine_engine.hpp"
+#include "vidcolor/infer/refine_window.hpp"
+#include "vidcolor/core/chain_defaults.hpp"
+#include "vidcolor/flow/flow_size.hpp"
 
 #if VIDCOLOR_TORCH_HAS_CUDA && __has_include(<c10/cuda/CUDACachingAllocator.h>) && \
     __has_include(<cuda_runtime_api.h>)
@@ -174,69 +177,54 @@ Stats stats_of(std::vector<double> v) {
   return s;
 }
 
-// One frame through both stages; flows are zero at vcflow's default half size.
+// One frame through both stages as the vidcolorize chain runs them: f (ColorizeEngine), then
+// the refinement window (RefineWindow, radius 1 and one pass: vcrefine's defaults) with zero
+// flows at the chain's flow size (flow_size at kChainFlowScale, as vcflow in the bin).
 class Chain {
  public:
   Chain(std::shared_ptr<const vidcolor::Model> model, torch::Device device, Size s, int inference_size)
-      : device_(device),
-        size_(s),
+      : size_(s),
         colorize_(model, device, colorize_options(inference_size)),
-        refine_(model, device, 15.0, inference_size) {
-    const int fw = std::max(1, (s.w + 1) / 2), fh = std::max(1, (s.h + 1) / 2);
-    flow_ = torch::zeros({1, 2, fh, fw});
-    valid_ = torch::ones({1, 1, fh, fw}, torch::kUInt8);
+        refine_(model, device, vidcolor::kConfidenceAlpha, inference_size),
+        window_(refine_) {
+    const vidcolor::FlowSize fs = vidcolor::flow_size(s.w, s.h, vidcolor::kChainFlowScale);
+    flow_ = torch::zeros({1, 2, fs.height, fs.width});
+    valid_ = torch::ones({1, 1, fs.height, fs.width});  // vcrefine's mask tensor: float
   }
 
-  // Returns the refined 4:2:0 chroma of the frame one before `luma8` (the window's middle),
-  // or nothing while the window fills. Times go to colorize_ms / refine_ms.
+  // Returns the refined 4:2:0 chroma of the frame the window released (the one before
+  // `luma8`), or false while the window fills. Times go to colorize_ms / refine_ms.
   bool push(const std::vector<uint8_t>& luma8, Chroma420* refined, double* colorize_ms, double* refine_ms) {
     const double t0 = now_ms();
     Chroma420 c(size_);
-    vidcolor::chroma_to_planes8(
-        colorize_.colorize(vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w))),
-        c.planes());
+    const torch::Tensor luma = vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w));
+    vidcolor::chroma_to_planes8(colorize_.colorize(luma), c.planes());
     const double t1 = now_ms();
-    // As vcrefine's hold_on_engine_device: the frame's six tensors in one upload.
-    const torch::Tensor valid = valid_.to(torch::kFloat32);  // vcrefine's mask_tensor
-    const std::vector<torch::Tensor> up = vidcolor::to_device_together(
-        {vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w)),
-         vidcolor::planes8_to_chroma(c.planes(), c.w, c.h), flow_, valid, flow_, valid},
-        device_);
-    Held h{up[0], up[1], up[2], up[3], up[4], up[5]};
-    window_.push_back(std::move(h));
-    bool out = false;
-    if (window_.size() == 3) {
-      const Held& prev = window_[0];
-      const Held& mid = window_[1];
-      const Held& next = window_[2];
-      const torch::Tensor r = refine_.refine(
-          mid.luma, mid.chroma,
-          {{prev.luma, prev.chroma, mid.flow, mid.valid}, {next.luma, next.chroma, next.flow_fwd, next.valid_fwd}});
-      vidcolor::chroma_to_planes8(r, refined->planes());
-      window_.pop_front();
-      out = true;
-    }
+    // As vcrefine: the 8-bit planes as they come from vccolorize, linked to the frame before
+    // by vcflow's meta (every frame but the first).
+    vidcolor::WindowFrame frame;
+    frame.luma = luma;
+    frame.chroma = vidcolor::planes8_to_chroma(c.planes(), c.w, c.h);
+    if (window_.held() > 0) frame.link = vidcolor::FlowLink{flow_, valid_, flow_, valid_};
+    const std::vector<vidcolor::RefinedFrame> out = window_.push(std::move(frame));
+    for (const vidcolor::RefinedFrame& r : out) vidcolor::chroma_to_planes8(r.chroma, refined->planes());
     const double t2 = now_ms();
     *colorize_ms = t1 - t0;
     *refine_ms = t2 - t1;
-    return out;
+    return !out.empty();
   }
 
  private:
-  struct Held {
-    torch::Tensor luma, chroma, flow, valid, flow_fwd, valid_fwd;
-  };
   static vidcolor::ColorizeOptions colorize_options(int inference_size) {
     vidcolor::ColorizeOptions o;
     o.inference_size = inference_size;
     return o;
   }
-  torch::Device device_;
   Size size_;
   vidcolor::ColorizeEngine colorize_;
   vidcolor::RefineEngine refine_;
+  vidcolor::RefineWindow window_;
   torch::Tensor flow_, valid_;
-  std::deque<Held> window_;
 };
 
 struct AllocatorCounts {
@@ -276,12 +264,14 @@ nlohmann::json compare_with_cpu(std::shared_ptr<const vidcolor::Model> model, to
   double sum = 0;
   int max_diff = 0;
   int64_t n = 0, over2 = 0;
+  int compared = 0;
   for (int i = 0; i < frames; ++i) {
     Chroma420 a(s), b(s);
     double t1 = 0, t2 = 0;
     const bool ra = cpu.push(src[i % src.size()], &a, &t1, &t2);
     const bool rb = dev.push(src[i % src.size()], &b, &t1, &t2);
     if (!ra || !rb) continue;
+    ++compared;
     for (size_t k = 0; k < a.cb.size(); ++k)
       for (int d : {std::abs(a.cb[k] - b.cb[k]), std::abs(a.cr[k] - b.cr[k])}) {
         sum += d;
@@ -290,7 +280,7 @@ nlohmann::json compare_with_cpu(std::shared_ptr<const vidcolor::Model> model, to
         ++n;
       }
   }
-  return {{"frames_compared", n > 0 ? frames - 2 : 0},
+  return {{"frames_compared", compared},
           {"mean_abs_diff_levels", n > 0 ? sum / n : 0.0},
           {"max_abs_diff_levels", max_diff},
           {"share_over_2_levels", n > 0 ? static_cast<double>(over2) / n : 0.0}};

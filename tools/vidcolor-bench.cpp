@@ -39,6 +39,7 @@
 
 #include "common/flag_parser.hpp"
 #include "vidcolor-config.h"
+#include "vidcolor/core/chain_defaults.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/infer/inference_runtime.hpp"
 #include "vidcolor/model/model_file.hpp"
@@ -58,7 +59,7 @@ struct Options {
   int refine_threads = 1;
   int inference_size = 0;
   std::string flow_backend = "dis-fast";
-  double flow_scale = 0.25;  // as the vidcolorize bin
+  double flow_scale = vidcolor::kChainFlowScale;  // as the vidcolorize bin
   std::string out = "out/bench/bench.json";
   bool skip_plain = false;
   bool realtime = false;  // push at the clip's 25 fps, like a live source, instead of at once

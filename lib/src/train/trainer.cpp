@@ -23,6 +23,7 @@
 #include "vidcolor/train/train_plots.hpp"
 #include "vidcolor/train/training_pack.hpp"
 #include "vidcolor/ops/warp.hpp"
+#include "vidcolor/core/chain_defaults.hpp"
 
 namespace vidcolor {
 
@@ -47,7 +48,6 @@ typename StateMap::key_type optimizer_state_key(const StateMap&, const torch::Te
   }
 }
 
-constexpr double kConfidenceAlpha = 15.0;  // eq. 4
 constexpr const char* kCheckpointFormat = "vidcolor-train-checkpoint";
 constexpr int kCheckpointVersion = 1;
 

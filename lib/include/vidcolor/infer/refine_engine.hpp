@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "vidcolor/core/chain_defaults.hpp"
 #include "vidcolor/model/networks.hpp"
 
 namespace vidcolor {
@@ -55,7 +56,7 @@ class RefineEngine {
   // alpha is eq. 4's; inference_size is the short side g runs at (0 = the model's
   // config: ModelConfig::refine_size()). Throws vidcolor::Error for alpha <= 0,
   // inference_size < 0, or a model without g.
-  RefineEngine(std::shared_ptr<const Model> model, torch::Device device, double alpha = 15.0,
+  RefineEngine(std::shared_ptr<const Model> model, torch::Device device, double alpha = kConfidenceAlpha,
                int inference_size = 0);
 
   // Refines C^s with its neighbours. luma: Y^s [1,1,H,W] float in [0,1]; chroma: C^s
