@@ -5,6 +5,9 @@ packages=(
   g++ meson ninja-build pkg-config
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  # pipelines/playout.sh and its test (timecodestamper, cccombiner, h264parse, mpegtsmux,
+  # tsdemux), SRT in playout.sh and live.sh (srtsink, srtsrc).
+  gstreamer1.0-plugins-bad
   libtorch-dev libopencv-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libgloo-dev libpng-dev libjpeg62-turbo-dev
   # OpenBLAS in place of the reference BLAS (libblas3) that Debian's LibTorch links by default:
