@@ -36,7 +36,7 @@ if [[ $mode == asan ]]; then
   fi
   # Library, plugin and the lib/gst test binaries; the tools (and their tests) are skipped.
   mapfile -t targets < <(ninja -C "$build" -t targets all |
-    sed -n 's/^\(lib\/libvidcolor\.so\|gst\/libgstvidcolor\.so\|tests\/test-[A-Za-z0-9_-]*\): cpp_LINKER.*/\1/p' |
+    sed -n 's/^\(lib\/libvidcolor[a-z-]*\.so[.0-9]*\|gst\/libgstvidcolor\.so\|tests\/test-[A-Za-z0-9_-]*\): cpp_LINKER.*/\1/p' |
     grep -v -e '^tests/test-vidcolor-' -e '^tests/test-eval-parts$')
   nice -n "$nice_n" ninja -C "$build" -j "$jobs" "${targets[@]}"
   # GStreamer: scan plugins in-process. The fork+exec'd gst-plugin-scanner is not built with

@@ -13,17 +13,9 @@
 #include <vidcolor/model/model_file.hpp>
 #include <vidcolor/model/networks.hpp>
 
-namespace vctest {
+#include "../common/tiny_model.hpp"
 
-// The element tests' tiny networks: one candidate, a few channels, 32-pixel inference size.
-inline vidcolor::ModelConfig tiny_model_config() {
-  vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
-  c.candidates = 1;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
-  return c;
-}
+namespace vctest {
 
 // TMP/NAME-PID.safetensors holding make_model(config) with random weights from `seed`. One
 // file per binary: later calls return the first call's path whatever their arguments.

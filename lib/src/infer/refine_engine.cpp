@@ -8,6 +8,7 @@
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/ops/guided_upsample.hpp"
 #include "vidcolor/infer/inference_runtime.hpp"
+#include "vidcolor/ops/neighbour_warp.hpp"
 #include "vidcolor/ops/resize.hpp"
 #include "vidcolor/ops/warp.hpp"
 
@@ -111,12 +112,12 @@ RefineInputs RefineEngine::prepare(const torch::Tensor& luma, const torch::Tenso
       fail(which + "is " + shape_str(n.luma) + " / " + shape_str(n.chroma) + ", frame is " +
            shape_str(luma) + " / " + shape_str(chroma));
     const torch::Tensor flow = resize_flow(n.flow.to(device_, torch::kFloat32), h, w);
-    const torch::Tensor c_t = warp(small(n.chroma), flow);
-    const torch::Tensor x_t = warp(small(n.luma), flow);
-    cw.push_back(c_t);
-    cc.push_back(confidence(c_t, in.c_s, alpha_));
-    cx.push_back(confidence(x_t, in.y_s, alpha_));
-    wt.push_back(cx.back() * mask_at(n.valid, flow, h, w));
+    // g's inputs as the trainer builds them (neighbour_warp.hpp).
+    const WarpedNeighbour t = warp_neighbour(in.y_s, in.c_s, small(n.luma), small(n.chroma), flow, alpha_);
+    cw.push_back(t.chroma);
+    cc.push_back(t.conf_c);
+    cx.push_back(t.conf_x);
+    wt.push_back(t.conf_x * mask_at(n.valid, flow, h, w));
   }
   if (!neighbours.empty()) {
     in.c_t_warped = torch::cat(cw, 0);

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "common/tiny_model.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/infer/refine_engine.hpp"
 
@@ -13,25 +14,16 @@ using namespace vidcolor;
 
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c = ModelConfig::fast();
-  c.candidates = 1;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
-  return c;
-}
-
 std::shared_ptr<const Model> random_model(int seed = 1) {
   torch::manual_seed(seed);
-  return std::make_shared<const Model>(make_model(tiny_config()));
+  return std::make_shared<const Model>(make_model(vctest::tiny_model_config()));
 }
 
 // g with its head fixed so that out = clamp(C^s + sigmoid(blend_bias) (w(C^t) - C^s)): no
 // correction term, a known blend. blend_bias = -30 -> g returns C^s; +30 -> w(C^t).
 std::shared_ptr<const Model> head_fixed_model(double blend_bias) {
   torch::manual_seed(2);
-  Model m = make_model(tiny_config());
+  Model m = make_model(vctest::tiny_model_config());
   torch::NoGradGuard no_grad;
   for (auto& p : m.g->named_parameters(true)) {
     if (p.key() == "head.weight") p.value().zero_();
@@ -269,7 +261,7 @@ TEST(RefineEngine, RunsAtTheModelsRefineInferenceSize) {
   plain.inference_dims(320, 240, &w, &h);
   EXPECT_EQ(h, 32);
   torch::manual_seed(1);
-  ModelConfig c = tiny_config();
+  ModelConfig c = vctest::tiny_model_config();
   c.refine_inference_size = 16;
   auto m = std::make_shared<const Model>(make_model(c));
   RefineEngine smaller(m, torch::kCPU);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vidcolor/core/chain_defaults.hpp"
+#include "common/tiny_model.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/infer/refine_engine.hpp"
 #include "vidcolor/infer/refine_window.hpp"
@@ -19,18 +20,9 @@ using namespace vidcolor;
 
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c = ModelConfig::fast();
-  c.candidates = 1;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
-  return c;
-}
-
 std::shared_ptr<const Model> random_model() {
   torch::manual_seed(1);
-  return std::make_shared<const Model>(make_model(tiny_config()));
+  return std::make_shared<const Model>(make_model(vctest::tiny_model_config()));
 }
 
 torch::Tensor smooth(int64_t c, int64_t h, int64_t w, double lo, double hi, int seed) {

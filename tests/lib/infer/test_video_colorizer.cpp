@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/tiny_model.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/infer/video_colorizer.hpp"
 
@@ -16,11 +17,8 @@ using namespace vidcolor;
 namespace {
 
 std::shared_ptr<const Model> random_model() {
-  ModelConfig c = ModelConfig::fast();
+  ModelConfig c = vctest::tiny_model_config();
   c.candidates = 2;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
   torch::manual_seed(1);
   return std::make_shared<const Model>(make_model(c));
 }
