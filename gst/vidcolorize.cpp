@@ -15,14 +15,15 @@
  *
  * The children are named `gray`, `colorize`, `flow` and `refine`, so any property of any of
  * them is set through GstChildProxy: `vidcolorize refine::iterations=2 colorize::mosaic=true`.
- * The bin's own properties are those that cut across the children, forwarded to both
- * networks (vccolorize and vcrefine): model, device, threads, inference-size and
- * processing-latency; and, as shortcuts that launch lines already use, candidate and
- * output-format (colorize), flow-backend and flow-scale (flow), window, iterations and alpha
- * (refine). Each one's spec (type, range, default, when it may change) is made from the
- * children's specs, so it cannot disagree with them; flow-scale alone has the chain's own
- * default (0.25, set on the child). Reading a property reads it from the (first) child that
- * has it. The reported latency is the children's: vcrefine
+ * The bin's own properties are only those that cut across the children: model, device,
+ * threads, inference-size and processing-latency, forwarded to both networks (vccolorize and
+ * vcrefine); output-format, the format of the whole chain's output (made by vccolorize,
+ * carried by vcflow and vcrefine); and queue-size. Each forwarded property's spec (type,
+ * range, default, when it may change) is made from the children's specs, so it cannot
+ * disagree with them; reading one reads it from the (first) child that has it. Everything
+ * else is a child's own, under one name: `colorize::candidate`, `flow::backend`,
+ * `flow::scale` (0.25 in the bin, not vcflow's own 0.5: the flow at g's resolution),
+ * `refine::window`, `refine::iterations`, `refine::alpha`. The reported latency is the children's: vcrefine
  * adds window × iterations frames, and vccolorize and vcrefine each add their
  * #GstVidColorize:processing-latency (one frame duration by default), so a synchronising sink
  * after a live source does not find the frames late (measured: docs/BENCHMARKS.md).
@@ -30,7 +31,7 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=old-film.mp4 ! decodebin ! videoconvert ! \
- *     vidcolorize iterations=2 ! videoconvert ! autovideosink
+ *     vidcolorize refine::iterations=2 ! videoconvert ! autovideosink
  * gst-launch-1.0 videotestsrc num-buffers=50 ! vidcolorize threads=2 refine::window=2 \
  *     colorize::candidate=1 ! videoconvert ! autovideosink
  * ]|
@@ -89,15 +90,10 @@ static const std::vector<Forward>& forwards() {
       {"inference-size", "Inference size", {{COLORIZE, "inference-size"}, {REFINE, "inference-size"}}},
       {"processing-latency", "Processing latency",
        {{COLORIZE, "processing-latency"}, {REFINE, "processing-latency"}}},
-      // Shortcuts to one child's property, kept because launch lines, pipelines/ and tests
-      // use them (`vidcolorize iterations=2`); `child::property` reaches every property.
-      {"candidate", "Candidate", {{COLORIZE, "candidate"}}},
+      // The chain's output format: vccolorize makes it, vcflow and vcrefine carry it, so it
+      // is the bin's as a whole. One child's other properties are reached as
+      // `child::property` (GstChildProxy) only, one name each.
       {"output-format", "Output format", {{COLORIZE, "output-format"}}},
-      {"flow-backend", "Flow backend", {{FLOW, "backend"}}},
-      {"flow-scale", "Flow scale", {{FLOW, "scale"}}},
-      {"window", "Window", {{REFINE, "window"}}},
-      {"iterations", "Iterations", {{REFINE, "iterations"}}},
-      {"alpha", "Alpha", {{REFINE, "alpha"}}},
   };
   return table;
 }
@@ -213,8 +209,6 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
     }
     blurb += std::string(". ") + kChildFactories[f.targets[0].child] + ": " + g_param_spec_get_blurb(specs[0]);
     GParamSpec* spec = vc_param_spec_copy(specs, f.name, f.nick, blurb.c_str());
-    // The chain's own default: the flow at g's resolution, not vcflow's (set on the child in init).
-    if (g_str_equal(f.name, "flow-scale")) G_PARAM_SPEC_DOUBLE(spec)->default_value = DEFAULT_FLOW_SCALE;
     g_object_class_install_property(gobject_class, id++, spec);
   }
   for (GObjectClass* c : child_classes) g_type_class_unref(c);

@@ -7,7 +7,7 @@
 #   INPUT    a media file in any container, or a folder of NNNNN.jpg frames (25 fps)
 #   -m       model file (default: $VIDCOLOR_MODEL, else the installed model, else models/ of
 #            the source tree: the shipped vidcolor-default.safetensors)
-#   -p       more vidcolorize properties, e.g. -p "iterations=2 inference-size=96 threads=2"
+#   -p       more vidcolorize properties, e.g. -p "refine::iterations=2 inference-size=96 threads=2"
 #   -b       H.264 bitrate in kbit/s (default 4000)
 # example: pipelines/colorize-file.sh -m model.safetensors old-film.mkv out/old-film-color.mp4
 set -euo pipefail

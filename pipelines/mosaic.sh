@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The candidate mosaic: all d colorizations of network f side by side in one frame
 # (vccolorize mosaic=true; 2 x 2 cells for d = 4, candidate i in cell i, row-major), to
-# choose a candidate for vidcolorize's / vccolorize's `candidate` property. No refinement.
+# choose a candidate for vccolorize's `candidate` property (`vidcolorize colorize::candidate=N`). No refinement.
 #
 # usage: pipelines/mosaic.sh [-m MODEL] [-p "PROPS"] INPUT [OUTPUT.mp4]
 #   INPUT    a media file in any container, or a folder of NNNNN.jpg frames (25 fps)

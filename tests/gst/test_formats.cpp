@@ -21,6 +21,7 @@
 
 #include <vidcolor/model/model_file.hpp>
 
+#include "../common/tiny_model.hpp"
 #include "gst_test_util.hpp"
 
 using namespace vctest;
@@ -35,12 +36,8 @@ namespace {
 constexpr float kCb = 0.2f, kCr = -0.1f;
 
 std::string make_model_file(const char* name, float head_weight_scale) {
-  vidcolor::ModelConfig c = vidcolor::ModelConfig::fast();
-  c.candidates = 1;
+  vidcolor::ModelConfig c = vctest::tiny_model_config();
   c.chroma_classes = 0;
-  c.colorizer_channels = {4, 4, 4};
-  c.refiner_channels = {4, 8};
-  c.inference_size = 32;
   torch::manual_seed(20);
   vidcolor::Model m = vidcolor::make_model(c);
   {
@@ -533,7 +530,7 @@ TEST_P(SideData, EachFramesMetasAndFlagsReachItsOutputFrame) {
   const std::string caps = video_caps(format, 48, 32, ",interlace-mode=mixed,colorimetry=bt709");
   const GstVideoInfo info = info_of(caps);
   HarnessPtr hr = chain_harness(caps);
-  g_object_set(hr->element, "window", window, "iterations", window, nullptr);
+  gst_child_proxy_set(GST_CHILD_PROXY(hr->element), "refine::window", window, "refine::iterations", window, nullptr);
   constexpr int kFrames = 7;
   for (int i = 0; i < kFrames; ++i) {
     GstBuffer* b = random_frame(&info, 60 + i, i, nullptr);
