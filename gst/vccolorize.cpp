@@ -57,6 +57,7 @@
  */
 #include "vccolorize.h"
 
+#include "fields.h"
 #include "frame_codes.h"
 #include "frame_size_check.h"
 #include "luma_matrix.h"
@@ -153,9 +154,9 @@ struct _GstVcColorize {
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ GRAY8, GRAY16_LE }")));
+                            GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ GRAY8, GRAY16_LE }")));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SRC_FORMATS)));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(SRC_FORMATS)));
 
 G_DEFINE_TYPE(GstVcColorize, gst_vc_colorize, GST_TYPE_VIDEO_FILTER);
 
@@ -298,9 +299,7 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
   GstCaps* result = gst_caps_new_empty();
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
     GstCapsFeatures* features = gst_caps_get_features(caps, i);
-    if (features != nullptr && !gst_caps_features_is_any(features) &&
-        !gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
-      continue;  // system memory only
+    if (!vc_caps_features_mappable(features)) continue;  // system memory only
     const GstStructure* in = gst_caps_get_structure(caps, i);
     GstStructure* base = gst_structure_copy(in);
     gst_structure_remove_fields(base, "format", "colorimetry", "chroma-site", nullptr);
@@ -312,11 +311,14 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
         VcNetworkLock lock(&self->priv->net);
         forced = self->priv->settings.output_format;
       }
-      result = gst_caps_merge(result, output_caps(base, source_of(in), forced));
+      GstCaps* out = output_caps(base, source_of(in), forced);
+      // Alternate-mode fields (format:Interlaced) stay fields.
+      if (GstCapsFeatures* kept = vc_caps_features_kept(features)) gst_caps_set_features_simple(out, kept);
+      result = gst_caps_merge(result, out);
     } else {
       GstStructure* gray = gst_structure_copy(base);
       set_formats(gray, {"GRAY8", "GRAY16_LE"});
-      result = gst_caps_merge_structure(result, gray);
+      result = gst_caps_merge_structure_full(result, gray, vc_caps_features_kept(features));
     }
     gst_structure_free(base);
   }
@@ -426,28 +428,39 @@ static void update_runtime(GstVcColorize* self, State& st, const Snapshot& s) {
   }
 }
 
-// The luma codes of the frame vcgray made this gray from (vcsourceframe.h), at the source's
-// depth; FALSE when the buffer carries none that fits (standalone use, or an element between
-// vcgray and us dropped it).
-static bool source_luma(const GstVideoFrame* in, std::vector<uint16_t>& luma, int* depth) {
-  const VcSourceFrameMeta* meta = vc_buffer_get_source_frame_meta(in->buffer);
-  if (meta == nullptr || !vc_format_is_chain_yuv(GST_VIDEO_INFO_FORMAT(&meta->info)) ||
-      GST_VIDEO_INFO_WIDTH(&meta->info) != GST_VIDEO_FRAME_WIDTH(in) ||
-      GST_VIDEO_INFO_HEIGHT(&meta->info) != GST_VIDEO_FRAME_HEIGHT(in))
-    return false;
-  GstVideoInfo info = meta->info;
-  GstVideoFrame source;
-  if (!gst_video_frame_map(&source, &info, meta->buffer, GST_MAP_READ)) return false;
-  vc_frame_read_luma(&source, luma);
-  *depth = GST_VIDEO_INFO_COMP_DEPTH(&info, 0);
-  gst_video_frame_unmap(&source);
-  return true;
-}
+// The frame vcgray made this gray from (vcsourceframe.h), mapped; FALSE when the buffer
+// carries none that fits (standalone use, or an element between vcgray and us dropped it).
+// RAII: unmapped with the object.
+class SourceFrame {
+ public:
+  explicit SourceFrame(const GstVideoFrame* in) {
+    const VcSourceFrameMeta* meta = vc_buffer_get_source_frame_meta(in->buffer);
+    if (meta == nullptr || !vc_format_is_chain_yuv(GST_VIDEO_INFO_FORMAT(&meta->info)) ||
+        GST_VIDEO_INFO_WIDTH(&meta->info) != GST_VIDEO_FRAME_WIDTH(in) ||
+        GST_VIDEO_INFO_HEIGHT(&meta->info) != GST_VIDEO_FRAME_HEIGHT(in) ||
+        GST_VIDEO_INFO_INTERLACE_MODE(&meta->info) != GST_VIDEO_INFO_INTERLACE_MODE(&in->info))
+      return;
+    GstVideoInfo info = meta->info;
+    mapped_ = gst_video_frame_map(&frame_, &info, meta->buffer, GST_MAP_READ) != FALSE;
+  }
+  ~SourceFrame() {
+    if (mapped_) gst_video_frame_unmap(&frame_);
+  }
+  SourceFrame(const SourceFrame&) = delete;
+  SourceFrame& operator=(const SourceFrame&) = delete;
+  const GstVideoFrame* get() const { return mapped_ ? &frame_ : nullptr; }
 
-// A Y'CbCr output frame: chroma coded for the output (frame_planes.hpp's chroma_to_codes), luma
-// from the source frame, else coded from `luma` (the gray, or the mosaic's).
-static void write_yuv(GstVcColorize* self, const GstVideoFrame* in, GstVideoFrame* out, State& st,
-                      const torch::Tensor& luma, bool mosaic, const torch::Tensor& chroma) {
+ private:
+  GstVideoFrame frame_{};
+  bool mapped_ = false;
+};
+
+// A Y'CbCr output picture: chroma coded for the output (frame_planes.hpp's chroma_to_codes),
+// luma from the source picture (`source`: the same field of vcgray's input frame), else coded
+// from `luma` (the gray, or the mosaic's).
+static void write_yuv(GstVcColorize* self, const GstVideoFrame* in, const GstVideoFrame* source,
+                      GstVideoFrame* out, State& st, const torch::Tensor& luma, bool mosaic,
+                      const torch::Tensor& chroma) {
   const GstVideoInfo* info = &out->info;
   const int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info);
   const size_t cw = static_cast<size_t>(vc_chroma_width(info));
@@ -456,7 +469,10 @@ static void write_yuv(GstVcColorize* self, const GstVideoFrame* in, GstVideoFram
   vidcolor::chroma_to_codes(chroma, vc_chroma_coding(info), vc_chroma_layout(info), st.cb.data(),
                             st.cr.data(), cw);
   int depth = GST_VIDEO_INFO_COMP_DEPTH(info, 0);
-  if (mosaic || !source_luma(in, st.luma, &depth)) {
+  if (!mosaic && source != nullptr) {
+    vc_frame_read_luma(source, st.luma);
+    depth = GST_VIDEO_INFO_COMP_DEPTH(&source->info, 0);
+  } else {
     if (!mosaic && st.source_yuv && !st.warned_no_source) {
       st.warned_no_source = true;
       GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("The input frame's luma is not available"),
@@ -467,7 +483,6 @@ static void write_yuv(GstVcColorize* self, const GstVideoFrame* in, GstVideoFram
     }
     st.luma.resize(static_cast<size_t>(w) * h);
     vidcolor::tensor_to_luma_codes(luma, vc_luma_coding(info), st.luma.data(), w);
-    depth = GST_VIDEO_INFO_COMP_DEPTH(info, 0);
   }
   vc_frame_write(out, st.luma.data(), depth, st.cb.data(), st.cr.data());
 }
@@ -508,18 +523,38 @@ static void write_rgb(const GstVideoFrame* in, GstVideoFrame* out, State& st,
                               GST_VIDEO_FRAME_PLANE_STRIDE(out, 0), st.rgb_matrix);
 }
 
-// Writes one output frame from the input gray and the predicted chroma.
-static void write_output(GstVcColorize* self, const GstVideoFrame* in, GstVideoFrame* out,
-                         const torch::Tensor& luma, const torch::Tensor* mosaic_luma,
-                         const torch::Tensor& chroma) {
+// Writes one output picture from the input gray and the predicted chroma.
+static void write_output(GstVcColorize* self, const GstVideoFrame* in, const GstVideoFrame* source,
+                         GstVideoFrame* out, const torch::Tensor& luma,
+                         const torch::Tensor* mosaic_luma, const torch::Tensor& chroma) {
   State& st = self->priv->state;
   if (GST_VIDEO_FORMAT_INFO_IS_RGB(out->info.finfo))
     write_rgb(in, out, st, mosaic_luma, chroma);
   else if (vc_format_is_chain_yuv(GST_VIDEO_FRAME_FORMAT(out)))
-    write_yuv(self, in, out, st, mosaic_luma != nullptr ? *mosaic_luma : luma, mosaic_luma != nullptr, chroma);
+    write_yuv(self, in, source, out, st, mosaic_luma != nullptr ? *mosaic_luma : luma,
+              mosaic_luma != nullptr, chroma);
   else
     throw vidcolor::Error(std::string("unexpected output format ") +
                           gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(out)));
+}
+
+// f on one picture (a progressive frame or one field): gray in, output picture written.
+static void colorize_picture(GstVcColorize* self, const Snapshot& s, const GstVideoFrame* in,
+                             const GstVideoFrame* source, GstVideoFrame* out) {
+  State& st = self->priv->state;
+  const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
+  const auto* data = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
+  const gsize stride = GST_VIDEO_FRAME_PLANE_STRIDE(in, 0);
+  const torch::Tensor luma =
+      GST_VIDEO_FRAME_FORMAT(in) == GST_VIDEO_FORMAT_GRAY8
+          ? vidcolor::gray8_plane_to_tensor(data, w, h, stride)
+          : vidcolor::gray16_plane_to_tensor(reinterpret_cast<const uint16_t*>(data), w, h, stride);
+  if (s.own.mosaic) {
+    const vidcolor::MosaicFrame m = st.engine->colorize_mosaic(luma);
+    write_output(self, in, source, out, luma, &m.luma, m.chroma);
+  } else {
+    write_output(self, in, source, out, luma, nullptr, st.engine->colorize(luma));
+  }
 }
 
 static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, GstVideoFrame* in,
@@ -535,20 +570,16 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
   vc_network_note_buffer(&self->priv->net, in->buffer);  // variable frame rates: the frame period
   return vc_network_guard(GST_ELEMENT(self), &kNetwork, "Colorization failed", GST_FLOW_ERROR, [&] {
     update_runtime(self, st, s);
-    const int w = GST_VIDEO_FRAME_WIDTH(in), h = GST_VIDEO_FRAME_HEIGHT(in);
-    const auto* data = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
-    const gsize stride = GST_VIDEO_FRAME_PLANE_STRIDE(in, 0);
-    const torch::Tensor luma =
-        GST_VIDEO_FRAME_FORMAT(in) == GST_VIDEO_FORMAT_GRAY8
-            ? vidcolor::gray8_plane_to_tensor(data, w, h, stride)
-            : vidcolor::gray16_plane_to_tensor(reinterpret_cast<const uint16_t*>(data), w, h,
-                                               stride);
-    if (s.own.mosaic) {
-      const vidcolor::MosaicFrame m = st.engine->colorize_mosaic(luma);
-      write_output(self, in, out, luma, &m.luma, m.chroma);
-    } else {
-      write_output(self, in, out, luma, nullptr, st.engine->colorize(luma));
-    }
+    // Interlaced frames: f sees each field as a picture of its own (fields.h), and each
+    // field's chroma goes to that field's lines.
+    const VcPictures gray = vc_frame_pictures(in);
+    VcPictures output = vc_frame_pictures_as(out, gray);
+    const SourceFrame source_frame(in);
+    VcPictures source;
+    if (source_frame.get() != nullptr) source = vc_frame_pictures_as(source_frame.get(), gray);
+    for (int i = 0; i < gray.count; ++i)
+      colorize_picture(self, s, &gray.view[i], source_frame.get() ? &source.view[i] : nullptr,
+                       &output.view[i]);
     return GST_FLOW_OK;
   });
 }

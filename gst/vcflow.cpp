@@ -34,6 +34,7 @@
 #include <vidcolor/flow/flow_pair.hpp>
 #include <vidcolor/flow/optical_flow.hpp>
 
+#include "fields.h"
 #include "frame_codes.h"
 #include "luma_matrix.h"
 #include "vcflowmeta.h"
@@ -61,7 +62,10 @@ struct State {
   std::unique_ptr<vidcolor::OpticalFlow> flow;
   GstVcFlowBackend flow_backend = DEFAULT_BACKEND;
   double flow_scale = 0.0;  // scale `prev` was made with
-  cv::Mat prev;             // previous frame's small luma; empty = no previous frame
+  // The previous picture's small luma per sequence (fields.h): [0] the previous frame or top
+  // field, [1] the previous bottom field; empty = none.
+  cv::Mat prev[2];
+  VcPictureKind kind = VcPictureKind::Frame;  // what `prev` holds
   cv::Mat full_luma;        // scratch for formats whose luma is not a plane
   std::vector<uint16_t> codes;  // scratch: luma codes of formats deeper than 8 bits
   vidcolor::Matrix matrix = vidcolor::Matrix::BT601;
@@ -87,9 +91,9 @@ struct _GstVcFlow {
   "ARGB, ABGR }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(FORMATS)));
 
 G_DEFINE_TYPE(GstVcFlow, gst_vc_flow, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE(vcflow, "vcflow", GST_RANK_NONE, GST_TYPE_VC_FLOW);
@@ -180,23 +184,37 @@ static GBytes* mask_bytes(const torch::Tensor& mask) {
   return g_bytes_new(u8.data_ptr<uint8_t>(), static_cast<gsize>(u8.numel()));
 }
 
-// Computes the flows between the previous small luma and this one and attaches the meta.
-static void attach_flow(GstVcFlow* self, GstBuffer* buf, const cv::Mat& prev, const cv::Mat& cur) {
-  State& st = self->priv->state;
+static void drop_previous(State& st) {
+  st.prev[0].release();
+  st.prev[1].release();
+}
+
+// The flows of one picture to the previous one of its sequence.
+static vidcolor::FlowLink link_to_previous(State& st, const cv::Mat& prev, const cv::Mat& cur) {
   // The masks below are LibTorch ops. Left at its default (all cores), LibTorch would run
   // them as an OpenMP team whose worker then spins after each op, taking a core from the
   // other stages of the chain (measured: the whole chain ~15 % slower). They are small: one
   // thread.
   vidcolor::set_inference_threads(1);
-  const vidcolor::FlowLink link = vidcolor::flow_pair(*st.flow, prev, cur);
+  return vidcolor::flow_pair(*st.flow, prev, cur);
+}
+
+// Two fields' flows [1,c,h,w] as one [1,c,2h,w] whose lines alternate top, bottom: the
+// meta of an interleaved frame is interleaved like its picture (vcflowmeta.h).
+static torch::Tensor interleave_rows(const torch::Tensor& top, const torch::Tensor& bottom) {
+  const auto s = top.sizes();
+  return torch::stack({top, bottom}, 3).reshape({s[0], s[1], 2 * s[2], s[3]});
+}
+
+// Attaches the flows of `link` (at `cols` x `rows`) of a `width` x `height` picture.
+static void attach_link(GstBuffer* buf, const vidcolor::FlowLink& link, int cols, int rows,
+                        int width, int height) {
   GBytes* b = flow_bytes(link.backward);
   GBytes* f = flow_bytes(link.forward);
   GBytes* bv = mask_bytes(link.backward_valid);
   GBytes* fv = mask_bytes(link.forward_valid);
-  const GstVideoInfo& info = self->priv->info;
-  gst_buffer_add_vc_flow_meta(buf, static_cast<guint>(cur.cols), static_cast<guint>(cur.rows),
-                              static_cast<guint>(GST_VIDEO_INFO_WIDTH(&info)),
-                              static_cast<guint>(GST_VIDEO_INFO_HEIGHT(&info)), b, f, bv, fv);
+  gst_buffer_add_vc_flow_meta(buf, static_cast<guint>(cols), static_cast<guint>(rows),
+                              static_cast<guint>(width), static_cast<guint>(height), b, f, bv, fv);
   g_bytes_unref(b);
   g_bytes_unref(f);
   g_bytes_unref(bv);
@@ -216,13 +234,13 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
       st.flow_backend = s.backend;
     }
     if (s.scale != st.flow_scale) {
-      st.prev.release();  // flows at two sizes cannot be paired
+      drop_previous(st);  // flows at two sizes cannot be paired
       st.flow_scale = s.scale;
     }
     if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT)) {
       GST_DEBUG_OBJECT(self, "DISCONT buffer %" GST_TIME_FORMAT ": no previous frame",
                        GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-      st.prev.release();
+      drop_previous(st);
     }
 
     GstVideoFrame frame;
@@ -233,19 +251,52 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
                          GST_VIDEO_INFO_HEIGHT(&p->info), GST_VIDEO_INFO_NAME(&p->info)));
       return GST_FLOW_ERROR;
     }
-    cv::Mat cur;
+    // Flow between pictures (fields.h): a progressive frame and the one before, a field and
+    // the previous field of the same parity.
+    VcPictures pictures = vc_frame_pictures(&frame);
+    // A frame of odd height has a top field one line taller: its flow is computed without
+    // that last line, so both fields' flows have one size and interleave into one meta.
+    if (pictures.count == 2) pictures.view[0].info.height = pictures.view[1].info.height;
+    cv::Mat cur[2];
     try {
       // The luma at the flow size (the one rule, vidcolor/flow/flow_size.hpp); always a copy,
       // since `luma` may view the buffer, which is not ours to keep.
-      cur = vidcolor::flow_luma(frame_luma(&frame, st), s.scale);
+      for (int i = 0; i < pictures.count; ++i)
+        cur[i] = vidcolor::flow_luma(frame_luma(&pictures.view[i], st), s.scale);
     } catch (...) {
       gst_video_frame_unmap(&frame);
       throw;
     }
     gst_video_frame_unmap(&frame);
+    if (pictures.kind != st.kind) {
+      // Mixed content switching between progressive and interlaced frames: frames and
+      // fields are not pictures of one sequence.
+      GST_DEBUG_OBJECT(self, "%s after %s: no previous picture", vc_picture_kind_name(pictures.kind),
+                       vc_picture_kind_name(st.kind));
+      drop_previous(st);
+      st.kind = pictures.kind;
+    }
 
-    if (!st.prev.empty()) attach_flow(self, buf, st.prev, cur);
-    st.prev = cur;
+    if (pictures.kind == VcPictureKind::Fields) {
+      // One meta for both fields, once both have a previous field.
+      if (!st.prev[0].empty() && !st.prev[1].empty()) {
+        const vidcolor::FlowLink top = link_to_previous(st, st.prev[0], cur[0]);
+        const vidcolor::FlowLink bottom = link_to_previous(st, st.prev[1], cur[1]);
+        vidcolor::FlowLink both;
+        both.backward = interleave_rows(top.backward, bottom.backward);
+        both.forward = interleave_rows(top.forward, bottom.forward);
+        both.backward_valid = interleave_rows(top.backward_valid, bottom.backward_valid);
+        both.forward_valid = interleave_rows(top.forward_valid, bottom.forward_valid);
+        attach_link(buf, both, cur[0].cols, 2 * cur[0].rows, GST_VIDEO_INFO_WIDTH(&p->info),
+                    GST_VIDEO_INFO_HEIGHT(&p->info));
+      }
+    } else {
+      cv::Mat& prev = st.prev[pictures.parity[0]];
+      if (!prev.empty())
+        attach_link(buf, link_to_previous(st, prev, cur[0]), cur[0].cols, cur[0].rows,
+                    GST_VIDEO_FRAME_WIDTH(&pictures.view[0]), GST_VIDEO_FRAME_HEIGHT(&pictures.view[0]));
+    }
+    for (int i = 0; i < pictures.count; ++i) st.prev[pictures.parity[i]] = cur[i];
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Optical flow failed"),
                       ("vcflow.cpp: backend %s: %s",
@@ -266,7 +317,7 @@ static gboolean gst_vc_flow_set_caps(GstBaseTransform* trans, GstCaps* incaps, G
     return FALSE;
   }
   // New caps: the previous frame may have another size or content; start again.
-  p->state.prev.release();
+  drop_previous(p->state);
   p->info = info;
   p->have_info = true;
   p->state.matrix = vc_luma_matrix_for(&info);
@@ -281,7 +332,7 @@ static gboolean gst_vc_flow_sink_event(GstBaseTransform* trans, GstEvent* event)
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_STREAM_START:
       GST_DEBUG_OBJECT(self, "%s: dropping the previous frame", GST_EVENT_TYPE_NAME(event));
-      self->priv->state.prev.release();
+      drop_previous(self->priv->state);
       break;
     default:
       break;

@@ -22,6 +22,13 @@
  * The first buffer after start, flush, discontinuity or caps change has no previous frame
  * and carries NO meta (never a zero flow).
  *
+ * Interlaced video (gst/common/fields.h): flows link fields of the same parity. On a buffer
+ * holding two interleaved fields the rows alternate like the frame's lines: even flow rows
+ * are the top field's flow to the previous top field, odd rows the bottom field's to the
+ * previous bottom field (height is twice one field's flow height; the meta appears once both
+ * fields have a predecessor). On an alternate-mode buffer (one field) the meta is that field's
+ * flow to the previous field of its parity, two buffers back, and frame_height is the field's.
+ *
  * Transforms: a plain copy (gst_buffer_copy, GstBaseTransform / GstVideoFilter copying metas)
  * shares the GBytes (refcounted, no data copy). A copy of a byte region of the buffer drops
  * the meta (that is no longer the frame). A scale transform (videoscale) keeps the flows

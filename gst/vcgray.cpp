@@ -29,6 +29,7 @@
 
 #include <vector>
 
+#include "fields.h"
 #include "frame_codes.h"
 #include "frame_size_check.h"
 #include "meta_copy.h"
@@ -60,11 +61,11 @@ struct _GstVcGray {
   "GRAY16_LE }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(SINK_FORMATS)));
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(SINK_FORMATS)));
 
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ GRAY8, GRAY16_LE }")));
+                            GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ GRAY8, GRAY16_LE }")));
 
 G_DEFINE_TYPE(GstVcGray, gst_vc_gray, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(vcgray, "vcgray", GST_RANK_NONE, GST_TYPE_VC_GRAY);
@@ -141,9 +142,7 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
     const GstStructure* s = gst_caps_get_structure(caps, i);
     GstCapsFeatures* features = gst_caps_get_features(caps, i);
-    if (features != nullptr && !gst_caps_features_is_any(features) &&
-        !gst_caps_features_is_equal(features, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY))
-      continue;  // we map system memory only
+    if (!vc_caps_features_mappable(features)) continue;  // we map system memory only
 
     const gchar* formats[G_N_ELEMENTS(kSinkFormats)];
     guint n = 0;
@@ -177,7 +176,8 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
     GstVideoInfo in_info;
     if (direction == GST_PAD_SINK && gst_caps_is_fixed(caps) && gst_video_info_from_caps(&in_info, caps))
       vc_source_fields_set(out, &in_info);
-    result = gst_caps_merge_structure(result, out);
+    // Alternate-mode fields (format:Interlaced) give gray fields.
+    result = gst_caps_merge_structure_full(result, out, vc_caps_features_kept(features));
   }
 
   if (filter != nullptr) {
@@ -244,9 +244,8 @@ static gboolean needs_unpacking(const GstVideoFrame* in) {
          GST_VIDEO_FORMAT_INFO_DEPTH(in->info.finfo, 0) > 8;
 }
 
-static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVideoFrame* in,
-                                                 GstVideoFrame* out) {
-  GstVcGray* self = GST_VC_GRAY(filter);
+// Converts one picture (fields.h: the frame, or one field of it).
+static void convert_picture(GstVcGray* self, const GstVideoFrame* in, GstVideoFrame* out) {
   const GstVideoFormatInfo* finfo = in->info.finfo;
   const gint width = GST_VIDEO_FRAME_WIDTH(in);
   const gint height = GST_VIDEO_FRAME_HEIGHT(in);
@@ -267,12 +266,8 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
       guint8* dst = out_data + static_cast<gsize>(y) * out_stride;
       vidcolor::rgb_row_to_gray8(row, layout, dst, width, self->matrix, self->in_range);
     }
-    return GST_FLOW_OK;
+    return;
   }
-
-  // Every converted Y'CbCr frame names its source: vccolorize writes the output's luma from
-  // it (R'G'B' has no luma samples to keep).
-  vc_buffer_add_source_frame_meta(out->buffer, in->buffer, &in->info);
 
   // Y'CbCr and gray: the luma component is copied (range-expanded), never recomputed.
   if (needs_unpacking(in)) {
@@ -289,7 +284,7 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
       else
         vidcolor::luma_codes_row_to_gray8(row, dst, width, coding.offset, coding.scale);
     }
-    return GST_FLOW_OK;
+    return;
   }
   const guint8* luma = static_cast<const guint8*>(GST_VIDEO_FRAME_COMP_DATA(in, 0));
   if (GST_VIDEO_FRAME_FORMAT(in) == GST_VIDEO_FORMAT_GRAY16_LE) {
@@ -302,7 +297,7 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
       else
         vidcolor::luma16_row_to_gray8(row, dst, width, self->in_range);
     }
-    return GST_FLOW_OK;
+    return;
   }
   const gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE(in, 0);
   for (gint y = 0; y < height; ++y) {
@@ -310,6 +305,20 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
                                  out_data + static_cast<gsize>(y) * out_stride, width,
                                  self->in_range);
   }
+}
+
+static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVideoFrame* in,
+                                                 GstVideoFrame* out) {
+  GstVcGray* self = GST_VC_GRAY(filter);
+  // Every converted Y'CbCr frame names its source: vccolorize writes the output's luma from
+  // it (R'G'B' has no luma samples to keep).
+  if (!GST_VIDEO_FORMAT_INFO_IS_RGB(in->info.finfo))
+    vc_buffer_add_source_frame_meta(out->buffer, in->buffer, &in->info);
+  // Line by line, so interleaved fields need no care; an alternate-mode buffer holds one
+  // field, fewer lines than its caps' height (fields.h).
+  const VcPictures gray_in = vc_frame_pictures(in);
+  VcPictures gray_out = vc_frame_pictures_as(out, gray_in);
+  for (int i = 0; i < gray_in.count; ++i) convert_picture(self, &gray_in.view[i], &gray_out.view[i]);
   return GST_FLOW_OK;
 }
 

@@ -41,6 +41,7 @@
  */
 #include "vcrefine.h"
 
+#include "fields.h"
 #include "frame_codes.h"
 #include "network_element.h"
 
@@ -96,15 +97,19 @@ struct Snapshot {
   Settings own;
 };
 
-// One frame not yet pushed: its buffer and the events before it. Its tensors, its passes
-// and the flows to its neighbours are the window's (vidcolor::RefineWindow), under `tag`.
+// One frame not yet pushed: its buffer and the events before it. Its pictures' tensors,
+// passes and flows to their neighbours are the windows' (vidcolor::RefineWindow), under `tag`:
+// a progressive frame is in window 0, an interlaced frame's top field in window 0 and its
+// bottom field in window 1, an alternate-mode field in its parity's window (fields.h).
 struct Held {
-  uint64_t tag = 0;                        // the window's name for it
+  uint64_t tag = 0;                        // the windows' name for it
   GstBuffer* buffer = nullptr;             // owned until pushed
   std::vector<GstEvent*> events_before;    // serialized events received just before it
-  bool ready = false;                      // the window has returned it
-  bool changed = false;                    // some pass had a neighbour: write `chroma` back
-  torch::Tensor chroma;                    // the refined chroma [1,2,Hc,Wc], once ready
+  VcPictures pictures;                     // its kind and parities (views unset)
+  int pending = 0;                         // pictures the windows have not returned yet
+  bool changed[2] = {false, false};        // per window: some pass had a neighbour
+  torch::Tensor chroma[2];                 // per window: refined chroma [1,2,Hc,Wc], once returned
+  bool ready() const { return pending == 0; }
 };
 
 // Streaming-thread state: the engine is created in READY->PAUSED, the rest per stream.
@@ -112,8 +117,11 @@ struct State {
   std::unique_ptr<vidcolor::RefineEngine> engine;
   guint window = DEFAULT_WINDOW;
   guint iterations = DEFAULT_ITERATIONS;
-  // The window over `engine` (made at the stream's first frame, dropped before the engine).
-  std::unique_ptr<vidcolor::RefineWindow> refine;
+  // The windows over `engine` (made at the stream's first picture, dropped before the
+  // engine): [0] progressive frames or top fields, [1] bottom fields. Each is a sequence of
+  // pictures of one parity, so flows and neighbours never mix fields of two parities.
+  std::unique_ptr<vidcolor::RefineWindow> refine[2];
+  VcPictureKind kind = VcPictureKind::Frame;  // of the pictures the windows hold
   std::deque<Held> frames;  // frames not yet pushed, in order; the first ones may be ready
   uint64_t next_tag = 0;
   std::vector<GstEvent*> pending_events;  // serialized events after the last held frame
@@ -144,9 +152,9 @@ struct _GstVcRefine {
 #define FORMATS "{ " VC_YUV_FORMATS " }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(FORMATS)));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(FORMATS)));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(FORMATS)));
 
 G_DEFINE_TYPE(GstVcRefine, gst_vc_refine, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(vcrefine, "vcrefine", GST_RANK_NONE, GST_TYPE_VC_REFINE);
@@ -208,19 +216,34 @@ static vidcolor::FlowLink link_of(const GstVcFlowMeta* meta) {
   return l;
 }
 
-// ------------------------------------------------------------------ the window
-
-// The stream's refinement window (vidcolor::RefineWindow: neighbours, flows, pass order; on a
-// GPU device it holds the frames there), made over the engine at the first frame.
-static vidcolor::RefineWindow& refine_window(State& st) {
-  if (!st.refine)
-    st.refine = std::make_unique<vidcolor::RefineWindow>(
-        *st.engine, vidcolor::RefineWindowOptions{static_cast<int>(st.window), static_cast<int>(st.iterations)});
-  return *st.refine;
+// One field's link from an interlaced frame's meta, whose lines alternate top and bottom
+// field flows (vcflowmeta.h): the lines of `parity`.
+static vidcolor::FlowLink field_link(const vidcolor::FlowLink& both, int parity) {
+  auto rows = [parity](const torch::Tensor& t) {
+    return t.slice(2, parity, t.size(2), 2).contiguous();
+  };
+  vidcolor::FlowLink l;
+  l.backward = rows(both.backward);
+  l.backward_valid = rows(both.backward_valid);
+  l.forward = rows(both.forward);
+  l.forward_valid = rows(both.forward_valid);
+  return l;
 }
 
-// Frames held by the window, pushed or not: 0 means the next frame has no frame before it.
-static size_t window_held(const State& st) { return st.refine ? st.refine->held() : 0; }
+// ------------------------------------------------------------------ the window
+
+// A sequence's refinement window (vidcolor::RefineWindow: neighbours, flows, pass order; on a
+// GPU device it holds the frames there), made over the engine at its first picture.
+static vidcolor::RefineWindow& refine_window(State& st, int w) {
+  if (!st.refine[w])
+    st.refine[w] = std::make_unique<vidcolor::RefineWindow>(
+        *st.engine, vidcolor::RefineWindowOptions{static_cast<int>(st.window), static_cast<int>(st.iterations)});
+  return *st.refine[w];
+}
+
+// Pictures held by window w, pushed or not: 0 means its next picture has none before it.
+static size_t window_held(const State& st, int w) { return st.refine[w] ? st.refine[w]->held() : 0; }
+static size_t window_held(const State& st) { return window_held(st, 0) + window_held(st, 1); }
 
 static void clear_frames(State& st) {
   for (Held& h : st.frames) {
@@ -228,22 +251,24 @@ static void clear_frames(State& st) {
     for (GstEvent* e : h.events_before) gst_event_unref(e);
   }
   st.frames.clear();
-  if (st.refine) st.refine->flush();
+  for (auto& r : st.refine)
+    if (r) r->flush();
   for (GstEvent* e : st.pending_events) gst_event_unref(e);
   st.pending_events.clear();
 }
 
-// Marks the frames the window returned as ready: it returns each frame once, in push order,
-// so they are the first frames not ready yet.
-static void take_refined(State& st, std::vector<vidcolor::RefinedFrame> refined) {
+// Records the pictures window w returned (each once, in push order; tags grow along
+// `frames`).
+static void take_refined(State& st, int w, std::vector<vidcolor::RefinedFrame> refined) {
   auto it = st.frames.begin();
   for (vidcolor::RefinedFrame& r : refined) {
-    while (it != st.frames.end() && it->ready) ++it;
-    if (it == st.frames.end() || it->tag != r.tag)
-      throw std::logic_error("vcrefine.cpp: the window returned a frame out of order");
-    it->ready = true;
-    it->changed = r.changed;
-    it->chroma = std::move(r.chroma);
+    while (it != st.frames.end() && it->tag < r.tag) ++it;
+    if (it == st.frames.end() || it->tag != r.tag || it->pending == 0)
+      throw std::logic_error("vcrefine.cpp: a window returned a frame out of order");
+    it->changed[w] = r.changed;
+    it->chroma[w] = std::move(r.chroma);
+    --it->pending;
+    ++it;
   }
 }
 
@@ -253,7 +278,8 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
   h.events_before.clear();
   GstBuffer* buf = h.buffer;
   h.buffer = nullptr;
-  if (h.changed) {
+  const bool changed = h.changed[0] || h.changed[1];
+  if (changed) {
     buf = gst_buffer_make_writable(buf);
     GstVideoFrame frame;
     if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READWRITE)) {
@@ -263,7 +289,12 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
       return GST_FLOW_ERROR;
     }
     try {
-      write_chroma(st, &frame, h.chroma);
+      // Each picture's chroma to its own lines (a field left alone stays exact).
+      const VcPictures pictures = vc_frame_pictures_as(&frame, h.pictures);
+      for (int i = 0; i < pictures.count; ++i) {
+        const int w = pictures.parity[i];
+        if (h.changed[w]) write_chroma(st, const_cast<GstVideoFrame*>(&pictures.view[i]), h.chroma[w]);
+      }
     } catch (...) {
       gst_video_frame_unmap(&frame);
       gst_buffer_unref(buf);
@@ -272,7 +303,7 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
     gst_video_frame_unmap(&frame);
   }
   GST_LOG_OBJECT(self, "pushing %" GST_TIME_FORMAT "%s", GST_TIME_ARGS(GST_BUFFER_PTS(buf)),
-                 h.changed ? "" : " (unrefined)");
+                 changed ? "" : " (unrefined)");
   return gst_pad_push(self->srcpad, buf);
 }
 
@@ -281,7 +312,7 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
 static GstFlowReturn push_ready(GstVcRefine* self) {
   State& st = self->priv->state;
   GstFlowReturn ret = GST_FLOW_OK;
-  while (!st.frames.empty() && st.frames.front().ready) {
+  while (!st.frames.empty() && st.frames.front().ready()) {
     ret = push_frame(self, st.frames.front());
     st.frames.pop_front();
     if (ret != GST_FLOW_OK) break;
@@ -296,7 +327,8 @@ static GstFlowReturn drain(GstVcRefine* self) {
   GstFlowReturn ret = GST_FLOW_OK;
   if (!st.frames.empty()) {
     GST_DEBUG_OBJECT(self, "draining %" G_GSIZE_FORMAT " frames", st.frames.size());
-    if (st.refine) take_refined(st, st.refine->drain());
+    for (int w = 0; w < 2; ++w)
+      if (st.refine[w]) take_refined(st, w, st.refine[w]->drain());
     while (!st.frames.empty()) {
       const GstFlowReturn r = push_frame(self, st.frames.front());
       st.frames.pop_front();
@@ -346,6 +378,35 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       }
     }
 
+    GstVideoFrame frame;
+    if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READ)) {
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot map the video frame"),
+                        ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
+                         gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&st.info),
+                         GST_VIDEO_INFO_HEIGHT(&st.info), GST_VIDEO_INFO_NAME(&st.info)));
+      gst_buffer_unref(buf);
+      return GST_FLOW_ERROR;
+    }
+    // g refines pictures (fields.h): a progressive frame, or each field with the fields of
+    // its parity.
+    const VcPictures pictures = vc_frame_pictures(&frame);
+    if (pictures.kind != st.kind && window_held(st) > 0) {
+      // Mixed content switching between progressive and interlaced frames: the frames before
+      // are no neighbours of these pictures (vcflow links none across the switch either).
+      GST_DEBUG_OBJECT(self, "%s after %s at %" GST_TIME_FORMAT ": draining the window",
+                       vc_picture_kind_name(pictures.kind), vc_picture_kind_name(st.kind),
+                       GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+      ret = drain(self);
+      if (ret != GST_FLOW_OK) {
+        gst_video_frame_unmap(&frame);
+        gst_buffer_unref(buf);
+        return ret;
+      }
+    }
+    st.kind = pictures.kind;
+    bool linkable = false;  // some picture has one before it in its window
+    for (int i = 0; i < pictures.count; ++i) linkable |= window_held(st, pictures.parity[i]) > 0;
+
     GstVcFlowMeta* meta = gst_buffer_get_vc_flow_meta(buf);
     const bool had_meta = meta != nullptr;
     if (had_meta && !gst_vc_flow_meta_is_valid(meta)) {
@@ -360,27 +421,29 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
       }
       meta = nullptr;
     }
-    if (!had_meta && window_held(st) > 0 && !st.warned_no_meta) {
+    if (!had_meta && linkable && !st.warned_no_meta) {
       st.warned_no_meta = true;
       GST_ELEMENT_WARNING(self, STREAM, FAILED, ("No optical flow on the input: frames pass unrefined"),
                           ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " follows another frame but "
                            "carries no VcFlowMeta; put vcflow before vcrefine",
                            GST_TIME_ARGS(GST_BUFFER_PTS(buf))));
     }
-    vidcolor::WindowFrame in;
-    if (meta != nullptr && window_held(st) > 0) in.link = link_of(meta);
-
-    GstVideoFrame frame;
-    if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READ)) {
-      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot map the video frame"),
-                        ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
-                         gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&st.info),
-                         GST_VIDEO_INFO_HEIGHT(&st.info), GST_VIDEO_INFO_NAME(&st.info)));
-      gst_buffer_unref(buf);
-      return GST_FLOW_ERROR;
-    }
+    vidcolor::WindowFrame in[2];
     try {
-      read_planes(st, &frame, in);
+      std::optional<vidcolor::FlowLink> link;
+      if (meta != nullptr && linkable) link = link_of(meta);
+      for (int i = 0; i < pictures.count; ++i) {
+        const int w = pictures.parity[i];
+        // An interlaced frame's meta interleaves its two fields' flows (an odd pair of lines
+        // is no field pair: such a meta links neither).
+        if (link && window_held(st, w) > 0) {
+          if (pictures.kind != VcPictureKind::Fields)
+            in[i].link = *link;
+          else if (meta->height % 2 == 0)
+            in[i].link = field_link(*link, w);
+        }
+        read_planes(st, &pictures.view[i], in[i]);
+      }
     } catch (...) {
       gst_video_frame_unmap(&frame);
       gst_buffer_unref(buf);
@@ -388,12 +451,19 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
     }
     gst_video_frame_unmap(&frame);
     Held h;
-    h.tag = in.tag = st.next_tag++;
+    h.tag = st.next_tag++;
     h.buffer = buf;
     h.events_before.swap(st.pending_events);
+    h.pictures = pictures;
+    h.pending = pictures.count;
     st.frames.push_back(std::move(h));
-    // The window refines the frames this one completes (a wavefront of passes) and returns them.
-    take_refined(st, refine_window(st).push(std::move(in)));
+    // Each window refines the pictures this one completes (a wavefront of passes) and returns
+    // them; a frame goes out once all its pictures have come back.
+    for (int i = 0; i < pictures.count; ++i) {
+      in[i].tag = st.frames.back().tag;
+      const int w = pictures.parity[i];
+      take_refined(st, w, refine_window(st, w).push(std::move(in[i])));
+    }
     return push_ready(self);
   });
 }
@@ -506,7 +576,7 @@ static bool load_engine(GstVcRefine* self) {
 static void reset_state(GstVcRefine* self) {
   State& st = self->priv->state;
   clear_frames(st);
-  st.refine.reset();  // reads the engine
+  for (auto& r : st.refine) r.reset();  // they read the engine
   st.engine.reset();
   st.have_info = false;
   VcNetworkLock lock(&self->priv->net);

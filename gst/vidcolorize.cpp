@@ -43,6 +43,7 @@
 
 #include <gst/video/video.h>
 
+#include "fields.h"
 #include "frame_codes.h"
 #include "param_spec_copy.h"
 #include "vccolorize.h"
@@ -116,9 +117,9 @@ G_DEFINE_TYPE(GstVidColorize, gst_vid_colorize, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE(vidcolorize, "vidcolorize", GST_RANK_NONE, GST_TYPE_VID_COLORIZE);
 
 static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw"));
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw; video/x-raw(" GST_CAPS_FEATURE_FORMAT_INTERLACED "), interlace-mode = (string) alternate"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ " VC_YUV_FORMATS " }")));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ " VC_YUV_FORMATS " }")));
 
 static void gst_vid_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
                                           GParamSpec* pspec) {
