@@ -1,6 +1,7 @@
 // 8-bit Cb/Cr samples of a video frame -> the engines' chroma tensor: the inverse of
-// frame_planes.hpp's chroma_to_planes8 at the planes' own size (what vcrefine reads back
-// from vccolorize's output). Full-range BT.601: c = (v - 128) / 255.
+// frame_planes.hpp's chroma_to_planes8 at the planes' own size, for 8-bit full-range planes
+// (vidcolor-bench-engines; the elements read any coding with frame_planes.hpp's
+// codes_to_chroma). Full-range BT.601: c = (v - 128) / 255.
 #pragma once
 
 #include <torch/torch.h>

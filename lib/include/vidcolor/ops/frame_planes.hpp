@@ -46,7 +46,7 @@ void chroma_to_planes8_torch(const torch::Tensor& cbcr, const ChromaPlanes8& out
 
 // ---- Any Y'CbCr layout, any bit depth, any matrix and range (the elements' general path)
 //
-// A frame stores integer codes. The elements (gst/frame_codes.h) move codes between frames
+// A frame stores integer codes. The elements (gst/common/frame_codes.h) move codes between frames
 // and these functions with GStreamer's pack/unpack, and derive the two descriptions below
 // from the caps; the arithmetic is here.
 

@@ -7,7 +7,8 @@
 // Two backends, chosen by the training device and VIDCOLOR_DIST_BACKEND (auto | gloo | nccl):
 // - NCCL (ProcessGroupNCCL) for a CUDA device, on the GPU tensors themselves: compiled only where
 //   meson's probe finds a CUDA LibTorch built with NCCL (-Dtorch_dir; nccl_available()). Debian's
-//   LibTorch has neither, and no GPU was at hand, so this path is untested here.
+//   LibTorch has neither; built against PyTorch's CUDA LibTorch on a lent H100 it trained with
+//   one rank (docs/TRAINING.md); two ranks need two GPUs and have not been run.
 // - Gloo (ProcessGroupGloo) otherwise, on CPU tensors; GPU tensors are staged through host
 //   memory. Available where the build found c10d's Gloo header and gloo's headers
 //   (libgloo-dev): gloo_available().

@@ -1,5 +1,5 @@
 // K nearest neighbours of every pixel of a ground-truth crop in the bilateral space
-// (r, g, b, λx, λy) of the paper's bilateral loss (eq. 2). OpenCV part of libvidcolor.
+// (r, g, b, λx, λy) of the paper's bilateral loss (eq. 2). OpenCV part of libvidcolor-train.
 //
 // Scaling: colors in [0, 1] and pixel coordinates times λ, λ = 1/500 by default, which is
 // the authors' x/500, y/500 with their colors in [0, 1] (their code divides images by 255).

@@ -3,7 +3,7 @@
 // KNN graph of each image crop (version 1) and the ground-truth flows + occlusion masks of each
 // consecutive-frame pair, and writes one safetensors file: version 1 (raw crops, float16
 // flows, byte masks, graphs) or the compact version 2 (JPEG crops, int16 flows at a reduced
-// resolution, bit masks, no graphs). OpenCV part of libvidcolor; the `vidcolor-pack` tool is
+// resolution, bit masks, no graphs). OpenCV part of libvidcolor-train; the `vidcolor-pack` tool is
 // its command line.
 #pragma once
 
