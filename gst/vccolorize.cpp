@@ -51,8 +51,9 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 filesrc location=film.mp4 ! decodebin ! vcgray ! vccolorize threads=0 ! videoconvert ! autovideosink
- * gst-launch-1.0 videotestsrc ! vcgray ! vccolorize mosaic=true ! videoconvert ! autovideosink
+ * gst-launch-1.0 filesrc location=film.mp4 ! decodebin ! vcgray ! vccolorize threads=0 !
+ * videoconvert ! autovideosink gst-launch-1.0 videotestsrc ! vcgray ! vccolorize mosaic=true !
+ * videoconvert ! autovideosink
  * ]|
  */
 #include "vccolorize.h"
@@ -93,10 +94,14 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 // between frames, so its inference size may change while playing; below 64 the backbone's
 // stride-32 features would be 1 pixel or less, so smaller values are raised to 64.
 static const VcNetworkClassInfo kNetwork = {
-    "vccolorize.cpp", "f", "colorization", "",
+    "vccolorize.cpp",
+    "f",
+    "colorization",
+    "",
     ", else 64 and more (smaller values are raised to 64); chroma is brought to full resolution "
     "guided by the luma",
-    64, true};
+    64,
+    true};
 
 // The element's own properties follow the shared ones.
 enum { PROP_CANDIDATE = VC_NETWORK_PROP_N, PROP_MOSAIC, PROP_OUTPUT_FORMAT };
@@ -122,7 +127,7 @@ struct State {
   torch::Device device{torch::kCPU};
   // Options that failed to build an engine (warned once; retried when the settings change).
   int rejected_candidate = -2, rejected_inference_size = -1;
-  std::vector<uint8_t> y8;  // 8-bit luma scratch for R'G'B' output
+  std::vector<uint8_t> y8;             // 8-bit luma scratch for R'G'B' output
   std::vector<uint16_t> luma, cb, cr;  // codes of a Y'CbCr output frame
   bool warned_no_source = false;       // the source frame was missing (once per caps)
   bool source_yuv = false;             // the caps name a Y'CbCr source (vcgray's fields)
@@ -145,8 +150,9 @@ struct _GstVcColorize {
 
 // In the order the caps prefer them when the source's own format is not one of them: the
 // networks' 4:2:0 first, as before there was a source format.
-#define YUV_SUBSAMPLED_FORMATS \
-  "I420", "NV12", "YV12", "NV21", "Y42B", "NV16", "UYVY", "YUY2", "I420_10LE", "I422_10LE", "P010_10LE", "v210"
+#define YUV_SUBSAMPLED_FORMATS                                                              \
+  "I420", "NV12", "YV12", "NV21", "Y42B", "NV16", "UYVY", "YUY2", "I420_10LE", "I422_10LE", \
+      "P010_10LE", "v210"
 #define YUV_444_FORMATS "Y444", "Y444_10LE"
 #define RGB_FORMATS "RGB", "BGRx", "RGBA", "BGR", "RGBx", "xRGB", "xBGR", "BGRA", "ARGB", "ABGR"
 #define SRC_FORMATS \
@@ -165,7 +171,8 @@ static gboolean is_output_format(GstVideoFormat f) {
   return vc_format_is_chain_yuv(f) ||
          (finfo != nullptr && GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) &&
           GST_VIDEO_FORMAT_INFO_N_PLANES(finfo) == 1 && GST_VIDEO_FORMAT_INFO_BITS(finfo) == 8 &&
-          (GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 3 || GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 4));
+          (GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 3 ||
+           GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 4));
 }
 
 GType gst_vc_colorize_output_format_get_type(void) {
@@ -174,19 +181,30 @@ GType gst_vc_colorize_output_format_get_type(void) {
     const char* format;
     const char* description;
   };
-  static const Named kFormats[] = {
-      {"I420", "8-bit 4:2:0 planar"},           {"NV12", "8-bit 4:2:0, interleaved CbCr"},
-      {"YV12", "8-bit 4:2:0 planar, Cr first"}, {"NV21", "8-bit 4:2:0, interleaved CrCb"},
-      {"Y42B", "8-bit 4:2:2 planar"},           {"NV16", "8-bit 4:2:2, interleaved CbCr"},
-      {"UYVY", "8-bit 4:2:2 packed (SDI order)"}, {"YUY2", "8-bit 4:2:2 packed"},
-      {"I420_10LE", "10-bit 4:2:0 planar"},     {"I422_10LE", "10-bit 4:2:2 planar"},
-      {"P010_10LE", "10-bit 4:2:0, interleaved CbCr"}, {"v210", "10-bit 4:2:2 packed (SDI)"},
-      {"Y444", "8-bit 4:4:4 planar"},           {"Y444_10LE", "10-bit 4:4:4 planar"},
-      {"RGB", "8-bit R'G'B'"},                  {"BGRx", "8-bit B'G'R'x"},
-      {"RGBA", "8-bit R'G'B'A (opaque)"},       {"BGR", "8-bit B'G'R'"},
-      {"RGBx", "8-bit R'G'B'x"},                {"xRGB", "8-bit xR'G'B'"},
-      {"xBGR", "8-bit xB'G'R'"},                {"BGRA", "8-bit B'G'R'A (opaque)"},
-      {"ARGB", "8-bit AR'G'B' (opaque)"},       {"ABGR", "8-bit AB'G'R' (opaque)"}};
+  static const Named kFormats[] = {{"I420", "8-bit 4:2:0 planar"},
+                                   {"NV12", "8-bit 4:2:0, interleaved CbCr"},
+                                   {"YV12", "8-bit 4:2:0 planar, Cr first"},
+                                   {"NV21", "8-bit 4:2:0, interleaved CrCb"},
+                                   {"Y42B", "8-bit 4:2:2 planar"},
+                                   {"NV16", "8-bit 4:2:2, interleaved CbCr"},
+                                   {"UYVY", "8-bit 4:2:2 packed (SDI order)"},
+                                   {"YUY2", "8-bit 4:2:2 packed"},
+                                   {"I420_10LE", "10-bit 4:2:0 planar"},
+                                   {"I422_10LE", "10-bit 4:2:2 planar"},
+                                   {"P010_10LE", "10-bit 4:2:0, interleaved CbCr"},
+                                   {"v210", "10-bit 4:2:2 packed (SDI)"},
+                                   {"Y444", "8-bit 4:4:4 planar"},
+                                   {"Y444_10LE", "10-bit 4:4:4 planar"},
+                                   {"RGB", "8-bit R'G'B'"},
+                                   {"BGRx", "8-bit B'G'R'x"},
+                                   {"RGBA", "8-bit R'G'B'A (opaque)"},
+                                   {"BGR", "8-bit B'G'R'"},
+                                   {"RGBx", "8-bit R'G'B'x"},
+                                   {"xRGB", "8-bit xR'G'B'"},
+                                   {"xBGR", "8-bit xB'G'R'"},
+                                   {"BGRA", "8-bit B'G'R'A (opaque)"},
+                                   {"ARGB", "8-bit AR'G'B' (opaque)"},
+                                   {"ABGR", "8-bit AB'G'R' (opaque)"}};
   static GEnumValue values[G_N_ELEMENTS(kFormats) + 2];
   if (g_once_init_enter(&type)) {
     values[0] = {DEFAULT_OUTPUT_FORMAT,
@@ -243,15 +261,19 @@ static Source source_of(const GstStructure* s) {
 
 // One output structure: a Y'CbCr one has the source's colorimetry and siting when the source
 // is Y'CbCr, else the networks' full-range BT.601 (siting jpeg where subsampled).
-static GstStructure* output_structure(const GstStructure* base, std::initializer_list<const gchar*> formats,
+static GstStructure* output_structure(const GstStructure* base,
+                                      std::initializer_list<const gchar*> formats,
                                       const Source& src) {
   GstStructure* s = gst_structure_copy(base);
   set_formats(s, formats);
-  const GstVideoFormatInfo* finfo = gst_video_format_get_info(gst_video_format_from_string(*formats.begin()));
+  const GstVideoFormatInfo* finfo =
+      gst_video_format_get_info(gst_video_format_from_string(*formats.begin()));
   if (GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) return s;
-  const bool subsampled = GST_VIDEO_FORMAT_INFO_W_SUB(finfo, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(finfo, 1) != 0;
+  const bool subsampled =
+      GST_VIDEO_FORMAT_INFO_W_SUB(finfo, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(finfo, 1) != 0;
   if (src.yuv()) {
-    if (src.colorimetry != nullptr) gst_structure_set(s, "colorimetry", G_TYPE_STRING, src.colorimetry, nullptr);
+    if (src.colorimetry != nullptr)
+      gst_structure_set(s, "colorimetry", G_TYPE_STRING, src.colorimetry, nullptr);
     if (src.chroma_site != nullptr && subsampled)
       gst_structure_set(s, "chroma-site", G_TYPE_STRING, src.chroma_site, nullptr);
   } else {
@@ -270,7 +292,8 @@ static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVide
     return gst_caps_merge_structure(caps, output_structure(base, {name}, src));
   }
   if (is_output_format(src.format))
-    caps = gst_caps_merge_structure(caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
+    caps = gst_caps_merge_structure(
+        caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
   caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_SUBSAMPLED_FORMATS}, src));
   caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_444_FORMATS}, src));
   caps = gst_caps_merge_structure(caps, output_structure(base, {RGB_FORMATS}, src));
@@ -313,7 +336,8 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
       }
       GstCaps* out = output_caps(base, source_of(in), forced);
       // Alternate-mode fields (format:Interlaced) stay fields.
-      if (GstCapsFeatures* kept = vc_caps_features_kept(features)) gst_caps_set_features_simple(out, kept);
+      if (GstCapsFeatures* kept = vc_caps_features_kept(features))
+        gst_caps_set_features_simple(out, kept);
       result = gst_caps_merge(result, out);
     } else {
       GstStructure* gray = gst_structure_copy(base);
@@ -345,17 +369,18 @@ static gboolean gst_vc_colorize_start(GstBaseTransform* trans) {
   const Snapshot s = read_settings(self);
   State& st = self->priv->state;
   st = State();
-  const bool ok = vc_network_start(GST_ELEMENT(self), &kNetwork, s.net, [&](const VcLoadedModel& m) {
-    st.model = m.model;
-    st.device = m.device;
-    st.engine = make_engine(st, s);
-  });
+  const bool ok =
+      vc_network_start(GST_ELEMENT(self), &kNetwork, s.net, [&](const VcLoadedModel& m) {
+        st.model = m.model;
+        st.device = m.device;
+        st.engine = make_engine(st, s);
+      });
   if (!ok) {
     st = State();
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "model %s (%d candidates) on %s", s.net.model.c_str(), st.engine->candidates(),
-                  st.device.str().c_str());
+  GST_INFO_OBJECT(self, "model %s (%d candidates) on %s", s.net.model.c_str(),
+                  st.engine->candidates(), st.device.str().c_str());
   return TRUE;
 }
 
@@ -370,8 +395,10 @@ static vidcolor::Matrix rgb_output_matrix(const Source& src, const GstVideoInfo*
   const GstVideoFormatInfo* finfo = gst_video_format_get_info(src.format);
   if (finfo == nullptr || !GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) return vidcolor::Matrix::BT601;
   GstVideoInfo info;
-  gst_video_info_set_format(&info, src.format, GST_VIDEO_INFO_WIDTH(gray), GST_VIDEO_INFO_HEIGHT(gray));
-  if (src.colorimetry != nullptr) gst_video_colorimetry_from_string(&info.colorimetry, src.colorimetry);
+  gst_video_info_set_format(&info, src.format, GST_VIDEO_INFO_WIDTH(gray),
+                            GST_VIDEO_INFO_HEIGHT(gray));
+  if (src.colorimetry != nullptr)
+    gst_video_colorimetry_from_string(&info.colorimetry, src.colorimetry);
   return vc_luma_matrix_for(&info);
 }
 
@@ -413,7 +440,8 @@ static void update_runtime(GstVcColorize* self, State& st, const Snapshot& s) {
   vc_network_apply_threads(GST_ELEMENT(self), &self->priv->net, s.net.threads);
   const vidcolor::ColorizeOptions& o = st.engine->options();
   if (o.candidate == s.own.candidate && o.inference_size == s.net.inference_size) return;
-  if (st.rejected_candidate == s.own.candidate && st.rejected_inference_size == s.net.inference_size)
+  if (st.rejected_candidate == s.own.candidate &&
+      st.rejected_inference_size == s.net.inference_size)
     return;
   try {
     st.engine = make_engine(st, s);
@@ -515,7 +543,8 @@ static void write_rgb(const GstVideoFrame* in, GstVideoFrame* out, State& st,
     alpha = 6 - static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0) +
                                  GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1) +
                                  GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2));
-  const vidcolor::PackedRgbLayout layout{pstride, static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
+  const vidcolor::PackedRgbLayout layout{pstride,
+                                         static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
                                          static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1)),
                                          static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2))};
   vidcolor::ycc_to_rgb8_plane(st.y8.data(), w, chroma, layout, alpha,
@@ -585,7 +614,8 @@ static GstFlowReturn gst_vc_colorize_transform_frame(GstVideoFilter* filter, Gst
 }
 
 // LATENCY from downstream: upstream's answer plus f's processing time (processing_latency.h).
-static gboolean gst_vc_colorize_query(GstBaseTransform* trans, GstPadDirection direction, GstQuery* query) {
+static gboolean gst_vc_colorize_query(GstBaseTransform* trans, GstPadDirection direction,
+                                      GstQuery* query) {
   GstVcColorize* self = GST_VC_COLORIZE(trans);
   if (!GST_BASE_TRANSFORM_CLASS(gst_vc_colorize_parent_class)->query(trans, direction, query))
     return FALSE;
@@ -658,8 +688,8 @@ static void gst_vc_colorize_finalize(GObject* object) {
 }
 
 // Metas that describe the picture rather than its samples go with it (meta_copy.h).
-static gboolean gst_vc_colorize_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf, GstMeta* meta,
-                                      GstBuffer* inbuf) {
+static gboolean gst_vc_colorize_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf,
+                                               GstMeta* meta, GstBuffer* inbuf) {
   (void)trans;
   (void)outbuf;
   (void)inbuf;
@@ -691,8 +721,8 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   gobject_class->finalize = gst_vc_colorize_finalize;
 
   vc_network_class_install_properties(gobject_class, &kNetwork);
-  const GParamFlags playing = static_cast<GParamFlags>(
-      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const GParamFlags playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                       GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_CANDIDATE,
       g_param_spec_int("candidate", "Candidate",
@@ -737,7 +767,8 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
   filter_class->set_info = GST_DEBUG_FUNCPTR(gst_vc_colorize_set_info);
   filter_class->transform_frame = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_frame);
 
-  gst_type_mark_as_plugin_api(GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT,
+                              static_cast<GstPluginAPIFlags>(0));
 }
 
 static void gst_vc_colorize_init(GstVcColorize* self) {

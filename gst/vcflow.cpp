@@ -22,7 +22,6 @@
  */
 #include "vcflow.h"
 
-
 #include <cmath>
 #include <exception>
 #include <memory>
@@ -66,8 +65,8 @@ struct State {
   // field, [1] the previous bottom field; empty = none.
   cv::Mat prev[2];
   VcPictureKind kind = VcPictureKind::Frame;  // what `prev` holds
-  cv::Mat full_luma;        // scratch for formats whose luma is not a plane
-  std::vector<uint16_t> codes;  // scratch: luma codes of formats deeper than 8 bits
+  cv::Mat full_luma;                          // scratch for formats whose luma is not a plane
+  std::vector<uint16_t> codes;                // scratch: luma codes of formats deeper than 8 bits
   vidcolor::Matrix matrix = vidcolor::Matrix::BT601;
 };
 
@@ -86,8 +85,9 @@ struct _GstVcFlow {
   Private* priv;
 };
 
-#define FORMATS                                                                   \
-  "{ GRAY8, GRAY16_LE, " VC_YUV_FORMATS ", RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, " \
+#define FORMATS                                      \
+  "{ GRAY8, GRAY16_LE, " VC_YUV_FORMATS              \
+  ", RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, " \
   "ARGB, ABGR }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -102,11 +102,14 @@ GType gst_vc_flow_backend_get_type(void) {
   static GType type = 0;
   // Filled from what this build has, so gst-inspect shows exactly the usable backends.
   static GEnumValue values[9];
-  static const char* const kDescriptions[] = {
-      "OpenCV DIS, ultrafast preset (CPU)", "OpenCV DIS, fast preset (CPU)",
-      "OpenCV DIS, medium preset (CPU, most accurate DIS)", "OpenCV Farneback (CPU)",
-      "NVIDIA optical flow hardware (OpenCV CUDA)", "Farneback (OpenCV CUDA)",
-      "Brox (OpenCV CUDA)", "TV-L1 (OpenCV CUDA)"};
+  static const char* const kDescriptions[] = {"OpenCV DIS, ultrafast preset (CPU)",
+                                              "OpenCV DIS, fast preset (CPU)",
+                                              "OpenCV DIS, medium preset (CPU, most accurate DIS)",
+                                              "OpenCV Farneback (CPU)",
+                                              "NVIDIA optical flow hardware (OpenCV CUDA)",
+                                              "Farneback (OpenCV CUDA)",
+                                              "Brox (OpenCV CUDA)",
+                                              "TV-L1 (OpenCV CUDA)"};
   if (g_once_init_enter(&type)) {
     guint n = 0;
     for (vidcolor::FlowBackend b : vidcolor::OpticalFlow::available()) {
@@ -149,7 +152,8 @@ static cv::Mat frame_luma(GstVideoFrame* frame, State& st) {
     vc_frame_read_luma(frame, st.codes);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)
-        st.full_luma.at<guint8>(y, x) = static_cast<guint8>(st.codes[static_cast<size_t>(y) * w + x] >> (depth - 8));
+        st.full_luma.at<guint8>(y, x) =
+            static_cast<guint8>(st.codes[static_cast<size_t>(y) * w + x] >> (depth - 8));
     return st.full_luma;
   }
   for (int y = 0; y < h; ++y) {
@@ -158,10 +162,10 @@ static cv::Mat frame_luma(GstVideoFrame* frame, State& st) {
     if (GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) {
       const guint8* base = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(frame, 0)) +
                            static_cast<gsize>(y) * GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0);
-      const vidcolor::PackedRgbLayout layout{pstride,
-                                             static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
-                                             static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1)),
-                                             static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2))};
+      const vidcolor::PackedRgbLayout layout{
+          pstride, static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
+          static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1)),
+          static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2))};
       vidcolor::rgb_row_to_gray8(base, layout, dst, w, st.matrix);
     } else if (fmt == GST_VIDEO_FORMAT_GRAY16_LE) {
       vidcolor::luma16_row_to_gray8(reinterpret_cast<const guint16*>(row), dst, w,
@@ -230,7 +234,8 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
   const Settings s = read_settings(self);
   try {
     if (!st.flow || st.flow_backend != s.backend) {
-      st.flow = std::make_unique<vidcolor::OpticalFlow>(static_cast<vidcolor::FlowBackend>(s.backend));
+      st.flow =
+          std::make_unique<vidcolor::OpticalFlow>(static_cast<vidcolor::FlowBackend>(s.backend));
       st.flow_backend = s.backend;
     }
     if (s.scale != st.flow_scale) {
@@ -245,10 +250,11 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
 
     GstVideoFrame frame;
     if (!gst_video_frame_map(&frame, &p->info, buf, GST_MAP_READ)) {
-      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot map the video frame"),
-                        ("vcflow.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
-                         gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&p->info),
-                         GST_VIDEO_INFO_HEIGHT(&p->info), GST_VIDEO_INFO_NAME(&p->info)));
+      GST_ELEMENT_ERROR(
+          self, STREAM, FORMAT, ("Cannot map the video frame"),
+          ("vcflow.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
+           gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&p->info),
+           GST_VIDEO_INFO_HEIGHT(&p->info), GST_VIDEO_INFO_NAME(&p->info)));
       return GST_FLOW_ERROR;
     }
     // Flow between pictures (fields.h): a progressive frame and the one before, a field and
@@ -271,8 +277,8 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
     if (pictures.kind != st.kind) {
       // Mixed content switching between progressive and interlaced frames: frames and
       // fields are not pictures of one sequence.
-      GST_DEBUG_OBJECT(self, "%s after %s: no previous picture", vc_picture_kind_name(pictures.kind),
-                       vc_picture_kind_name(st.kind));
+      GST_DEBUG_OBJECT(self, "%s after %s: no previous picture",
+                       vc_picture_kind_name(pictures.kind), vc_picture_kind_name(st.kind));
       drop_previous(st);
       st.kind = pictures.kind;
     }
@@ -294,14 +300,15 @@ static GstFlowReturn gst_vc_flow_transform_ip(GstBaseTransform* trans, GstBuffer
       cv::Mat& prev = st.prev[pictures.parity[0]];
       if (!prev.empty())
         attach_link(buf, link_to_previous(st, prev, cur[0]), cur[0].cols, cur[0].rows,
-                    GST_VIDEO_FRAME_WIDTH(&pictures.view[0]), GST_VIDEO_FRAME_HEIGHT(&pictures.view[0]));
+                    GST_VIDEO_FRAME_WIDTH(&pictures.view[0]),
+                    GST_VIDEO_FRAME_HEIGHT(&pictures.view[0]));
     }
     for (int i = 0; i < pictures.count; ++i) st.prev[pictures.parity[i]] = cur[i];
   } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Optical flow failed"),
-                      ("vcflow.cpp: backend %s: %s",
-                       vidcolor::flow_backend_name(static_cast<vidcolor::FlowBackend>(s.backend)),
-                       e.what()));
+    GST_ELEMENT_ERROR(
+        self, LIBRARY, FAILED, ("Optical flow failed"),
+        ("vcflow.cpp: backend %s: %s",
+         vidcolor::flow_backend_name(static_cast<vidcolor::FlowBackend>(s.backend)), e.what()));
     return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
@@ -346,7 +353,8 @@ static gboolean gst_vc_flow_start(GstBaseTransform* trans) {
   State& st = self->priv->state;
   st = State();
   try {
-    st.flow = std::make_unique<vidcolor::OpticalFlow>(static_cast<vidcolor::FlowBackend>(s.backend));
+    st.flow =
+        std::make_unique<vidcolor::OpticalFlow>(static_cast<vidcolor::FlowBackend>(s.backend));
     st.flow_backend = s.backend;
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Cannot create the optical flow backend"),

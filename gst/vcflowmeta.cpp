@@ -59,23 +59,23 @@ static gboolean gst_vc_flow_meta_transform(GstBuffer* dest, GstMeta* meta, GstBu
 const GstMetaInfo* gst_vc_flow_meta_get_info(void) {
   static const GstMetaInfo* info = nullptr;
   if (g_once_init_enter(&info)) {
-    const GstMetaInfo* mi = gst_meta_register(
-        GST_VC_FLOW_META_API_TYPE, GST_VC_FLOW_META_IMPL_NAME, sizeof(GstVcFlowMeta),
-        gst_vc_flow_meta_init, gst_vc_flow_meta_free, gst_vc_flow_meta_transform);
+    const GstMetaInfo* mi = gst_meta_register(GST_VC_FLOW_META_API_TYPE, GST_VC_FLOW_META_IMPL_NAME,
+                                              sizeof(GstVcFlowMeta), gst_vc_flow_meta_init,
+                                              gst_vc_flow_meta_free, gst_vc_flow_meta_transform);
     g_once_init_leave(&info, mi);
   }
   return info;
 }
 
 GstVcFlowMeta* gst_buffer_add_vc_flow_meta(GstBuffer* buffer, guint width, guint height,
-                                           guint frame_width, guint frame_height,
-                                           GBytes* backward, GBytes* forward,
-                                           GBytes* backward_valid, GBytes* forward_valid) {
+                                           guint frame_width, guint frame_height, GBytes* backward,
+                                           GBytes* forward, GBytes* backward_valid,
+                                           GBytes* forward_valid) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), nullptr);
   g_return_val_if_fail(frame_width > 0 && frame_height > 0, nullptr);
-  g_return_val_if_fail(gst_vc_flow_meta_sizes_valid(width, height, backward, forward, backward_valid,
-                                                    forward_valid),
-                       nullptr);
+  g_return_val_if_fail(
+      gst_vc_flow_meta_sizes_valid(width, height, backward, forward, backward_valid, forward_valid),
+      nullptr);
 
   GstVcFlowMeta* m =
       reinterpret_cast<GstVcFlowMeta*>(gst_buffer_add_meta(buffer, GST_VC_FLOW_META_INFO, nullptr));

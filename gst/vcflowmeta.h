@@ -58,15 +58,15 @@ typedef struct _GstVcFlowMeta GstVcFlowMeta;
 struct _GstVcFlowMeta {
   GstMeta meta;
 
-  guint width;        /* flow field size */
+  guint width; /* flow field size */
   guint height;
-  guint frame_width;  /* size of the video frame the flows describe */
+  guint frame_width; /* size of the video frame the flows describe */
   guint frame_height;
 
-  GBytes *backward;        /* F_{t->t-1}: width*height*2 gfloat (dx, dy) */
-  GBytes *forward;         /* F_{t-1->t}: width*height*2 gfloat (dx, dy) */
-  GBytes *backward_valid;  /* width*height guint8, pixels of t */
-  GBytes *forward_valid;   /* width*height guint8, pixels of t-1 */
+  GBytes* backward;       /* F_{t->t-1}: width*height*2 gfloat (dx, dy) */
+  GBytes* forward;        /* F_{t-1->t}: width*height*2 gfloat (dx, dy) */
+  GBytes* backward_valid; /* width*height guint8, pixels of t */
+  GBytes* forward_valid;  /* width*height guint8, pixels of t-1 */
 };
 
 /* The registered API type, or 0 when the vidcolor plugin has not registered it (then no
@@ -75,58 +75,59 @@ static inline GType gst_vc_flow_meta_api_lookup_type(void) {
   return g_type_from_name(GST_VC_FLOW_META_API_NAME);
 }
 
-static inline GstVcFlowMeta *gst_buffer_get_vc_flow_meta(GstBuffer *buffer) {
+static inline GstVcFlowMeta* gst_buffer_get_vc_flow_meta(GstBuffer* buffer) {
   GType api = gst_vc_flow_meta_api_lookup_type();
-  return api != 0 ? (GstVcFlowMeta *)gst_buffer_get_meta(buffer, api) : NULL;
+  return api != 0 ? (GstVcFlowMeta*)gst_buffer_get_meta(buffer, api) : NULL;
 }
 
 /* TRUE when width x height is non-zero and the four GBytes hold exactly width*height*2 gfloat
  * and width*height bytes (computed without overflow). gst_buffer_add_vc_flow_meta() only
  * attaches such metas, but a producer that fills the fields itself may not: check a meta with
  * gst_vc_flow_meta_is_valid() before reading its data. */
-static inline gboolean gst_vc_flow_meta_sizes_valid(guint width, guint height, GBytes *backward,
-                                                    GBytes *forward, GBytes *backward_valid,
-                                                    GBytes *forward_valid) {
+static inline gboolean gst_vc_flow_meta_sizes_valid(guint width, guint height, GBytes* backward,
+                                                    GBytes* forward, GBytes* backward_valid,
+                                                    GBytes* forward_valid) {
   const guint64 n = (guint64)width * height; /* two 32-bit sides: exact in 64 bits */
   if (n == 0 || n > G_MAXSIZE / (2 * sizeof(gfloat))) return FALSE;
   if (backward == NULL || forward == NULL || backward_valid == NULL || forward_valid == NULL)
     return FALSE;
   return g_bytes_get_size(backward) == (gsize)n * 2 * sizeof(gfloat) &&
          g_bytes_get_size(forward) == (gsize)n * 2 * sizeof(gfloat) &&
-         g_bytes_get_size(backward_valid) == (gsize)n && g_bytes_get_size(forward_valid) == (gsize)n;
+         g_bytes_get_size(backward_valid) == (gsize)n &&
+         g_bytes_get_size(forward_valid) == (gsize)n;
 }
 
-static inline gboolean gst_vc_flow_meta_is_valid(const GstVcFlowMeta *m) {
+static inline gboolean gst_vc_flow_meta_is_valid(const GstVcFlowMeta* m) {
   return m != NULL && gst_vc_flow_meta_sizes_valid(m->width, m->height, m->backward, m->forward,
                                                    m->backward_valid, m->forward_valid);
 }
 
 /* Typed views of the data (valid while the meta lives; see gst_vc_flow_meta_is_valid()). */
-static inline const gfloat *gst_vc_flow_meta_backward_data(const GstVcFlowMeta *m) {
-  return (const gfloat *)g_bytes_get_data(m->backward, NULL);
+static inline const gfloat* gst_vc_flow_meta_backward_data(const GstVcFlowMeta* m) {
+  return (const gfloat*)g_bytes_get_data(m->backward, NULL);
 }
-static inline const gfloat *gst_vc_flow_meta_forward_data(const GstVcFlowMeta *m) {
-  return (const gfloat *)g_bytes_get_data(m->forward, NULL);
+static inline const gfloat* gst_vc_flow_meta_forward_data(const GstVcFlowMeta* m) {
+  return (const gfloat*)g_bytes_get_data(m->forward, NULL);
 }
-static inline const guint8 *gst_vc_flow_meta_backward_valid_data(const GstVcFlowMeta *m) {
-  return (const guint8 *)g_bytes_get_data(m->backward_valid, NULL);
+static inline const guint8* gst_vc_flow_meta_backward_valid_data(const GstVcFlowMeta* m) {
+  return (const guint8*)g_bytes_get_data(m->backward_valid, NULL);
 }
-static inline const guint8 *gst_vc_flow_meta_forward_valid_data(const GstVcFlowMeta *m) {
-  return (const guint8 *)g_bytes_get_data(m->forward_valid, NULL);
+static inline const guint8* gst_vc_flow_meta_forward_valid_data(const GstVcFlowMeta* m) {
+  return (const guint8*)g_bytes_get_data(m->forward_valid, NULL);
 }
 
 /* Defined in the vidcolor plugin (available to code compiled into it). */
 GType gst_vc_flow_meta_api_get_type(void);
-const GstMetaInfo *gst_vc_flow_meta_get_info(void);
+const GstMetaInfo* gst_vc_flow_meta_get_info(void);
 #define GST_VC_FLOW_META_API_TYPE (gst_vc_flow_meta_api_get_type())
 #define GST_VC_FLOW_META_INFO (gst_vc_flow_meta_get_info())
 
 /* Attaches a flow meta; takes a reference on each GBytes (transfer none). The flow bytes
  * must hold width*height*2 gfloat and the masks width*height bytes, or NULL is returned. */
-GstVcFlowMeta *gst_buffer_add_vc_flow_meta(GstBuffer *buffer, guint width, guint height,
-                                           guint frame_width, guint frame_height,
-                                           GBytes *backward, GBytes *forward,
-                                           GBytes *backward_valid, GBytes *forward_valid);
+GstVcFlowMeta* gst_buffer_add_vc_flow_meta(GstBuffer* buffer, guint width, guint height,
+                                           guint frame_width, guint frame_height, GBytes* backward,
+                                           GBytes* forward, GBytes* backward_valid,
+                                           GBytes* forward_valid);
 
 G_END_DECLS
 

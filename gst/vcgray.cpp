@@ -55,8 +55,8 @@ struct _GstVcGray {
   std::vector<uint16_t>* codes;  // luma codes of formats read through frame_codes.h
 };
 
-#define SINK_FORMATS                                                                   \
-  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, YV12, NV12, NV21, " \
+#define SINK_FORMATS                                                                        \
+  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, YV12, NV12, NV21, "    \
   "YUY2, UYVY, Y42B, NV16, Y444, I420_10LE, I422_10LE, Y444_10LE, P010_10LE, v210, GRAY8, " \
   "GRAY16_LE }"
 
@@ -133,10 +133,10 @@ static gboolean allows_deep_format(const GstStructure* s, const gchar* const* fo
 static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
                                            GstCaps* caps, GstCaps* filter) {
   static const gchar* const kSinkFormats[] = {
-      "GRAY8",     "GRAY16_LE", "I420",      "YV12",      "NV12", "NV21", "YUY2",
-      "UYVY",      "Y42B",      "NV16",      "Y444",      "I420_10LE", "I422_10LE",
-      "Y444_10LE", "P010_10LE", "v210",      "RGB",       "BGR",  "RGBx", "BGRx",
-      "xRGB",      "xBGR",      "RGBA",      "BGRA",      "ARGB", "ABGR"};
+      "GRAY8",     "GRAY16_LE", "I420", "YV12", "NV12",      "NV21",      "YUY2",
+      "UYVY",      "Y42B",      "NV16", "Y444", "I420_10LE", "I422_10LE", "Y444_10LE",
+      "P010_10LE", "v210",      "RGB",  "BGR",  "RGBx",      "BGRx",      "xRGB",
+      "xBGR",      "RGBA",      "BGRA", "ARGB", "ABGR"};
   GstCaps* result = gst_caps_new_empty();
 
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
@@ -150,12 +150,14 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
     const gchar* source = gst_structure_get_string(s, VC_SOURCE_FORMAT_FIELD);
     if (direction == GST_PAD_SINK) {
       // Sink caps -> what we can output: input of more than 8 bits keeps its precision first.
-      if (allows_deep_format(s, kSinkFormats, G_N_ELEMENTS(kSinkFormats))) formats[n++] = "GRAY16_LE";
+      if (allows_deep_format(s, kSinkFormats, G_N_ELEMENTS(kSinkFormats)))
+        formats[n++] = "GRAY16_LE";
       formats[n++] = "GRAY8";
     } else {
       const gboolean gray8 = structure_allows_format(s, "GRAY8");
       for (const gchar* f : kSinkFormats) {
-        const gboolean from_gray = gray8 || (structure_allows_format(s, "GRAY16_LE") && format_depth(f) > 8);
+        const gboolean from_gray =
+            gray8 || (structure_allows_format(s, "GRAY16_LE") && format_depth(f) > 8);
         if (from_gray && (source == nullptr || g_strcmp0(source, f) == 0)) formats[n++] = f;
       }
     }
@@ -174,7 +176,8 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
     }
     // Fixed input caps (negotiation proper): name the source for vccolorize.
     GstVideoInfo in_info;
-    if (direction == GST_PAD_SINK && gst_caps_is_fixed(caps) && gst_video_info_from_caps(&in_info, caps))
+    if (direction == GST_PAD_SINK && gst_caps_is_fixed(caps) &&
+        gst_video_info_from_caps(&in_info, caps))
       vc_source_fields_set(out, &in_info);
     // Alternate-mode fields (format:Interlaced) give gray fields.
     result = gst_caps_merge_structure_full(result, out, vc_caps_features_kept(features));
@@ -209,8 +212,10 @@ static gboolean gst_vc_gray_set_info(GstVideoFilter* filter, GstCaps* incaps, Gs
                                      GstCaps* outcaps, GstVideoInfo* out_info) {
   GstVcGray* self = GST_VC_GRAY(filter);
   if (GST_VIDEO_INFO_WIDTH(in_info) <= 0 || GST_VIDEO_INFO_HEIGHT(in_info) <= 0) {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Invalid frame size %dx%d",
-                      GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info)), (nullptr));
+    GST_ELEMENT_ERROR(
+        self, STREAM, FORMAT,
+        ("Invalid frame size %dx%d", GST_VIDEO_INFO_WIDTH(in_info), GST_VIDEO_INFO_HEIGHT(in_info)),
+        (nullptr));
     return FALSE;
   }
   g_mutex_lock(&self->lock);
@@ -224,9 +229,9 @@ static gboolean gst_vc_gray_set_info(GstVideoFilter* filter, GstCaps* incaps, Gs
 
   const GstVideoFormat in_fmt = GST_VIDEO_INFO_FORMAT(in_info);
   const GstVideoFormat out_fmt = GST_VIDEO_INFO_FORMAT(out_info);
-  const gboolean passthrough = in_fmt == out_fmt && self->in_range == vidcolor::Range::Full &&
-                               (in_fmt == GST_VIDEO_FORMAT_GRAY8 ||
-                                in_fmt == GST_VIDEO_FORMAT_GRAY16_LE);
+  const gboolean passthrough =
+      in_fmt == out_fmt && self->in_range == vidcolor::Range::Full &&
+      (in_fmt == GST_VIDEO_FORMAT_GRAY8 || in_fmt == GST_VIDEO_FORMAT_GRAY16_LE);
   // Passthrough buffers are their own source frame; others carry it (vcsourceframe.h).
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(filter), passthrough);
   GST_INFO_OBJECT(self, "%s -> %s, matrix %d, %s range%s", gst_video_format_to_string(in_fmt),
@@ -257,10 +262,11 @@ static void convert_picture(GstVcGray* self, const GstVideoFrame* in, GstVideoFr
   if (GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) {
     // Packed R'G'B' in any byte order: component offsets come from the format description.
     const guint8* base = static_cast<const guint8*>(GST_VIDEO_FRAME_PLANE_DATA(in, 0));
-    const vidcolor::PackedRgbLayout layout{GST_VIDEO_FRAME_COMP_PSTRIDE(in, 0),
-                                           static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
-                                           static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1)),
-                                           static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2))};
+    const vidcolor::PackedRgbLayout layout{
+        GST_VIDEO_FRAME_COMP_PSTRIDE(in, 0),
+        static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 0)),
+        static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 1)),
+        static_cast<int>(GST_VIDEO_FORMAT_INFO_POFFSET(finfo, 2))};
     for (gint y = 0; y < height; ++y) {
       const guint8* row = base + static_cast<gsize>(y) * in_stride;
       guint8* dst = out_data + static_cast<gsize>(y) * out_stride;
@@ -318,13 +324,14 @@ static GstFlowReturn gst_vc_gray_transform_frame(GstVideoFilter* filter, GstVide
   // field, fewer lines than its caps' height (fields.h).
   const VcPictures gray_in = vc_frame_pictures(in);
   VcPictures gray_out = vc_frame_pictures_as(out, gray_in);
-  for (int i = 0; i < gray_in.count; ++i) convert_picture(self, &gray_in.view[i], &gray_out.view[i]);
+  for (int i = 0; i < gray_in.count; ++i)
+    convert_picture(self, &gray_in.view[i], &gray_out.view[i]);
   return GST_FLOW_OK;
 }
 
 // Metas that describe the picture rather than its samples go with it (meta_copy.h).
-static gboolean gst_vc_gray_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf, GstMeta* meta,
-                                      GstBuffer* inbuf) {
+static gboolean gst_vc_gray_transform_meta(GstBaseTransform* trans, GstBuffer* outbuf,
+                                           GstMeta* meta, GstBuffer* inbuf) {
   (void)trans;
   (void)outbuf;
   (void)inbuf;

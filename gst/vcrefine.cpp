@@ -75,10 +75,14 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_refine_debug);
 // start for the whole stream (the held window refines with it), so its inference size is fixed
 // then; g has no backbone, so any size works (sides are rounded to multiples of 16).
 static const VcNetworkClassInfo kNetwork = {
-    "vcrefine.cpp", "g", "refinement", "",
+    "vcrefine.cpp",
+    "g",
+    "refinement",
+    "",
     " (its refine_inference_size, else its inference_size), else that, sides rounded to "
     "multiples of 16",
-    0, false};
+    0,
+    false};
 
 // The element's own properties follow the shared ones.
 enum { PROP_WINDOW = VC_NETWORK_PROP_N, PROP_ITERATIONS, PROP_ALPHA };
@@ -102,13 +106,13 @@ struct Snapshot {
 // a progressive frame is in window 0, an interlaced frame's top field in window 0 and its
 // bottom field in window 1, an alternate-mode field in its parity's window (fields.h).
 struct Held {
-  uint64_t tag = 0;                        // the windows' name for it
-  GstBuffer* buffer = nullptr;             // owned until pushed
-  std::vector<GstEvent*> events_before;    // serialized events received just before it
-  VcPictures pictures;                     // its kind and parities (views unset)
-  int pending = 0;                         // pictures the windows have not returned yet
-  bool changed[2] = {false, false};        // per window: some pass had a neighbour
-  torch::Tensor chroma[2];                 // per window: refined chroma [1,2,Hc,Wc], once returned
+  uint64_t tag = 0;                      // the windows' name for it
+  GstBuffer* buffer = nullptr;           // owned until pushed
+  std::vector<GstEvent*> events_before;  // serialized events received just before it
+  VcPictures pictures;                   // its kind and parities (views unset)
+  int pending = 0;                       // pictures the windows have not returned yet
+  bool changed[2] = {false, false};      // per window: some pass had a neighbour
+  torch::Tensor chroma[2];               // per window: refined chroma [1,2,Hc,Wc], once returned
   bool ready() const { return pending == 0; }
 };
 
@@ -191,8 +195,8 @@ static void write_chroma(State& st, GstVideoFrame* frame, const torch::Tensor& c
 // Interleaved (dx, dy) float flow of the meta -> [1,2,h,w]; uint8 mask -> [1,1,h,w] float.
 static torch::Tensor flow_tensor(GBytes* bytes, guint w, guint h) {
   const auto* data = static_cast<const float*>(g_bytes_get_data(bytes, nullptr));
-  return torch::from_blob(const_cast<float*>(data), {static_cast<int64_t>(h), static_cast<int64_t>(w), 2},
-                          torch::kFloat32)
+  return torch::from_blob(const_cast<float*>(data),
+                          {static_cast<int64_t>(h), static_cast<int64_t>(w), 2}, torch::kFloat32)
       .permute({2, 0, 1})
       .unsqueeze(0)
       .contiguous();
@@ -200,8 +204,8 @@ static torch::Tensor flow_tensor(GBytes* bytes, guint w, guint h) {
 
 static torch::Tensor mask_tensor(GBytes* bytes, guint w, guint h) {
   const auto* data = static_cast<const uint8_t*>(g_bytes_get_data(bytes, nullptr));
-  return torch::from_blob(const_cast<uint8_t*>(data), {1, 1, static_cast<int64_t>(h), static_cast<int64_t>(w)},
-                          torch::kUInt8)
+  return torch::from_blob(const_cast<uint8_t*>(data),
+                          {1, 1, static_cast<int64_t>(h), static_cast<int64_t>(w)}, torch::kUInt8)
       .to(torch::kFloat32);
 }
 
@@ -237,12 +241,15 @@ static vidcolor::FlowLink field_link(const vidcolor::FlowLink& both, int parity)
 static vidcolor::RefineWindow& refine_window(State& st, int w) {
   if (!st.refine[w])
     st.refine[w] = std::make_unique<vidcolor::RefineWindow>(
-        *st.engine, vidcolor::RefineWindowOptions{static_cast<int>(st.window), static_cast<int>(st.iterations)});
+        *st.engine, vidcolor::RefineWindowOptions{static_cast<int>(st.window),
+                                                  static_cast<int>(st.iterations)});
   return *st.refine[w];
 }
 
 // Pictures held by window w, pushed or not: 0 means its next picture has none before it.
-static size_t window_held(const State& st, int w) { return st.refine[w] ? st.refine[w]->held() : 0; }
+static size_t window_held(const State& st, int w) {
+  return st.refine[w] ? st.refine[w]->held() : 0;
+}
 static size_t window_held(const State& st) { return window_held(st, 0) + window_held(st, 1); }
 
 static void clear_frames(State& st) {
@@ -283,8 +290,9 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
     buf = gst_buffer_make_writable(buf);
     GstVideoFrame frame;
     if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READWRITE)) {
-      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Cannot map the video frame for writing"),
-                        ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes", gst_buffer_get_size(buf)));
+      GST_ELEMENT_ERROR(
+          self, STREAM, FAILED, ("Cannot map the video frame for writing"),
+          ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes", gst_buffer_get_size(buf)));
       gst_buffer_unref(buf);
       return GST_FLOW_ERROR;
     }
@@ -293,7 +301,8 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
       const VcPictures pictures = vc_frame_pictures_as(&frame, h.pictures);
       for (int i = 0; i < pictures.count; ++i) {
         const int w = pictures.parity[i];
-        if (h.changed[w]) write_chroma(st, const_cast<GstVideoFrame*>(&pictures.view[i]), h.chroma[w]);
+        if (h.changed[w])
+          write_chroma(st, const_cast<GstVideoFrame*>(&pictures.view[i]), h.chroma[w]);
       }
     } catch (...) {
       gst_video_frame_unmap(&frame);
@@ -346,7 +355,8 @@ static void drain_for_event(GstVcRefine* self, GstEvent* event) {
   const bool ok = vc_network_guard(GST_ELEMENT(self), &kNetwork, "Refinement failed", false, [&] {
     const GstFlowReturn r = drain(self);
     if (r != GST_FLOW_OK)
-      GST_DEBUG_OBJECT(self, "drain before %s: %s", GST_EVENT_TYPE_NAME(event), gst_flow_get_name(r));
+      GST_DEBUG_OBJECT(self, "drain before %s: %s", GST_EVENT_TYPE_NAME(event),
+                       gst_flow_get_name(r));
     return true;
   });
   if (!ok) clear_frames(self->priv->state);
@@ -363,109 +373,113 @@ static GstFlowReturn gst_vc_refine_chain(GstPad* pad, GstObject* parent, GstBuff
     gst_buffer_unref(buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  return vc_network_guard(GST_ELEMENT(self), &kNetwork, "Refinement failed", GST_FLOW_ERROR,
-                          [&]() -> GstFlowReturn {
-    vc_network_apply_threads(GST_ELEMENT(self), &p->net, read_settings(self).net.threads);
-    vc_network_note_buffer(&p->net, buf);
-    GstFlowReturn ret = GST_FLOW_OK;
-    if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && window_held(st) > 0) {
-      GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": draining the window",
-                       GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-      ret = drain(self);
-      if (ret != GST_FLOW_OK) {
-        gst_buffer_unref(buf);
-        return ret;
-      }
-    }
-
-    GstVideoFrame frame;
-    if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READ)) {
-      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Cannot map the video frame"),
-                        ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
-                         gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&st.info),
-                         GST_VIDEO_INFO_HEIGHT(&st.info), GST_VIDEO_INFO_NAME(&st.info)));
-      gst_buffer_unref(buf);
-      return GST_FLOW_ERROR;
-    }
-    // g refines pictures (fields.h): a progressive frame, or each field with the fields of
-    // its parity.
-    const VcPictures pictures = vc_frame_pictures(&frame);
-    if (pictures.kind != st.kind && window_held(st) > 0) {
-      // Mixed content switching between progressive and interlaced frames: the frames before
-      // are no neighbours of these pictures (vcflow links none across the switch either).
-      GST_DEBUG_OBJECT(self, "%s after %s at %" GST_TIME_FORMAT ": draining the window",
-                       vc_picture_kind_name(pictures.kind), vc_picture_kind_name(st.kind),
-                       GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-      ret = drain(self);
-      if (ret != GST_FLOW_OK) {
-        gst_video_frame_unmap(&frame);
-        gst_buffer_unref(buf);
-        return ret;
-      }
-    }
-    st.kind = pictures.kind;
-    bool linkable = false;  // some picture has one before it in its window
-    for (int i = 0; i < pictures.count; ++i) linkable |= window_held(st, pictures.parity[i]) > 0;
-
-    GstVcFlowMeta* meta = gst_buffer_get_vc_flow_meta(buf);
-    const bool had_meta = meta != nullptr;
-    if (had_meta && !gst_vc_flow_meta_is_valid(meta)) {
-      // A producer that filled the fields itself got the sizes wrong: never read such data.
-      if (!st.warned_bad_meta) {
-        st.warned_bad_meta = true;
-        GST_ELEMENT_WARNING(self, STREAM, FAILED, ("Invalid optical flow meta ignored"),
-                            ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " carries a %ux%u VcFlowMeta "
-                             "whose data sizes do not match; such frames are not linked to the "
-                             "frame before them",
-                             GST_TIME_ARGS(GST_BUFFER_PTS(buf)), meta->width, meta->height));
-      }
-      meta = nullptr;
-    }
-    if (!had_meta && linkable && !st.warned_no_meta) {
-      st.warned_no_meta = true;
-      GST_ELEMENT_WARNING(self, STREAM, FAILED, ("No optical flow on the input: frames pass unrefined"),
-                          ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " follows another frame but "
-                           "carries no VcFlowMeta; put vcflow before vcrefine",
-                           GST_TIME_ARGS(GST_BUFFER_PTS(buf))));
-    }
-    vidcolor::WindowFrame in[2];
-    try {
-      std::optional<vidcolor::FlowLink> link;
-      if (meta != nullptr && linkable) link = link_of(meta);
-      for (int i = 0; i < pictures.count; ++i) {
-        const int w = pictures.parity[i];
-        // An interlaced frame's meta interleaves its two fields' flows (an odd pair of lines
-        // is no field pair: such a meta links neither).
-        if (link && window_held(st, w) > 0) {
-          if (pictures.kind != VcPictureKind::Fields)
-            in[i].link = *link;
-          else if (meta->height % 2 == 0)
-            in[i].link = field_link(*link, w);
+  return vc_network_guard(
+      GST_ELEMENT(self), &kNetwork, "Refinement failed", GST_FLOW_ERROR, [&]() -> GstFlowReturn {
+        vc_network_apply_threads(GST_ELEMENT(self), &p->net, read_settings(self).net.threads);
+        vc_network_note_buffer(&p->net, buf);
+        GstFlowReturn ret = GST_FLOW_OK;
+        if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && window_held(st) > 0) {
+          GST_DEBUG_OBJECT(self, "DISCONT at %" GST_TIME_FORMAT ": draining the window",
+                           GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+          ret = drain(self);
+          if (ret != GST_FLOW_OK) {
+            gst_buffer_unref(buf);
+            return ret;
+          }
         }
-        read_planes(st, &pictures.view[i], in[i]);
-      }
-    } catch (...) {
-      gst_video_frame_unmap(&frame);
-      gst_buffer_unref(buf);
-      throw;
-    }
-    gst_video_frame_unmap(&frame);
-    Held h;
-    h.tag = st.next_tag++;
-    h.buffer = buf;
-    h.events_before.swap(st.pending_events);
-    h.pictures = pictures;
-    h.pending = pictures.count;
-    st.frames.push_back(std::move(h));
-    // Each window refines the pictures this one completes (a wavefront of passes) and returns
-    // them; a frame goes out once all its pictures have come back.
-    for (int i = 0; i < pictures.count; ++i) {
-      in[i].tag = st.frames.back().tag;
-      const int w = pictures.parity[i];
-      take_refined(st, w, refine_window(st, w).push(std::move(in[i])));
-    }
-    return push_ready(self);
-  });
+
+        GstVideoFrame frame;
+        if (!gst_video_frame_map(&frame, &st.info, buf, GST_MAP_READ)) {
+          GST_ELEMENT_ERROR(
+              self, STREAM, FORMAT, ("Cannot map the video frame"),
+              ("vcrefine.cpp: buffer of %" G_GSIZE_FORMAT " bytes does not hold a %dx%d %s frame",
+               gst_buffer_get_size(buf), GST_VIDEO_INFO_WIDTH(&st.info),
+               GST_VIDEO_INFO_HEIGHT(&st.info), GST_VIDEO_INFO_NAME(&st.info)));
+          gst_buffer_unref(buf);
+          return GST_FLOW_ERROR;
+        }
+        // g refines pictures (fields.h): a progressive frame, or each field with the fields of
+        // its parity.
+        const VcPictures pictures = vc_frame_pictures(&frame);
+        if (pictures.kind != st.kind && window_held(st) > 0) {
+          // Mixed content switching between progressive and interlaced frames: the frames before
+          // are no neighbours of these pictures (vcflow links none across the switch either).
+          GST_DEBUG_OBJECT(self, "%s after %s at %" GST_TIME_FORMAT ": draining the window",
+                           vc_picture_kind_name(pictures.kind), vc_picture_kind_name(st.kind),
+                           GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+          ret = drain(self);
+          if (ret != GST_FLOW_OK) {
+            gst_video_frame_unmap(&frame);
+            gst_buffer_unref(buf);
+            return ret;
+          }
+        }
+        st.kind = pictures.kind;
+        bool linkable = false;  // some picture has one before it in its window
+        for (int i = 0; i < pictures.count; ++i)
+          linkable |= window_held(st, pictures.parity[i]) > 0;
+
+        GstVcFlowMeta* meta = gst_buffer_get_vc_flow_meta(buf);
+        const bool had_meta = meta != nullptr;
+        if (had_meta && !gst_vc_flow_meta_is_valid(meta)) {
+          // A producer that filled the fields itself got the sizes wrong: never read such data.
+          if (!st.warned_bad_meta) {
+            st.warned_bad_meta = true;
+            GST_ELEMENT_WARNING(
+                self, STREAM, FAILED, ("Invalid optical flow meta ignored"),
+                ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " carries a %ux%u VcFlowMeta "
+                 "whose data sizes do not match; such frames are not linked to the "
+                 "frame before them",
+                 GST_TIME_ARGS(GST_BUFFER_PTS(buf)), meta->width, meta->height));
+          }
+          meta = nullptr;
+        }
+        if (!had_meta && linkable && !st.warned_no_meta) {
+          st.warned_no_meta = true;
+          GST_ELEMENT_WARNING(
+              self, STREAM, FAILED, ("No optical flow on the input: frames pass unrefined"),
+              ("vcrefine.cpp: buffer %" GST_TIME_FORMAT " follows another frame but "
+               "carries no VcFlowMeta; put vcflow before vcrefine",
+               GST_TIME_ARGS(GST_BUFFER_PTS(buf))));
+        }
+        vidcolor::WindowFrame in[2];
+        try {
+          std::optional<vidcolor::FlowLink> link;
+          if (meta != nullptr && linkable) link = link_of(meta);
+          for (int i = 0; i < pictures.count; ++i) {
+            const int w = pictures.parity[i];
+            // An interlaced frame's meta interleaves its two fields' flows (an odd pair of lines
+            // is no field pair: such a meta links neither).
+            if (link && window_held(st, w) > 0) {
+              if (pictures.kind != VcPictureKind::Fields)
+                in[i].link = *link;
+              else if (meta->height % 2 == 0)
+                in[i].link = field_link(*link, w);
+            }
+            read_planes(st, &pictures.view[i], in[i]);
+          }
+        } catch (...) {
+          gst_video_frame_unmap(&frame);
+          gst_buffer_unref(buf);
+          throw;
+        }
+        gst_video_frame_unmap(&frame);
+        Held h;
+        h.tag = st.next_tag++;
+        h.buffer = buf;
+        h.events_before.swap(st.pending_events);
+        h.pictures = pictures;
+        h.pending = pictures.count;
+        st.frames.push_back(std::move(h));
+        // Each window refines the pictures this one completes (a wavefront of passes) and returns
+        // them; a frame goes out once all its pictures have come back.
+        for (int i = 0; i < pictures.count; ++i) {
+          in[i].tag = st.frames.back().tag;
+          const int w = pictures.parity[i];
+          take_refined(st, w, refine_window(st, w).push(std::move(in[i])));
+        }
+        return push_ready(self);
+      });
 }
 
 // The added latency is counted in frames: a new framerate changes it (a LATENCY message).
@@ -523,7 +537,8 @@ static GstClockTime added_latency(GstVcRefine* self) {
   Private* p = self->priv;
   VcNetworkLock lock(&p->net);
   const guint64 frames = static_cast<guint64>(p->settings.window) * p->settings.iterations;
-  return vc_frame_period_duration(&p->net.period, frames) + vc_network_processing_latency_locked(&p->net);
+  return vc_frame_period_duration(&p->net.period, frames) +
+         vc_network_processing_latency_locked(&p->net);
 }
 
 static gboolean gst_vc_refine_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
@@ -560,9 +575,11 @@ static gboolean gst_vc_refine_sink_query(GstPad* pad, GstObject* parent, GstQuer
 static bool load_engine(GstVcRefine* self) {
   const Snapshot s = read_settings(self);
   State& st = self->priv->state;
-  const bool ok = vc_network_start(GST_ELEMENT(self), &kNetwork, s.net, [&](const VcLoadedModel& m) {
-    st.engine = std::make_unique<vidcolor::RefineEngine>(m.model, m.device, s.own.alpha, s.net.inference_size);
-  });
+  const bool ok =
+      vc_network_start(GST_ELEMENT(self), &kNetwork, s.net, [&](const VcLoadedModel& m) {
+        st.engine = std::make_unique<vidcolor::RefineEngine>(m.model, m.device, s.own.alpha,
+                                                             s.net.inference_size);
+      });
   if (!ok) return false;
   st.window = s.own.window;
   st.iterations = s.own.iterations;
@@ -583,7 +600,8 @@ static void reset_state(GstVcRefine* self) {
   self->priv->net.period = VC_FRAME_PERIOD_UNKNOWN;
 }
 
-static GstStateChangeReturn gst_vc_refine_change_state(GstElement* element, GstStateChange transition) {
+static GstStateChangeReturn gst_vc_refine_change_state(GstElement* element,
+                                                       GstStateChange transition) {
   GstVcRefine* self = GST_VC_REFINE(element);
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     reset_state(self);
@@ -622,7 +640,8 @@ static void gst_vc_refine_set_property(GObject* object, guint prop_id, const GVa
   }
 }
 
-static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* pspec) {
+static void gst_vc_refine_get_property(GObject* object, guint prop_id, GValue* value,
+                                       GParamSpec* pspec) {
   GstVcRefine* self = GST_VC_REFINE(object);
   Private* p = self->priv;
   if (vc_network_get_property(&p->net, prop_id, value)) return;

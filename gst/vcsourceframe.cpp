@@ -70,7 +70,8 @@ void vc_source_fields_set(GstStructure* s, const GstVideoInfo* info) {
     gst_structure_set(s, VC_SOURCE_COLORIMETRY_FIELD, G_TYPE_STRING, colorimetry, nullptr);
   g_free(colorimetry);
   gchar* site = gst_video_chroma_site_to_string(info->chroma_site);
-  if (site != nullptr) gst_structure_set(s, VC_SOURCE_CHROMA_SITE_FIELD, G_TYPE_STRING, site, nullptr);
+  if (site != nullptr)
+    gst_structure_set(s, VC_SOURCE_CHROMA_SITE_FIELD, G_TYPE_STRING, site, nullptr);
   g_free(site);
 }
 

@@ -23,8 +23,8 @@
  * disagree with them; reading one reads it from the (first) child that has it. Everything
  * else is a child's own, under one name: `colorize::candidate`, `flow::backend`,
  * `flow::scale` (0.25 in the bin, not vcflow's own 0.5: the flow at g's resolution),
- * `refine::window`, `refine::iterations`, `refine::alpha`. The reported latency is the children's: vcrefine
- * adds window × iterations frames, and vccolorize and vcrefine each add their
+ * `refine::window`, `refine::iterations`, `refine::alpha`. The reported latency is the children's:
+ * vcrefine adds window × iterations frames, and vccolorize and vcrefine each add their
  * #GstVidColorize:processing-latency (one frame duration by default), so a synchronising sink
  * after a live source does not find the frames late (measured: docs/BENCHMARKS.md).
  *
@@ -64,7 +64,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vid_colorize_debug);
 // The chain, in order; queues go between consecutive elements. The children's names are
 // what `vidcolorize refine::iterations=2` (GstChildProxy) finds.
 enum Child { GRAY, COLORIZE, FLOW, REFINE, N_CHILDREN };
-static const char* const kChildFactories[N_CHILDREN] = {"vcgray", "vccolorize", "vcflow", "vcrefine"};
+static const char* const kChildFactories[N_CHILDREN] = {"vcgray", "vccolorize", "vcflow",
+                                                        "vcrefine"};
 static const char* const kChildNames[N_CHILDREN] = {"gray", "colorize", "flow", "refine"};
 
 struct Target {
@@ -88,8 +89,11 @@ static const std::vector<Forward>& forwards() {
       {"model", "Model", {{COLORIZE, "model"}, {REFINE, "model"}}},
       {"device", "Device", {{COLORIZE, "device"}, {REFINE, "device"}}},
       {"threads", "Threads", {{COLORIZE, "threads"}, {REFINE, "threads"}}},
-      {"inference-size", "Inference size", {{COLORIZE, "inference-size"}, {REFINE, "inference-size"}}},
-      {"processing-latency", "Processing latency",
+      {"inference-size",
+       "Inference size",
+       {{COLORIZE, "inference-size"}, {REFINE, "inference-size"}}},
+      {"processing-latency",
+       "Processing latency",
        {{COLORIZE, "processing-latency"}, {REFINE, "processing-latency"}}},
       // The chain's output format: vccolorize makes it, vcflow and vcrefine carry it, so it
       // is the bin's as a whole. One child's other properties are reached as
@@ -116,16 +120,20 @@ struct _GstVidColorize {
 G_DEFINE_TYPE(GstVidColorize, gst_vid_colorize, GST_TYPE_BIN);
 GST_ELEMENT_REGISTER_DEFINE(vidcolorize, "vidcolorize", GST_RANK_NONE, GST_TYPE_VID_COLORIZE);
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw; video/x-raw(" GST_CAPS_FEATURE_FORMAT_INTERLACED "), interlace-mode = (string) alternate"));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ " VC_YUV_FORMATS " }")));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("video/x-raw; video/x-raw(" GST_CAPS_FEATURE_FORMAT_INTERLACED
+                    "), interlace-mode = (string) alternate"));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ " VC_YUV_FORMATS " }")));
 
 static void gst_vid_colorize_set_property(GObject* object, guint prop_id, const GValue* value,
                                           GParamSpec* pspec) {
   GstVidColorize* self = GST_VID_COLORIZE(object);
   if (prop_id == prop_queue_size()) {
-    for (GstElement* q : self->queues) g_object_set(q, "max-size-buffers", g_value_get_uint(value), nullptr);
+    for (GstElement* q : self->queues)
+      g_object_set(q, "max-size-buffers", g_value_get_uint(value), nullptr);
     return;
   }
   const std::vector<Target>& targets = targets_of(prop_id);
@@ -165,12 +173,13 @@ static void gst_vid_colorize_get_property(GObject* object, guint prop_id, GValue
   g_param_value_set_default(pspec, value);  // no child has it: report the default
 }
 
-static GstStateChangeReturn gst_vid_colorize_change_state(GstElement* element, GstStateChange transition) {
+static GstStateChangeReturn gst_vid_colorize_change_state(GstElement* element,
+                                                          GstStateChange transition) {
   GstVidColorize* self = GST_VID_COLORIZE(element);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !self->missing->empty()) {
-    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("Missing element(s): %s", self->missing->c_str()),
-                      ("vidcolorize.cpp: the vidcolor plugin of this build lacks %s",
-                       self->missing->c_str()));
+    GST_ELEMENT_ERROR(
+        self, CORE, MISSING_PLUGIN, ("Missing element(s): %s", self->missing->c_str()),
+        ("vidcolorize.cpp: the vidcolor plugin of this build lacks %s", self->missing->c_str()));
     return GST_STATE_CHANGE_FAILURE;
   }
   return GST_ELEMENT_CLASS(gst_vid_colorize_parent_class)->change_state(element, transition);
@@ -197,7 +206,8 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
   const GType child_types[N_CHILDREN] = {GST_TYPE_VC_GRAY, GST_TYPE_VC_COLORIZE, GST_TYPE_VC_FLOW,
                                          GST_TYPE_VC_REFINE};
   GObjectClass* child_classes[N_CHILDREN];
-  for (int i = 0; i < N_CHILDREN; ++i) child_classes[i] = G_OBJECT_CLASS(g_type_class_ref(child_types[i]));
+  for (int i = 0; i < N_CHILDREN; ++i)
+    child_classes[i] = G_OBJECT_CLASS(g_type_class_ref(child_types[i]));
   guint id = 1;
   for (const Forward& f : forwards()) {
     std::vector<GParamSpec*> specs;
@@ -206,9 +216,11 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
       GParamSpec* spec = g_object_class_find_property(child_classes[t.child], t.property);
       g_assert(spec != nullptr);
       specs.push_back(spec);
-      blurb += std::string(blurb.empty() ? "Sets " : " and ") + kChildNames[t.child] + "::" + t.property;
+      blurb +=
+          std::string(blurb.empty() ? "Sets " : " and ") + kChildNames[t.child] + "::" + t.property;
     }
-    blurb += std::string(". ") + kChildFactories[f.targets[0].child] + ": " + g_param_spec_get_blurb(specs[0]);
+    blurb += std::string(". ") + kChildFactories[f.targets[0].child] + ": " +
+             g_param_spec_get_blurb(specs[0]);
     GParamSpec* spec = vc_param_spec_copy(specs, f.name, f.nick, blurb.c_str());
     g_object_class_install_property(gobject_class, id++, spec);
   }
@@ -245,22 +257,27 @@ static void gst_vid_colorize_init(GstVidColorize* self) {
     gst_bin_add(bin, chain[i]);
     if (i > 0) {
       self->queues[i - 1] = gst_element_factory_make("queue", nullptr);
-      g_object_set(self->queues[i - 1], "max-size-buffers", DEFAULT_QUEUE_SIZE, "max-size-bytes", 0u,
-                   "max-size-time", G_GUINT64_CONSTANT(0), nullptr);
+      g_object_set(self->queues[i - 1], "max-size-buffers", DEFAULT_QUEUE_SIZE, "max-size-bytes",
+                   0u, "max-size-time", G_GUINT64_CONSTANT(0), nullptr);
       gst_bin_add(bin, self->queues[i - 1]);
       gst_element_link_many(chain[i - 1], self->queues[i - 1], chain[i], nullptr);
     }
   }
-  if (!self->missing->empty()) GST_WARNING_OBJECT(self, "missing elements: %s", self->missing->c_str());
+  if (!self->missing->empty())
+    GST_WARNING_OBJECT(self, "missing elements: %s", self->missing->c_str());
   if (self->children[FLOW] != nullptr)
     g_object_set(self->children[FLOW], "scale", DEFAULT_FLOW_SCALE, nullptr);
 
   GstPad* sink = gst_element_get_static_pad(chain[GRAY], "sink");
-  gst_element_add_pad(GST_ELEMENT(self),
-                      gst_ghost_pad_new_from_template("sink", sink, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink")));
+  gst_element_add_pad(
+      GST_ELEMENT(self),
+      gst_ghost_pad_new_from_template(
+          "sink", sink, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "sink")));
   gst_object_unref(sink);
   GstPad* src = gst_element_get_static_pad(chain[REFINE], "src");
-  gst_element_add_pad(GST_ELEMENT(self),
-                      gst_ghost_pad_new_from_template("src", src, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "src")));
+  gst_element_add_pad(
+      GST_ELEMENT(self),
+      gst_ghost_pad_new_from_template(
+          "src", src, gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "src")));
   gst_object_unref(src);
 }

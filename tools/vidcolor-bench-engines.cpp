@@ -77,20 +77,24 @@ struct Options {
 void declare(vctools::FlagParser& p, Options& o) {
   p.flag("--model", "FILE", "model file", &o.model).default_text("the shipped default model");
   p.flag("--device", "cpu|cuda|cuda:N|auto", "where f and g run", &o.device);
-  p.flag("--size", "WxH", "frame sizes to run", [&o](const std::string& v) { o.sizes.push_back(parse_size(v)); })
-      .default_text("854x480 and 1920x1080");
+  p.flag("--size", "WxH", "frame sizes to run", [&o](const std::string& v) {
+     o.sizes.push_back(parse_size(v));
+   }).default_text("854x480 and 1920x1080");
   p.flag("--frames", "N", "timed frames per size, after --warmup", &o.frames).range(1, 1000000);
   p.flag("--warmup", "N", "untimed frames first", &o.warmup).range(0, 1000000);
-  p.flag("--threads", "N", "LibTorch intra-op threads (0 = all cores)", &o.threads).range(0, 1000000);
+  p.flag("--threads", "N", "LibTorch intra-op threads (0 = all cores)", &o.threads)
+      .range(0, 1000000);
   p.flag("--inference-size", "N", "short side f and g run at (0 = the model's)", &o.inference_size)
       .range(0, 1000000);
   p.flag("--raw", "FILE",
          "consecutive 8-bit gray frames of --raw-size (e.g. from gst-launch-1.0 ... ! "
          "video/x-raw,format=GRAY8 ! filesink); default: a moving synthetic pattern",
          &o.raw);
-  p.flag("--raw-size", "WxH", "the size of --raw's frames", [&o](const std::string& v) { o.raw_size = parse_size(v); });
+  p.flag("--raw-size", "WxH", "the size of --raw's frames",
+         [&o](const std::string& v) { o.raw_size = parse_size(v); });
   p.flag("--compare-frames", "N",
-         "frames whose device output is compared with the CPU's (0 = none; only when the device is not "
+         "frames whose device output is compared with the CPU's (0 = none; only when the device is "
+         "not "
          "the CPU)",
          &o.compare_frames)
       .range(0, 1000000);
@@ -114,28 +118,31 @@ std::vector<std::vector<uint8_t>> source_frames(const Options& o, Size s) {
     if (!in) throw vidcolor::Error("cannot open --raw file '" + o.raw + "'");
     const size_t n = static_cast<size_t>(o.raw_size.w) * o.raw_size.h;
     std::vector<uint8_t> buf(n);
-    while (frames.size() < 16 && in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n)))
-      frames.push_back(torch::from_blob(buf.data(), {1, 1, o.raw_size.h, o.raw_size.w}, torch::kUInt8)
-                           .to(torch::kFloat32)
-                           .clone());
+    while (frames.size() < 16 &&
+           in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n)))
+      frames.push_back(
+          torch::from_blob(buf.data(), {1, 1, o.raw_size.h, o.raw_size.w}, torch::kUInt8)
+              .to(torch::kFloat32)
+              .clone());
     if (frames.empty())
-      throw vidcolor::Error("--raw file '" + o.raw + "' holds no whole " + std::to_string(o.raw_size.w) +
-                            "x" + std::to_string(o.raw_size.h) + " frame");
+      throw vidcolor::Error("--raw file '" + o.raw + "' holds no whole " +
+                            std::to_string(o.raw_size.w) + "x" + std::to_string(o.raw_size.h) +
+                            " frame");
   } else {
     const torch::Tensor x = torch::arange(s.w, torch::kFloat32).view({1, 1, 1, s.w});
     const torch::Tensor y = torch::arange(s.h, torch::kFloat32).view({1, 1, s.h, 1});
     for (int i = 0; i < 16; ++i)
-      frames.push_back(127.5 + 60 * torch::sin((x + 3 * i) / 17.0) * torch::cos((y - 2 * i) / 23.0) +
+      frames.push_back(127.5 +
+                       60 * torch::sin((x + 3 * i) / 17.0) * torch::cos((y - 2 * i) / 23.0) +
                        60 * torch::sin((x + y + 5 * i) / 97.0));
   }
   std::vector<std::vector<uint8_t>> out;
   for (const torch::Tensor& f : frames) {
     const torch::Tensor scaled =
-        torch::nn::functional::interpolate(
-            f, torch::nn::functional::InterpolateFuncOptions()
-                   .size(std::vector<int64_t>{s.h, s.w})
-                   .mode(torch::kBilinear)
-                   .align_corners(false))
+        torch::nn::functional::interpolate(f, torch::nn::functional::InterpolateFuncOptions()
+                                                  .size(std::vector<int64_t>{s.h, s.w})
+                                                  .mode(torch::kBilinear)
+                                                  .align_corners(false))
             .round()
             .clamp(0, 255)
             .to(torch::kUInt8)
@@ -149,14 +156,14 @@ std::vector<std::vector<uint8_t>> source_frames(const Options& o, Size s) {
 struct Chroma420 {
   int w = 0, h = 0;
   std::vector<uint8_t> cb, cr;
-  explicit Chroma420(Size s) : w((s.w + 1) / 2), h((s.h + 1) / 2), cb(size_t(w) * h), cr(size_t(w) * h) {}
-  vidcolor::ChromaPlanes8 planes() {
-    return {cb.data(), size_t(w), cr.data(), size_t(w), 1, 2, 2};
-  }
+  explicit Chroma420(Size s)
+      : w((s.w + 1) / 2), h((s.h + 1) / 2), cb(size_t(w) * h), cr(size_t(w) * h) {}
+  vidcolor::ChromaPlanes8 planes() { return {cb.data(), size_t(w), cr.data(), size_t(w), 1, 2, 2}; }
 };
 
 double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -182,7 +189,8 @@ Stats stats_of(std::vector<double> v) {
 // flows at the chain's flow size (flow_size at kChainFlowScale, as vcflow in the bin).
 class Chain {
  public:
-  Chain(std::shared_ptr<const vidcolor::Model> model, torch::Device device, Size s, int inference_size)
+  Chain(std::shared_ptr<const vidcolor::Model> model, torch::Device device, Size s,
+        int inference_size)
       : size_(s),
         colorize_(model, device, colorize_options(inference_size)),
         refine_(model, device, vidcolor::kConfidenceAlpha, inference_size),
@@ -194,10 +202,12 @@ class Chain {
 
   // Returns the refined 4:2:0 chroma of the frame the window released (the one before
   // `luma8`), or false while the window fills. Times go to colorize_ms / refine_ms.
-  bool push(const std::vector<uint8_t>& luma8, Chroma420* refined, double* colorize_ms, double* refine_ms) {
+  bool push(const std::vector<uint8_t>& luma8, Chroma420* refined, double* colorize_ms,
+            double* refine_ms) {
     const double t0 = now_ms();
     Chroma420 c(size_);
-    const torch::Tensor luma = vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w));
+    const torch::Tensor luma =
+        vidcolor::gray8_plane_to_tensor(luma8.data(), size_.w, size_.h, size_t(size_.w));
     vidcolor::chroma_to_planes8(colorize_.colorize(luma), c.planes());
     const double t1 = now_ms();
     // As vcrefine: the 8-bit planes as they come from vccolorize, linked to the frame before
@@ -207,7 +217,8 @@ class Chain {
     frame.chroma = vidcolor::planes8_to_chroma(c.planes(), c.w, c.h);
     if (window_.held() > 0) frame.link = vidcolor::FlowLink{flow_, valid_, flow_, valid_};
     const std::vector<vidcolor::RefinedFrame> out = window_.push(std::move(frame));
-    for (const vidcolor::RefinedFrame& r : out) vidcolor::chroma_to_planes8(r.chroma, refined->planes());
+    for (const vidcolor::RefinedFrame& r : out)
+      vidcolor::chroma_to_planes8(r.chroma, refined->planes());
     const double t2 = now_ms();
     *colorize_ms = t1 - t0;
     *refine_ms = t2 - t1;
@@ -257,8 +268,8 @@ void synchronize(const torch::Device& device) {
 // Runs the first `frames` source frames through a CPU chain and a device chain and compares
 // the refined 8-bit chroma: mean and max absolute difference in levels.
 nlohmann::json compare_with_cpu(std::shared_ptr<const vidcolor::Model> model, torch::Device device,
-                                Size s, int inference_size, const std::vector<std::vector<uint8_t>>& src,
-                                int frames) {
+                                Size s, int inference_size,
+                                const std::vector<std::vector<uint8_t>>& src, int frames) {
   Chain cpu(model, torch::Device(torch::kCPU), s, inference_size);
   Chain dev(model, device, s, inference_size);
   double sum = 0;
@@ -321,7 +332,8 @@ nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model>
   if (o.inference_size > 0) cfg.inference_size = cfg.refine_inference_size = o.inference_size;
   cfg.inference_dims(s.w, s.h, &iw, &ih);
   cfg.refine_inference_dims(s.w, s.h, &gw, &gh);
-  const double gflop = (vidcolor::colorizer_flops(cfg, iw, ih) + 2 * vidcolor::refiner_flops(cfg, gw, gh)) / 1e9;
+  const double gflop =
+      (vidcolor::colorizer_flops(cfg, iw, ih) + 2 * vidcolor::refiner_flops(cfg, gw, gh)) / 1e9;
   auto js = [](const Stats& x) {
     return nlohmann::json{{"mean", x.mean}, {"p50", x.p50}, {"p99", x.p99}, {"max", x.max}};
   };
@@ -346,20 +358,24 @@ nlohmann::json run_size(const Options& o, std::shared_ptr<const vidcolor::Model>
     j["cuda_peak_reserved_mib"] = after.peak_reserved / 1048576.0;
   }
   if (!device.is_cpu() && o.compare_frames > 0)
-    j["versus_cpu_float32"] = compare_with_cpu(model, device, s, o.inference_size, src, o.compare_frames + 2);
-  std::printf("%5dx%-5d f %5.2f ms  g %5.2f ms  (p99 %5.2f / %5.2f)  %6.1f fps one thread, %6.1f "
-              "pipelined%s\n",
-              s.w, s.h, sc.mean, sr.mean, sc.p99, sr.p99, j["fps_one_thread"].get<double>(),
-              j["fps_pipelined_estimate"].get<double>(),
-              j.contains("cuda_mallocs_during_timed_frames")
-                  ? (", cudaMalloc calls while timed: " +
-                     std::to_string(j["cuda_mallocs_during_timed_frames"].get<int64_t>())).c_str()
-                  : "");
+    j["versus_cpu_float32"] =
+        compare_with_cpu(model, device, s, o.inference_size, src, o.compare_frames + 2);
+  std::printf(
+      "%5dx%-5d f %5.2f ms  g %5.2f ms  (p99 %5.2f / %5.2f)  %6.1f fps one thread, %6.1f "
+      "pipelined%s\n",
+      s.w, s.h, sc.mean, sr.mean, sc.p99, sr.p99, j["fps_one_thread"].get<double>(),
+      j["fps_pipelined_estimate"].get<double>(),
+      j.contains("cuda_mallocs_during_timed_frames")
+          ? (", cudaMalloc calls while timed: " +
+             std::to_string(j["cuda_mallocs_during_timed_frames"].get<int64_t>()))
+                .c_str()
+          : "");
   if (j.contains("versus_cpu_float32"))
-    std::printf("             vs CPU float32: mean |diff| %.3f levels, max %d, %.4f%% over 2 levels\n",
-                j["versus_cpu_float32"]["mean_abs_diff_levels"].get<double>(),
-                j["versus_cpu_float32"]["max_abs_diff_levels"].get<int>(),
-                100 * j["versus_cpu_float32"]["share_over_2_levels"].get<double>());
+    std::printf(
+        "             vs CPU float32: mean |diff| %.3f levels, max %d, %.4f%% over 2 levels\n",
+        j["versus_cpu_float32"]["mean_abs_diff_levels"].get<double>(),
+        j["versus_cpu_float32"]["max_abs_diff_levels"].get<int>(),
+        100 * j["versus_cpu_float32"]["share_over_2_levels"].get<double>());
   std::fflush(stdout);
   return j;
 }
@@ -378,8 +394,9 @@ int main(int argc, char** argv) {
     vidcolor::set_inference_threads(o.threads);
     const torch::Device device = vidcolor::parse_device(o.device);
     auto model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(o.model));
-    std::printf("vidcolor-bench-engines: model %s, device %s, %d LibTorch threads, %d frames per size\n",
-                o.model.c_str(), device.str().c_str(), torch::get_num_threads(), o.frames);
+    std::printf(
+        "vidcolor-bench-engines: model %s, device %s, %d LibTorch threads, %d frames per size\n",
+        o.model.c_str(), device.str().c_str(), torch::get_num_threads(), o.frames);
     nlohmann::json report = {{"model", o.model},
                              {"device", device.str()},
                              {"threads", torch::get_num_threads()},

@@ -69,23 +69,29 @@ struct Options {
 // Every flag, declared once: parsing and the usage text both come from here.
 void declare(vctools::FlagParser& p, Options& o) {
   p.flag("--model", "FILE", "model file", &o.model).default_text("the shipped default model");
-  p.flag("--clip", "DIR", "folder of color frames", &o.clip).default_text("DAVIS 'dog' from ../shared/data");
+  p.flag("--clip", "DIR", "folder of color frames", &o.clip)
+      .default_text("DAVIS 'dog' from ../shared/data");
   p.flag("--frames", "N", "frames to run (the clip repeats)", &o.frames).range(3, 100000);
-  p.flag("--colorize-threads", "N", "LibTorch threads of vccolorize", &o.colorize_threads).range(0, 1024);
+  p.flag("--colorize-threads", "N", "LibTorch threads of vccolorize", &o.colorize_threads)
+      .range(0, 1024);
   p.flag("--refine-threads", "N", "LibTorch threads of vcrefine", &o.refine_threads).range(0, 1024);
-  p.flag("--inference-size", "N", "short side f and g run at (0 = the model's)", &o.inference_size).min(0);
+  p.flag("--inference-size", "N", "short side f and g run at (0 = the model's)", &o.inference_size)
+      .min(0);
   p.flag("--flow", "NAME", "vcflow backend", &o.flow_backend);
-  p.flag("--flow-scale", "X", "vcflow's scale, as the vidcolorize bin (0 = the element's own)", &o.flow_scale)
+  p.flag("--flow-scale", "X", "vcflow's scale, as the vidcolorize bin (0 = the element's own)",
+         &o.flow_scale)
       .range(0, 1);
   p.flag("--skip-plain", "do not run the plain lib/ loop", &o.skip_plain);
   p.flag("--default-malloc",
-         "leave glibc's malloc thresholds alone (default: keep freed blocks in the process, as pipelines/ "
+         "leave glibc's malloc thresholds alone (default: keep freed blocks in the process, as "
+         "pipelines/ "
          "do)",
          &o.default_malloc);
-  p.flag("--realtime",
-         "push frames at 25 fps like a live source (then the measured latency is the chain's own, not "
-         "frames queued behind it)",
-         &o.realtime);
+  p.flag(
+      "--realtime",
+      "push frames at 25 fps like a live source (then the measured latency is the chain's own, not "
+      "frames queued behind it)",
+      &o.realtime);
   p.flag("--out", "FILE", "JSON results", &o.out);
 }
 
@@ -176,8 +182,10 @@ void watch(GstElement* pipeline, const char* name, ElementClock* clock) {
   clock->name = name;
   GstPad* sink = gst_element_get_static_pad(e.get(), "sink");
   GstPad* src = gst_element_get_static_pad(e.get(), "src");
-  gst_pad_add_probe(sink, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    on_sink, clock, nullptr);
+  gst_pad_add_probe(
+      sink,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      on_sink, clock, nullptr);
   gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, on_src, clock, nullptr);
   gst_object_unref(sink);
   gst_object_unref(src);
@@ -230,14 +238,17 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
       // Live when paced: GStreamer sums the elements' latencies only over live upstreams.
       std::string("appsrc name=src is-live=") + (o.realtime ? "true" : "false") +
       " format=time block=true max-bytes=20000000 "
-      "caps=video/x-raw,format=BGRx,width=" + std::to_string(w) + ",height=" + std::to_string(h) +
+      "caps=video/x-raw,format=BGRx,width=" +
+      std::to_string(w) + ",height=" + std::to_string(h) +
       ",framerate=25/1 ! vcgray name=gray ! queue max-size-buffers=4 ! vccolorize name=colorize "
-      "threads=" + std::to_string(o.colorize_threads) +
-      (o.inference_size > 0 ? " inference-size=" + std::to_string(o.inference_size) : std::string()) +
+      "threads=" +
+      std::to_string(o.colorize_threads) +
+      (o.inference_size > 0 ? " inference-size=" + std::to_string(o.inference_size)
+                            : std::string()) +
       " ! queue max-size-buffers=4 ! vcflow name=flow backend=" + o.flow_backend +
       (o.flow_scale > 0 ? " scale=" + std::to_string(o.flow_scale) : std::string()) +
-      " ! queue max-size-buffers=4 ! vcrefine name=refine threads=" + std::to_string(o.refine_threads) +
-      " ! fakesink name=sink sync=false";
+      " ! queue max-size-buffers=4 ! vcrefine name=refine threads=" +
+      std::to_string(o.refine_threads) + " ! fakesink name=sink sync=false";
   GError* err = nullptr;
   ElementPtr pipeline(gst_parse_launch(desc.c_str(), &err));
   if (err) {
@@ -270,7 +281,8 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
   std::thread feeder([&] {
     for (size_t i = 0; i < frames.size(); ++i) {
       if (o.realtime)
-        std::this_thread::sleep_until(t0 + std::chrono::microseconds(40000 * static_cast<int64_t>(i)));
+        std::this_thread::sleep_until(t0 +
+                                      std::chrono::microseconds(40000 * static_cast<int64_t>(i)));
       const cv::Mat& m = frames[i];
       const size_t bytes = m.total() * m.elemSize();
       GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
@@ -289,7 +301,8 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
   ElementPtr bus(GST_ELEMENT_CAST(gst_element_get_bus(pipeline.get())));
   std::string error;
   for (;;) {
-    GstMessage* msg = gst_bus_timed_pop_filtered(GST_BUS(bus.get()), 600 * GST_SECOND,
+    GstMessage* msg = gst_bus_timed_pop_filtered(
+        GST_BUS(bus.get()), 600 * GST_SECOND,
         static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (!msg) {
       error = "no EOS within 600 s";
@@ -335,14 +348,17 @@ PipelineResult run_pipeline(const Options& o, const std::vector<cv::Mat>& frames
     for (double l : arrivals.latency_s) r.latency_ms.push_back(1e3 * l);
     std::vector<double> sorted = r.latency_ms;
     std::sort(sorted.begin(), sorted.end());
-    r.latency_mean_ms = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(sorted.size());
+    r.latency_mean_ms =
+        std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(sorted.size());
     r.latency_max_ms = sorted.back();
     r.latency_p99_ms = sorted[std::min(sorted.size() - 1, sorted.size() * 99 / 100)];
     const double deadline_ms = r.reported_latency_ms + kSinkProcessingDeadlineMs;
-    r.frames_late = std::count_if(sorted.begin(), sorted.end(), [&](double l) { return l > deadline_ms; });
+    r.frames_late =
+        std::count_if(sorted.begin(), sorted.end(), [&](double l) { return l > deadline_ms; });
   }
   for (const auto& c : clocks)
-    r.element_ms.emplace_back(c->name, c->outputs ? 1e3 * c->busy_s / static_cast<double>(c->outputs) : 0.0);
+    r.element_ms.emplace_back(c->name,
+                              c->outputs ? 1e3 * c->busy_s / static_cast<double>(c->outputs) : 0.0);
   return r;
 }
 
@@ -435,17 +451,27 @@ int main(int argc, char** argv) {
     const double g_gflop = 2.0 * vidcolor::refiner_flops(cfg, gw, gh) / 1e9;  // two neighbours
 
     nlohmann::json j;
-    j["machine"] = {{"cores", cores}, {"sgemm_gflops_one_core", peak1},
+    j["machine"] = {{"cores", cores},
+                    {"sgemm_gflops_one_core", peak1},
                     {"sgemm_gflops_all_cores", peak1 * cores}};
-    j["input"] = {{"clip", o.clip}, {"frames", o.frames}, {"width", w}, {"height", h},
-                  {"inference_width", iw}, {"inference_height", ih},
-                  {"refine_inference_width", gw}, {"refine_inference_height", gh}};
-    j["settings"] = {{"model", o.model}, {"colorize_threads", o.colorize_threads},
-                     {"refine_threads", o.refine_threads}, {"flow", o.flow_backend},
+    j["input"] = {{"clip", o.clip},
+                  {"frames", o.frames},
+                  {"width", w},
+                  {"height", h},
+                  {"inference_width", iw},
+                  {"inference_height", ih},
+                  {"refine_inference_width", gw},
+                  {"refine_inference_height", gh}};
+    j["settings"] = {{"model", o.model},
+                     {"colorize_threads", o.colorize_threads},
+                     {"refine_threads", o.refine_threads},
+                     {"flow", o.flow_backend},
                      {"flow_scale", o.flow_scale},
                      {"realtime_source", o.realtime},
                      {"malloc_tuned", !o.default_malloc}};
-    j["pipeline"] = {{"fps", p.fps}, {"frames_out", p.frames_out}, {"timestamps_monotonic", p.monotonic},
+    j["pipeline"] = {{"fps", p.fps},
+                     {"frames_out", p.frames_out},
+                     {"timestamps_monotonic", p.monotonic},
                      {"reported_latency_ms", p.reported_latency_ms},
                      {"measured_latency_mean_ms", p.latency_mean_ms},
                      {"measured_latency_p99_ms", p.latency_p99_ms},
@@ -453,34 +479,46 @@ int main(int argc, char** argv) {
                      {"frames_later_than_reported_plus_20ms", p.frames_late},
                      {"measured_latency_ms_per_frame", p.latency_ms}};
     for (const auto& [name, ms] : p.element_ms) j["pipeline"]["element_ms_per_frame"][name] = ms;
-    j["plain_loop"] = {{"fps", plain_fps}, {"pipeline_over_plain", plain_fps > 0 ? p.fps / plain_fps : 0.0}};
-    j["networks"] = {{"f_gflop_per_frame", f_gflop}, {"g_gflop_per_frame", g_gflop},
+    j["plain_loop"] = {{"fps", plain_fps},
+                       {"pipeline_over_plain", plain_fps > 0 ? p.fps / plain_fps : 0.0}};
+    j["networks"] = {{"f_gflop_per_frame", f_gflop},
+                     {"g_gflop_per_frame", g_gflop},
                      {"f_gflops_achieved", f_ms > 0 ? f_gflop / (f_ms / 1e3) : 0.0},
                      {"vcrefine_gflops_achieved", g_ms > 0 ? g_gflop / (g_ms / 1e3) : 0.0}};
-    j["memory"] = {{"peak_rss_mib_after_decoding", rss_before}, {"peak_rss_mib_pipeline", rss_pipeline},
+    j["memory"] = {{"peak_rss_mib_after_decoding", rss_before},
+                   {"peak_rss_mib_pipeline", rss_pipeline},
                    {"peak_rss_mib_end", peak_rss_mib()}};
 
     fs::path out(o.out);
     if (out.has_parent_path()) fs::create_directories(out.parent_path());
     std::ofstream(out) << j.dump(2) << "\n";
 
-    std::printf("vidcolor-bench: %d frames %dx%d (nets at %dx%d), %u cores\n", o.frames, w, h, iw, ih, cores);
+    std::printf("vidcolor-bench: %d frames %dx%d (nets at %dx%d), %u cores\n", o.frames, w, h, iw,
+                ih, cores);
     std::printf("  pipeline        %6.1f fps  (%lld frames out, timestamps %s)\n", p.fps,
                 static_cast<long long>(p.frames_out), p.monotonic ? "monotonic" : "NOT monotonic");
-    for (const auto& [name, ms] : p.element_ms) std::printf("    %-12s %6.1f ms/frame\n", name.c_str(), ms);
-    std::printf("  latency         %6.1f ms reported, %.1f ms mean / %.1f ms p99 / %.1f ms max measured\n",
-                p.reported_latency_ms, p.latency_mean_ms, p.latency_p99_ms, p.latency_max_ms);
+    for (const auto& [name, ms] : p.element_ms)
+      std::printf("    %-12s %6.1f ms/frame\n", name.c_str(), ms);
+    std::printf(
+        "  latency         %6.1f ms reported, %.1f ms mean / %.1f ms p99 / %.1f ms max measured\n",
+        p.reported_latency_ms, p.latency_mean_ms, p.latency_p99_ms, p.latency_max_ms);
     if (o.realtime)
-      std::printf("                  %lld frames later than reported + 20 ms (a live sink would find them late)\n",
-                  static_cast<long long>(p.frames_late));
+      std::printf(
+          "                  %lld frames later than reported + 20 ms (a live sink would find them "
+          "late)\n",
+          static_cast<long long>(p.frames_late));
     else
-      std::printf("                  (the source is not paced: measured = time queued behind earlier frames)\n");
+      std::printf(
+          "                  (the source is not paced: measured = time queued behind earlier "
+          "frames)\n");
     if (plain_fps > 0)
-      std::printf("  plain lib loop  %6.1f fps  (pipeline / plain = %.2f)\n", plain_fps, p.fps / plain_fps);
-    std::printf("  networks        f %.2f GFLOP -> %.1f GFLOP/s, g x2 %.2f GFLOP -> %.1f GFLOP/s; "
-                "SGEMM peak %.1f GFLOP/s per core\n",
-                f_gflop, f_ms > 0 ? f_gflop / (f_ms / 1e3) : 0.0, g_gflop,
-                g_ms > 0 ? g_gflop / (g_ms / 1e3) : 0.0, peak1);
+      std::printf("  plain lib loop  %6.1f fps  (pipeline / plain = %.2f)\n", plain_fps,
+                  p.fps / plain_fps);
+    std::printf(
+        "  networks        f %.2f GFLOP -> %.1f GFLOP/s, g x2 %.2f GFLOP -> %.1f GFLOP/s; "
+        "SGEMM peak %.1f GFLOP/s per core\n",
+        f_gflop, f_ms > 0 ? f_gflop / (f_ms / 1e3) : 0.0, g_gflop,
+        g_ms > 0 ? g_gflop / (g_ms / 1e3) : 0.0, peak1);
     std::printf("  memory          peak RSS %.0f MiB (%.0f MiB after decoding the frames)\n",
                 rss_pipeline, rss_before);
     std::printf("  results         %s\n", o.out.c_str());

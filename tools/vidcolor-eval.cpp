@@ -58,8 +58,8 @@ struct Options {
   std::string out;
   bool json = false;
   bool stills = false;
-  bool film = false;              // clips without truth: colour and temporal metrics only
-  bool each_candidate = true;     // a row for each of f's candidates alone
+  bool film = false;           // clips without truth: colour and temporal metrics only
+  bool each_candidate = true;  // a row for each of f's candidates alone
 };
 
 // Every flag, declared once: parsing and the usage text both come from here.
@@ -67,48 +67,63 @@ void declare(vctools::FlagParser& p, Options& o, bool& clips_marker) {
   p.intro(
       "Scores a vidcolor model on color clips: each is turned gray, colorized through the\n"
       "elements' code path (f -> flow -> g) and compared with the original.\n");
-  p.positional("PATH",
-               "frame folders (sorted names = consecutive frames), folders of such folders, video files, "
-               "or images",
-               &o.clips);
+  p.positional(
+      "PATH",
+      "frame folders (sorted names = consecutive frames), folders of such folders, video files, "
+      "or images",
+      &o.clips);
   p.flag("--model", "FILE", "model file", &o.model).default_text("the shipped default model");
   p.flag("--clips", "marks the start of the PATHs (optional: paths are clips with or without it)",
          &clips_marker);
-  p.flag("--stills",
-         "folders of images are photo collections: each image is scored alone (no temporal metrics) "
-         "instead of as a frame sequence",
-         &o.stills);
-  p.flag("--max-frames", "N", "score at most N frames per clip", &o.max_frames).min(0).default_text("all");
-  p.flag("--size", "N", "resize the clips so their short side is N pixels", &o.size).min(0).default_text("as is");
-  p.flag("--threads", "N", "LibTorch and OpenCV threads", &o.threads).min(0).default_text("all cores");
-  p.flag("--inference-size", "N", "short side f and g run at, as vidcolorize's inference-size (0 = the model's)",
+  p.flag(
+      "--stills",
+      "folders of images are photo collections: each image is scored alone (no temporal metrics) "
+      "instead of as a frame sequence",
+      &o.stills);
+  p.flag("--max-frames", "N", "score at most N frames per clip", &o.max_frames)
+      .min(0)
+      .default_text("all");
+  p.flag("--size", "N", "resize the clips so their short side is N pixels", &o.size)
+      .min(0)
+      .default_text("as is");
+  p.flag("--threads", "N", "LibTorch and OpenCV threads", &o.threads)
+      .min(0)
+      .default_text("all cores");
+  p.flag("--inference-size", "N",
+         "short side f and g run at, as vidcolorize's inference-size (0 = the model's)",
          &o.inference_size)
       .min(0);
   p.flag("--refine-inference-size", "N", "short side g runs at, as vcrefine's inference-size",
          &o.refine_inference_size)
       .min(0)
       .default_text("--inference-size");
-  p.flag("--candidate", "N",
-         "score f's candidate N (0..d-1) instead of the automatic choice, as the elements' candidate "
-         "property (-1: auto)",
-         &o.candidate)
+  p.flag(
+       "--candidate", "N",
+       "score f's candidate N (0..d-1) instead of the automatic choice, as the elements' candidate "
+       "property (-1: auto)",
+       &o.candidate)
       .min(-1);
-  p.flag("--window", "N", "neighbours on each side g refines a frame with, as vcrefine's window", &o.window)
+  p.flag("--window", "N", "neighbours on each side g refines a frame with, as vcrefine's window",
+         &o.window)
       .range(1, 2);
   p.flag("--iterations", "N", "passes of g, as vcrefine's iterations", &o.iterations).range(1, 4);
   p.flag("--no-candidates",
-         "leave out the rows of each of f's candidates alone (by default every candidate is scored too: "
+         "leave out the rows of each of f's candidates alone (by default every candidate is scored "
+         "too: "
          "one more pass of f per frame)",
          &o.each_candidate, false);
   p.flag("--film",
-         "the clips have no colour truth (black-and-white film): report what needs none: colorfulness, "
-         "chroma spread, tint (|mean ab|), CDC and warp error (flows on the gray input), for f+g, f alone "
+         "the clips have no colour truth (black-and-white film): report what needs none: "
+         "colorfulness, "
+         "chroma spread, tint (|mean ab|), CDC and warp error (flows on the gray input), for f+g, "
+         "f alone "
          "and each candidate",
          &o.film);
-  p.flag("--out", "DIR",
-         "write one PNG strip per clip: gray | f | f+g | ground truth (--film: gray | f | f+g), and "
-         "contact-sheet.png: each clip's middle frame (gray | f+g | truth) under its headline numbers",
-         &o.out);
+  p.flag(
+      "--out", "DIR",
+      "write one PNG strip per clip: gray | f | f+g | ground truth (--film: gray | f | f+g), and "
+      "contact-sheet.png: each clip's middle frame (gray | f+g | truth) under its headline numbers",
+      &o.out);
   p.flag("--strip-rows", "N", "frames per strip, spread over the clip", &o.strip_rows).min(0);
   p.flag("--json", "print one JSON object instead of the table", &o.json);
   p.epilogue("Progress and ETA go to stderr.\n");
@@ -146,11 +161,19 @@ struct Pending {
 class ClipRun {
  public:
   // candidates: f for the per-candidate rows (nullptr: none), at the colorizer's inference size.
-  ClipRun(const vceval::ClipSpec& spec, const Options& o, const std::vector<vceval::Variant>& variants,
-          vidcolor::VideoColorizer& colorizer, vidcolor::ColorizeEngine* candidates,
-          vidcolor::OpticalFlow& flow, Progress& progress, size_t clip_i, size_t clips)
-      : spec_(spec), o_(o), colorizer_(colorizer), candidates_(candidates), flow_(flow),
-        progress_(progress), clip_i_(clip_i), clips_(clips), metrics_(variant_names(variants)),
+  ClipRun(const vceval::ClipSpec& spec, const Options& o,
+          const std::vector<vceval::Variant>& variants, vidcolor::VideoColorizer& colorizer,
+          vidcolor::ColorizeEngine* candidates, vidcolor::OpticalFlow& flow, Progress& progress,
+          size_t clip_i, size_t clips)
+      : spec_(spec),
+        o_(o),
+        colorizer_(colorizer),
+        candidates_(candidates),
+        flow_(flow),
+        progress_(progress),
+        clip_i_(clip_i),
+        clips_(clips),
+        metrics_(variant_names(variants)),
         colour_(variants.size()) {}
 
   vceval::ClipResult run() {
@@ -221,15 +244,17 @@ class ClipRun {
     if (index == 0) return true;
     const int n = std::max(expected_, 1);
     for (int r = 1; r + 1 < o_.strip_rows; ++r)
-      if (index == static_cast<int>(std::lround(static_cast<double>(r) * (n - 1) / (o_.strip_rows - 1))))
+      if (index ==
+          static_cast<int>(std::lround(static_cast<double>(r) * (n - 1) / (o_.strip_rows - 1))))
         return true;
     return false;
   }
 
   void score(const vidcolor::ColorizedFrame& f) {
     if (pending_.empty() || f.index != scored_)
-      throw vidcolor::Error("vidcolor-eval: the colorizer returned frame " + std::to_string(f.index) +
-                            " where frame " + std::to_string(scored_) + " was due");
+      throw vidcolor::Error("vidcolor-eval: the colorizer returned frame " +
+                            std::to_string(f.index) + " where frame " + std::to_string(scored_) +
+                            " was due");
     Pending p = std::move(pending_.front());
     pending_.pop_front();
     const auto fg = vceval::colorized_rgb_tensor(p.gray, f.chroma_fg);
@@ -249,7 +274,8 @@ class ClipRun {
     }
     metrics_.add(gt, outputs, p.flow_back, p.flow_fwd);
     // The truth's Lab once per frame, scored against every output.
-    const vidcolor::ColourFrame truth = o_.film ? vidcolor::ColourFrame{} : vidcolor::truth_colour_frame(gt);
+    const vidcolor::ColourFrame truth =
+        o_.film ? vidcolor::ColourFrame{} : vidcolor::truth_colour_frame(gt);
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (o_.film)
         colour_[i].add_frame(vidcolor::colour_frame(outputs[i]));
@@ -302,8 +328,9 @@ std::string default_model_path() {
 }
 
 int run(const Options& o) {
-  const int threads = o.threads > 0 ? o.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = o.threads > 0
+                          ? o.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   cv::setNumThreads(threads);
   torch::NoGradGuard no_grad;
@@ -321,7 +348,8 @@ int run(const Options& o) {
   Progress progress(total);
   vidcolor::VideoColorizerOptions vc_options;
   vc_options.colorize_inference_size = o.inference_size;
-  vc_options.refine_inference_size = o.refine_inference_size > 0 ? o.refine_inference_size : o.inference_size;
+  vc_options.refine_inference_size =
+      o.refine_inference_size > 0 ? o.refine_inference_size : o.inference_size;
   vc_options.candidate = o.candidate;
   vc_options.window = o.window;  // through VideoColorizer's RefineWindow, as vcrefine
   vc_options.iterations = o.iterations;

@@ -37,23 +37,27 @@ struct Cli {
     std::vector<std::string> in;
     std::string out;
     int inference_size = -1, refine_inference_size = -1;  // -1 = keep
-    int default_candidate = -2;                            // -2 = keep, -1 = none
-    double class_temperature = 0;                          // 0 = keep
-    double class_debias = -1;                              // -1 = keep
+    int default_candidate = -2;                           // -2 = keep, -1 = none
+    double class_temperature = 0;                         // 0 = keep
+    double class_debias = -1;                             // -1 = keep
   } set;
 
   vctools::FlagParser init_flags{
-      "vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N] -o OUT.safetensors"};
+      "vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N] -o "
+      "OUT.safetensors"};
   vctools::FlagParser info_flags{"vidcolor-model info FILE"};
-  vctools::FlagParser combine_flags{"vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors"};
+  vctools::FlagParser combine_flags{
+      "vidcolor-model combine --f MODEL_A --g MODEL_B -o OUT.safetensors"};
   vctools::FlagParser set_flags{
-      "vidcolor-model set FILE [--inference-size N] [--refine-inference-size N] [--default-candidate N] "
+      "vidcolor-model set FILE [--inference-size N] [--refine-inference-size N] "
+      "[--default-candidate N] "
       "[--class-temperature T] [--class-debias B] -o OUT.safetensors"};
 
   Cli() {
     init_flags.intro(
         "init: a new model: f and g randomly initialised, f's backbone loaded from the\n"
-        "ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export (model.json + weights.bin, e.g.\n"
+        "ImageNet-pretrained MobileNetV2-0.35 TensorFlow.js export (model.json + weights.bin, "
+        "e.g.\n"
         "shared/data/weights/mobilenetv2-0.35/model.json)\n");
     init_flags.flag("--backbone", "PATH/model.json", "the backbone's TF.js export", &init.backbone);
     init_flags.flag("--config", "NAME", "the architecture: fast or quality", &init.config)
@@ -67,36 +71,45 @@ struct Cli {
     info_flags.positional("FILE", "the model file", &info_files, 1);
 
     combine_flags.intro(
-        "combine: f of MODEL_A with g of MODEL_B (g's architecture must match; MODEL_A's inference\n"
+        "combine: f of MODEL_A with g of MODEL_B (g's architecture must match; MODEL_A's "
+        "inference\n"
         "sizes and default candidate); the provenance keeps both\n");
-    combine_flags.flag("--f", "MODEL_A", "the file whose f (and operating point) to take", &combine.f);
+    combine_flags.flag("--f", "MODEL_A", "the file whose f (and operating point) to take",
+                       &combine.f);
     combine_flags.flag("--g", "MODEL_B", "the file whose g to take", &combine.g);
     combine_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &combine.out);
 
     set_flags.intro(
-        "set: the same networks with another operating point; the provenance keeps the old config\n");
+        "set: the same networks with another operating point; the provenance keeps the old "
+        "config\n");
     set_flags.positional("FILE", "the model file to start from", &set.in, 1);
     set_flags.flag("--inference-size", "N", "the short side f (and g) run at", &set.inference_size)
         .range(0, 4096)
         .default_text("unchanged");
-    set_flags.flag("--refine-inference-size", "N", "the short side g runs at (0 = as f)", &set.refine_inference_size)
+    set_flags
+        .flag("--refine-inference-size", "N", "the short side g runs at (0 = as f)",
+              &set.refine_inference_size)
         .range(0, 4096)
         .default_text("unchanged");
-    set_flags.flag("--default-candidate", "N",
-                   "the candidate the elements show when theirs is auto (-1 = none: the most saturated)",
-                   &set.default_candidate)
+    set_flags
+        .flag("--default-candidate", "N",
+              "the candidate the elements show when theirs is auto (-1 = none: the most saturated)",
+              &set.default_candidate)
         .range(-1, 15)
         .default_text("unchanged");
-    set_flags.flag("--class-temperature", "T",
-                   "the temperature of the annealed mean that decodes f's chroma classes (lower = more "
-                   "saturated)",
-                   &set.class_temperature)
+    set_flags
+        .flag("--class-temperature", "T",
+              "the temperature of the annealed mean that decodes f's chroma classes (lower = more "
+              "saturated)",
+              &set.class_temperature)
         .above(0)
         .default_text("unchanged");
-    set_flags.flag("--class-debias", "B",
-                   "how far decoding f's chroma classes undoes the training's class rebalancing: 0 = "
-                   "not (vivid, biased to rare colours) .. 1 = fully (the data's posterior: accurate, duller)",
-                   &set.class_debias)
+    set_flags
+        .flag("--class-debias", "B",
+              "how far decoding f's chroma classes undoes the training's class rebalancing: 0 = "
+              "not (vivid, biased to rare colours) .. 1 = fully (the data's posterior: accurate, "
+              "duller)",
+              &set.class_debias)
         .range(0, 1)
         .default_text("unchanged");
     set_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &set.out);
@@ -125,7 +138,8 @@ int cmd_init(const Cli& cli) {
   const uint64_t seed = cli.init.seed;
   if (backbone.empty()) throw vctools::UsageError("init needs --backbone PATH/model.json");
   if (out.empty()) throw vctools::UsageError("init needs -o OUT.safetensors");
-  const vidcolor::ModelConfig cfg = config == "quality" ? vidcolor::ModelConfig::quality() : vidcolor::ModelConfig::fast();
+  const vidcolor::ModelConfig cfg =
+      config == "quality" ? vidcolor::ModelConfig::quality() : vidcolor::ModelConfig::fast();
 
   torch::manual_seed(seed);
   vidcolor::Model m = vidcolor::make_model(cfg);
@@ -162,12 +176,14 @@ int cmd_info(const Cli& cli) {
   for (const auto& [k, v] : info.metadata)
     if (k != "config" && k != "provenance") std::printf("%s: %s\n", k.c_str(), v.c_str());
   if (info.metadata.count("config")) print_json_field("config", info.metadata.at("config"));
-  if (info.metadata.count("provenance")) print_json_field("provenance", info.metadata.at("provenance"));
+  if (info.metadata.count("provenance"))
+    print_json_field("provenance", info.metadata.at("provenance"));
   std::printf("tensors: %zu\n", info.tensor_count);
   std::printf("parameters: %lld (+ %lld BatchNorm statistics)\n",
-              static_cast<long long>(info.parameter_count), static_cast<long long>(info.buffer_count));
-  std::printf("tensor data: %llu bytes (%.2f MB)\n", static_cast<unsigned long long>(info.tensor_bytes),
-              info.tensor_bytes / 1e6);
+              static_cast<long long>(info.parameter_count),
+              static_cast<long long>(info.buffer_count));
+  std::printf("tensor data: %llu bytes (%.2f MB)\n",
+              static_cast<unsigned long long>(info.tensor_bytes), info.tensor_bytes / 1e6);
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec) std::printf("file size: %llu bytes\n", static_cast<unsigned long long>(size));
@@ -177,8 +193,7 @@ int cmd_info(const Cli& cli) {
     for (const auto& p : m.f->parameters()) f += p.numel();
     for (const auto& p : m.g->parameters()) g += p.numel();
     std::printf("model: loads (f: %lld parameters of which backbone %lld, g: %lld)\n",
-                static_cast<long long>(f),
-                static_cast<long long>([&] {
+                static_cast<long long>(f), static_cast<long long>([&] {
                   int64_t b = 0;
                   for (const auto& p : m.f->backbone->parameters()) b += p.numel();
                   return b;
@@ -203,8 +218,9 @@ int cmd_combine(const Cli& cli) {
   const bool g_fits = a.config.refiner_channels == b.config.refiner_channels &&
                       a.config.color_space == b.config.color_space;
   if (!g_fits)
-    throw vidcolor::Error("combine: " + f_path + " and " + g_path + " have different architectures of g (" +
-                          a.config.to_json().dump() + " vs " + b.config.to_json().dump() + ")");
+    throw vidcolor::Error("combine: " + f_path + " and " + g_path +
+                          " have different architectures of g (" + a.config.to_json().dump() +
+                          " vs " + b.config.to_json().dump() + ")");
   a.g = b.g;
   a.provenance = {
       {"created_by", std::string("vidcolor-model combine (vidcolor ") + VIDCOLOR_VERSION + ")"},
@@ -219,12 +235,13 @@ int cmd_combine(const Cli& cli) {
 int cmd_set(const Cli& cli) {
   const std::string in = cli.set.in.empty() ? std::string() : cli.set.in[0];
   const std::string& out = cli.set.out;
-  const int inference_size = cli.set.inference_size, refine_inference_size = cli.set.refine_inference_size;
+  const int inference_size = cli.set.inference_size,
+            refine_inference_size = cli.set.refine_inference_size;
   const int default_candidate = cli.set.default_candidate;
   const double class_temperature = cli.set.class_temperature, class_debias = cli.set.class_debias;
   if (in.empty() || out.empty()) throw vctools::UsageError("set needs FILE and -o OUT.safetensors");
-  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 && class_temperature == 0 &&
-      class_debias < 0)
+  if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 &&
+      class_temperature == 0 && class_debias < 0)
     throw vctools::UsageError(
         "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate, "
         "--class-temperature, --class-debias)");
@@ -242,7 +259,8 @@ int cmd_set(const Cli& cli) {
     if (m.config.chroma_classes == 0)
       throw vidcolor::Error("set: " + in + " has no chroma classes, so no class debias");
     if (class_debias > 0 && m.f->class_log_prior.abs().max().item<float>() == 0.0f)
-      throw vidcolor::Error("set: " + in + " has no class prior (f.class_log_prior: a file from before "
+      throw vidcolor::Error("set: " + in +
+                            " has no class prior (f.class_log_prior: a file from before "
                             "the trainer wrote it), so nothing to undo");
     m.config.class_debias = class_debias;
   }

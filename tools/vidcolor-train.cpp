@@ -1,11 +1,13 @@
 // vidcolor-train: trains f and g (paper §4-§6) from a training pack; see docs/TRAINING.md.
 //
-//   vidcolor-pack --images ../shared/data/images/imagenet-sample --frames ../shared/data/videos/davis2016
+//   vidcolor-pack --images ../shared/data/images/imagenet-sample --frames
+//   ../shared/data/videos/davis2016
 //                 --crop 128 -o train.pack
-//   vidcolor-train --pack train.pack --stages f-images:20000,f-video:10000,g:5000,joint:5000 --out run1
+//   vidcolor-train --pack train.pack --stages f-images:20000,f-video:10000,g:5000,joint:5000 --out
+//   run1
 //
-// LibTorch only (the trainer is lib/src/train/trainer.cpp); where this build has OpenCV it can also pack
-// image folders, frame folders and videos itself (--images/--frames/--video) before training.
+// LibTorch only (the trainer is lib/src/train/trainer.cpp); where this build has OpenCV it can also
+// pack image folders, frame folders and videos itself (--images/--frames/--video) before training.
 // Distributed: run one process per rank with torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK,
 // MASTER_ADDR, MASTER_PORT); gradients are averaged over c10d Gloo, rank 0 writes the outputs.
 #include <torch/torch.h>
@@ -67,20 +69,27 @@ struct Args {
 // Every flag, declared once: parsing and the usage text both come from here.
 void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
   p.section("data");
-  p.flag("--pack", "FILE", "a training pack from vidcolor-pack (crops, KNN graphs, flows)", &o.pack);
-  p.flag("--images", "DIR", "(builds with OpenCV) still images to pack first into DIR/pack.safetensors",
-         &a.images);
-  p.flag("--frames", "DIR", "(builds with OpenCV) frame folders to pack first, likewise", &a.frames);
+  p.flag("--pack", "FILE", "a training pack from vidcolor-pack (crops, KNN graphs, flows)",
+         &o.pack);
+  p.flag("--images", "DIR",
+         "(builds with OpenCV) still images to pack first into DIR/pack.safetensors", &a.images);
+  p.flag("--frames", "DIR", "(builds with OpenCV) frame folders to pack first, likewise",
+         &a.frames);
   p.flag("--video", "FILE", "(builds with OpenCV) videos to pack first, likewise", &a.videos);
   p.flag("--crop", "S", "packing: crop size", &a.crop).min(16);
   p.flag("--per-image", "N", "packing: crops per still image", &a.per_image).min(1);
-  p.flag("--pairs-per-seq", "N", "packing: frame pairs per sequence or video", &a.pairs_per_seq).min(0);
-  p.flag("--max-images", "N", "packing: a seeded random subset of N images", &a.max_images).min(0).default_text("all");
+  p.flag("--pairs-per-seq", "N", "packing: frame pairs per sequence or video", &a.pairs_per_seq)
+      .min(0);
+  p.flag("--max-images", "N", "packing: a seeded random subset of N images", &a.max_images)
+      .min(0)
+      .default_text("all");
   p.flag("--pack-seed", "N", "packing: random seed", &a.pack_seed);
   p.section("stages");
   p.flag("--stages", "LIST",
-         "kind:steps[@minutes],... kinds: f-images (bilateral + diversity), f-video (+ temporal on frame "
-         "pairs), g (refinement, f frozen), joint (f and g together); @minutes = the stage's time budget",
+         "kind:steps[@minutes],... kinds: f-images (bilateral + diversity), f-video (+ temporal on "
+         "frame "
+         "pairs), g (refinement, f frozen), joint (f and g together); @minutes = the stage's time "
+         "budget",
          &a.stages_text);
   p.flag("--stage", "KIND", "a single stage (without --stages)", &a.single_stage);
   p.flag("--steps", "N", "the single stage's steps", &a.single_steps).min(1);
@@ -89,45 +98,55 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
   p.flag("--init", "MODEL", "start from a model file instead of a new model", &o.init_model);
   p.flag("--fresh-g", "with --init: keep the file's f, start g anew (seeded)", &o.fresh_g);
   p.flag("--backbone-weights", "DIR",
-         "MobileNetV2-0.35 TF.js export (model.json) for f's backbone and the perceptual loss", &a.backbone)
+         "MobileNetV2-0.35 TF.js export (model.json) for f's backbone and the perceptual loss",
+         &a.backbone)
       .default_text("the shared data's weights");
   p.flag("--finetune-backbone", "train f's backbone too (default: frozen)", &o.finetune_backbone);
   p.section("optimisation");
   p.flag("--lr", "X", "Adam's learning rate", &o.lr).min(0);
   p.flag("--batch", "N", "batch size per process", &o.batch_size).min(1);
   p.flag("--seed", "N", "random seed", &o.seed);
-  p.flag("--pair-every", "N", "f-video / joint: every N-th step is a pair step", &o.pair_every).min(1);
+  p.flag("--pair-every", "N", "f-video / joint: every N-th step is a pair step", &o.pair_every)
+      .min(1);
   p.flag("--coarse-size", "C",
-         "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction of each "
+         "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction "
+         "of each "
          "stage, then the full crops",
          &o.coarse_size)
       .min(0)
       .default_text("off");
   p.flag("--coarse-fraction", "F", "the coarse share of each stage", &o.coarse_fraction).min(0);
   const char* weight = "loss weight; 0 skips the term";
-  p.flag("--w-bilateral", "X", "loss weight; 0 skips the term (and the pack's KNN graphs)", &o.weights.bilateral)
+  p.flag("--w-bilateral", "X", "loss weight; 0 skips the term (and the pack's KNN graphs)",
+         &o.weights.bilateral)
       .min(0);
   p.flag("--w-diversity", "X", weight, &o.weights.diversity).min(0);
   p.flag("--w-temporal", "X", weight, &o.weights.temporal).min(0);
   p.flag("--w-refine", "X", weight, &o.weights.refine).min(0);
   p.flag("--w-consistency", "X", weight, &o.weights.refine_consistency).min(0);
-  p.flag("--w-classes", "X", "loss weight of f's chroma classes (models with classes); 0 skips the term",
+  p.flag("--w-classes", "X",
+         "loss weight of f's chroma classes (models with classes); 0 skips the term",
          &o.weights.classes)
       .min(0);
   p.section("outputs and running");
-  p.flag("--out", "DIR", "checkpoint, model, train-log.csv, samples-*.png, loss-curves.png", &o.out_dir);
-  p.flag("-o, --output", "MODEL", "the model file", &o.model_path).default_text("DIR/model.safetensors");
+  p.flag("--out", "DIR", "checkpoint, model, train-log.csv, samples-*.png, loss-curves.png",
+         &o.out_dir);
+  p.flag("-o, --output", "MODEL", "the model file", &o.model_path)
+      .default_text("DIR/model.safetensors");
   p.flag("--checkpoint-every", "N", "steps; each writes the checkpoint, the model and the PNGs",
          &o.checkpoint_every)
       .min(1);
-  p.flag("--checkpoint-minutes", "M", "also after M minutes since the last one (0 = off)", &o.checkpoint_minutes)
+  p.flag("--checkpoint-minutes", "M", "also after M minutes since the last one (0 = off)",
+         &o.checkpoint_minutes)
       .min(0);
   p.flag("--resume", "continue DIR's checkpoint (same options)", &o.resume);
   p.flag("--max-minutes", "M", "stop after M minutes (checkpoint + model written; --resume later)",
          &o.max_minutes)
       .min(0)
       .default_text("none");
-  p.flag("--stop-after", "N", "stop after global step N (likewise)", &o.stop_after).min(1).default_text("none");
+  p.flag("--stop-after", "N", "stop after global step N (likewise)", &o.stop_after)
+      .min(1)
+      .default_text("none");
   p.flag("--device", "cpu|cuda|cuda:N", "the training device", &o.device);
   p.flag("--threads", "N", "LibTorch threads", &a.threads).min(1).default_text("all cores");
   p.flag("--samples", "N", "rows of the sample sheet", &o.samples).min(1);
@@ -168,10 +187,12 @@ class ProgressPrinter {
     add("cons", p.losses.refine_consistency);
     add("cls", p.losses.classes);
     char line[400];
-    std::snprintf(line, sizeof line, "%-8s %lldpx step %lld/%lld (%4.1f%%) loss %.4f (%s) %.2f steps/s ETA %s",
+    std::snprintf(line, sizeof line,
+                  "%-8s %lldpx step %lld/%lld (%4.1f%%) loss %.4f (%s) %.2f steps/s ETA %s",
                   p.stage.c_str(), static_cast<long long>(p.crop), static_cast<long long>(p.step),
-                  static_cast<long long>(p.total_steps), 100.0 * p.step / std::max<int64_t>(1, p.total_steps),
-                  p.losses.total, terms.c_str(), p.steps_per_s, vctools::format_duration(p.eta_s).c_str());
+                  static_cast<long long>(p.total_steps),
+                  100.0 * p.step / std::max<int64_t>(1, p.total_steps), p.losses.total,
+                  terms.c_str(), p.steps_per_s, vctools::format_duration(p.eta_s).c_str());
     line_.show(line);
   }
   void message(const std::string& m) {
@@ -189,7 +210,8 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
   if (o.out_dir.empty()) throw vctools::UsageError("no output folder (--out DIR)");
   const bool pack_inputs = !a.images.empty() || !a.frames.empty() || !a.videos.empty();
   if (o.pack.empty() && !pack_inputs)
-    throw vctools::UsageError("no data: --pack FILE (from vidcolor-pack), or --images/--frames/--video");
+    throw vctools::UsageError(
+        "no data: --pack FILE (from vidcolor-pack), or --images/--frames/--video");
   if (!o.pack.empty() && pack_inputs)
     throw vctools::UsageError("give either --pack or --images/--frames/--video, not both");
 
@@ -197,13 +219,18 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
                                         ? a.single_stage + ":" + std::to_string(a.single_steps)
                                         : a.stages_text);
   if (!o.init_model.empty() && a.config != "fast")
-    throw vctools::UsageError("--config and --init exclude each other (a model file carries its config)");
+    throw vctools::UsageError(
+        "--config and --init exclude each other (a model file carries its config)");
   o.config_name = a.config;
-  if (a.config == "fast") o.config = vidcolor::ModelConfig::fast();
-  else if (a.config == "quality") o.config = vidcolor::ModelConfig::quality();
+  if (a.config == "fast")
+    o.config = vidcolor::ModelConfig::fast();
+  else if (a.config == "quality")
+    o.config = vidcolor::ModelConfig::quality();
   else {
     std::ifstream in(a.config);
-    if (!in) throw vctools::UsageError("--config: '" + a.config + "' is not fast, quality or a readable JSON file");
+    if (!in)
+      throw vctools::UsageError("--config: '" + a.config +
+                                "' is not fast, quality or a readable JSON file");
     try {
       o.config = vidcolor::ModelConfig::from_json(nlohmann::json::parse(in));
     } catch (const nlohmann::json::exception& e) {
@@ -212,7 +239,8 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
       throw vidcolor::Error("--config " + a.config + ": " + e.what());
     }
   }
-  o.backbone_weights = fs::is_directory(a.backbone) ? (fs::path(a.backbone) / "model.json").string() : a.backbone;
+  o.backbone_weights =
+      fs::is_directory(a.backbone) ? (fs::path(a.backbone) / "model.json").string() : a.backbone;
 
   const vidcolor::DistributedEnv env = vidcolor::DistributedEnv::from_environment();
   if (o.device == "cuda" && env.world_size > 1) o.device = "cuda:" + std::to_string(env.local_rank);
@@ -246,8 +274,9 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
                       std::to_string(st.pairs) + " pairs into " + o.pack);
     }
 #else
-    throw vctools::UsageError("this build has no OpenCV, so it cannot read images or videos: run vidcolor-pack "
-                              "on a machine that has it and pass --pack FILE");
+    throw vctools::UsageError(
+        "this build has no OpenCV, so it cannot read images or videos: run vidcolor-pack "
+        "on a machine that has it and pass --pack FILE");
 #endif
   }
 
@@ -263,15 +292,18 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
       vidcolor::make_collective(env, vidcolor::parse_train_device(o.device, env.local_rank));
   vidcolor::Trainer trainer(o, coll);
   if (env.rank == 0)
-    printer.message("training " + vidcolor::stages_to_string(o.stages) + " on " + o.pack + " (" +
-                    o.device + ", " + std::to_string(torch::get_num_threads()) + " threads" +
-                    (env.world_size > 1 ? ", " + std::to_string(env.world_size) + " processes over " + coll->backend()
-                                        : std::string()) +
-                    ")" + (trainer.step() > 0 ? ", from step " + std::to_string(trainer.step()) : ""));
+    printer.message(
+        "training " + vidcolor::stages_to_string(o.stages) + " on " + o.pack + " (" + o.device +
+        ", " + std::to_string(torch::get_num_threads()) + " threads" +
+        (env.world_size > 1
+             ? ", " + std::to_string(env.world_size) + " processes over " + coll->backend()
+             : std::string()) +
+        ")" + (trainer.step() > 0 ? ", from step " + std::to_string(trainer.step()) : ""));
   const vidcolor::TrainResult r = trainer.run();
   printer.end();
   if (env.rank == 0) {
-    std::string how = r.finished ? "finished" : "stopped by " + r.stopped_by + "; continue with --resume";
+    std::string how =
+        r.finished ? "finished" : "stopped by " + r.stopped_by + "; continue with --resume";
     printer.message("wrote " + r.model_path + " after " + std::to_string(r.steps) + " steps in " +
                     vctools::format_duration(r.seconds) + " (" + how + ")");
   }

@@ -13,10 +13,9 @@ GstVideoFrame interleaved_field(const GstVideoFrame* frame, int parity) {
     info.stride[p] *= 2;
   }
   info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
-  v.flags = static_cast<GstVideoFrameFlags>(v.flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED |
-                                                        GST_VIDEO_FRAME_FLAG_TFF |
-                                                        GST_VIDEO_FRAME_FLAG_RFF |
-                                                        GST_VIDEO_FRAME_FLAG_ONEFIELD));
+  v.flags = static_cast<GstVideoFrameFlags>(
+      v.flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED | GST_VIDEO_FRAME_FLAG_TFF |
+                  GST_VIDEO_FRAME_FLAG_RFF | GST_VIDEO_FRAME_FLAG_ONEFIELD));
   return v;
 }
 
@@ -26,10 +25,9 @@ GstVideoFrame alternate_field(const GstVideoFrame* frame) {
   GstVideoFrame v = *frame;
   v.info.height = GST_VIDEO_INFO_FIELD_HEIGHT(&frame->info);
   v.info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
-  v.flags = static_cast<GstVideoFrameFlags>(v.flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED |
-                                                        GST_VIDEO_FRAME_FLAG_TFF |
-                                                        GST_VIDEO_FRAME_FLAG_RFF |
-                                                        GST_VIDEO_FRAME_FLAG_ONEFIELD));
+  v.flags = static_cast<GstVideoFrameFlags>(
+      v.flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED | GST_VIDEO_FRAME_FLAG_TFF |
+                  GST_VIDEO_FRAME_FLAG_RFF | GST_VIDEO_FRAME_FLAG_ONEFIELD));
   return v;
 }
 

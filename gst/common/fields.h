@@ -24,9 +24,10 @@
 // Caps of `formats` (a "{ ... }" list) in system memory, progressive or interlaced, and
 // the same in alternate mode, whose caps carry the format:Interlaced feature (one field per
 // buffer): what the chain's pad templates accept.
-#define VC_VIDEO_CAPS_WITH_FIELDS(formats)                                          \
-  GST_VIDEO_CAPS_MAKE(formats) "; " GST_VIDEO_CAPS_MAKE_WITH_FEATURES(              \
-      GST_CAPS_FEATURE_FORMAT_INTERLACED, formats) ", interlace-mode = (string) alternate"
+#define VC_VIDEO_CAPS_WITH_FIELDS(formats)                                   \
+  GST_VIDEO_CAPS_MAKE(formats)                                               \
+  "; " GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_CAPS_FEATURE_FORMAT_INTERLACED, \
+                                         formats) ", interlace-mode = (string) alternate"
 
 // TRUE for caps features whose buffers the elements can map: none (system memory), ANY,
 // system memory, and format:Interlaced (alternate-mode fields in system memory).

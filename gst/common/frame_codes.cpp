@@ -25,8 +25,8 @@ class Line {
   }
 
   void unpack(const GstVideoFrame* f, int y) {
-    finfo_->unpack_func(finfo_, GST_VIDEO_PACK_FLAG_NONE, bytes_.data(), f->data, f->info.stride,
-                        0, y, width_);
+    finfo_->unpack_func(finfo_, GST_VIDEO_PACK_FLAG_NONE, bytes_.data(), f->data, f->info.stride, 0,
+                        y, width_);
   }
   void pack(GstVideoFrame* f, int y) {
     finfo_->pack_func(finfo_, GST_VIDEO_PACK_FLAG_NONE, bytes_.data(), 0, f->data, f->info.stride,
@@ -74,7 +74,8 @@ uint16_t rescale(uint16_t v, int from, int to) {
   return static_cast<uint16_t>((v << up) | (v >> (from - std::min(up, from))));
 }
 
-void fill_chroma(Line& line, const GstVideoInfo* info, int y, const uint16_t* cb, const uint16_t* cr) {
+void fill_chroma(Line& line, const GstVideoInfo* info, int y, const uint16_t* cb,
+                 const uint16_t* cr) {
   const int w = GST_VIDEO_INFO_WIDTH(info), cw = vc_chroma_width(info);
   const int ws = GST_VIDEO_FORMAT_INFO_W_SUB(info->finfo, 1);
   const int hs = GST_VIDEO_FORMAT_INFO_H_SUB(info->finfo, 1);

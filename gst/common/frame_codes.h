@@ -15,7 +15,7 @@
 
 // The Y'CbCr formats the chain carries end to end: what vccolorize writes, vcflow reads and
 // vcrefine refines (and, with the R'G'B' and gray ones, what vcgray reads).
-#define VC_YUV_FORMATS                                                                    \
+#define VC_YUV_FORMATS                                                                      \
   "I420, YV12, NV12, NV21, Y42B, NV16, Y444, UYVY, YUY2, I420_10LE, I422_10LE, Y444_10LE, " \
   "P010_10LE, v210"
 
@@ -42,8 +42,8 @@ void vc_frame_read_chroma(const GstVideoFrame* frame, std::vector<uint16_t>& cb,
 // Writes every line of `frame`: luma from `luma` (codes at `luma_depth` bits, rows `width`
 // apart, shifted to the frame's depth as GStreamer's packers do when the depths differ),
 // chroma from cb/cr at the frame's chroma size (rows vc_chroma_width apart).
-void vc_frame_write(GstVideoFrame* frame, const uint16_t* luma, int luma_depth,
-                    const uint16_t* cb, const uint16_t* cr);
+void vc_frame_write(GstVideoFrame* frame, const uint16_t* luma, int luma_depth, const uint16_t* cb,
+                    const uint16_t* cr);
 
 // Replaces the chroma of `frame` (mapped read-write) and leaves its luma as it is.
 void vc_frame_replace_chroma(GstVideoFrame* frame, const uint16_t* cb, const uint16_t* cr);

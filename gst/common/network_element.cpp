@@ -12,7 +12,8 @@ GST_DEBUG_CATEGORY_STATIC(vc_network_debug);
 static void ensure_debug_category() {
   static gsize once = 0;
   if (g_once_init_enter(&once)) {
-    GST_DEBUG_CATEGORY_INIT(vc_network_debug, "vcnetwork", 0, "vidcolor network elements' shared layer");
+    GST_DEBUG_CATEGORY_INIT(vc_network_debug, "vcnetwork", 0,
+                            "vidcolor network elements' shared layer");
     g_once_init_leave(&once, 1);
   }
 }
@@ -58,15 +59,15 @@ void vc_network_class_install_properties(GObjectClass* klass, const VcNetworkCla
       info->network, info->threads_blurb_note);
   g_object_class_install_property(
       klass, VC_NETWORK_PROP_THREADS,
-      g_param_spec_int("threads", "Threads", blurb, 0, VC_NETWORK_MAX_THREADS, VC_NETWORK_DEFAULT_THREADS,
-                       playing));
+      g_param_spec_int("threads", "Threads", blurb, 0, VC_NETWORK_MAX_THREADS,
+                       VC_NETWORK_DEFAULT_THREADS, playing));
   g_free(blurb);
   blurb = g_strdup_printf("Short side (pixels) %s runs at: 0 = the model's configuration%s",
                           info->network, info->inference_size_note);
   g_object_class_install_property(
       klass, VC_NETWORK_PROP_INFERENCE_SIZE,
-      g_param_spec_int("inference-size", "Inference size", blurb, 0, VC_NETWORK_MAX_INFERENCE_SIZE, 0,
-                       info->inference_size_while_playing ? playing : ready));
+      g_param_spec_int("inference-size", "Inference size", blurb, 0, VC_NETWORK_MAX_INFERENCE_SIZE,
+                       0, info->inference_size_while_playing ? playing : ready));
   g_free(blurb);
   blurb = g_strdup_printf("%s's computation", info->network);
   g_object_class_install_property(klass, VC_NETWORK_PROP_PROCESSING_LATENCY,
@@ -80,12 +81,14 @@ gboolean vc_network_property_settable(GstElement* element, GParamSpec* pspec) {
   const bool running = GST_STATE(element) > GST_STATE_READY;
   GST_OBJECT_UNLOCK(element);
   if (running)
-    GST_WARNING_OBJECT(element, "property '%s' can only change in the NULL or READY state", pspec->name);
+    GST_WARNING_OBJECT(element, "property '%s' can only change in the NULL or READY state",
+                       pspec->name);
   return !running;
 }
 
-gboolean vc_network_set_property(GstElement* element, VcNetwork* net, const VcNetworkClassInfo* info,
-                                 guint prop_id, const GValue* value) {
+gboolean vc_network_set_property(GstElement* element, VcNetwork* net,
+                                 const VcNetworkClassInfo* info, guint prop_id,
+                                 const GValue* value) {
   {
     VcNetworkLock lock(net);
     VcNetworkSettings& s = net->settings;
@@ -106,7 +109,8 @@ gboolean vc_network_set_property(GstElement* element, VcNetwork* net, const VcNe
       case VC_NETWORK_PROP_INFERENCE_SIZE: {
         const int v = g_value_get_int(value);
         if (v > 0 && v < info->min_inference_size) {
-          GST_WARNING_OBJECT(element, "inference-size %d raised to %d", v, info->min_inference_size);
+          GST_WARNING_OBJECT(element, "inference-size %d raised to %d", v,
+                             info->min_inference_size);
           s.inference_size = info->min_inference_size;
         } else {
           s.inference_size = v;
@@ -155,7 +159,8 @@ VcNetworkSettings vc_network_settings(VcNetwork* net) {
   return net->settings;
 }
 
-bool vc_network_start(GstElement* element, const VcNetworkClassInfo* info, const VcNetworkSettings& s,
+bool vc_network_start(GstElement* element, const VcNetworkClassInfo* info,
+                      const VcNetworkSettings& s,
                       const std::function<void(const VcLoadedModel&)>& make_engine) {
   vc_keep_frame_memory(GST_OBJECT(element));
   torch::Device device{torch::kCPU};

@@ -64,9 +64,9 @@ struct VcNetworkClassInfo {
   const char* source;      // the element's source file, the debug text's prefix ("vccolorize.cpp")
   const char* network;     // "f" or "g", in the blurbs
   const char* model_noun;  // "colorization": errors read "Cannot load the colorization model ..."
-  const char* threads_blurb_note;  // appended to the threads blurb
-  const char* inference_size_note; // appended to the inference-size blurb
-  int min_inference_size;          // smaller non-zero values are raised to it (0: none)
+  const char* threads_blurb_note;   // appended to the threads blurb
+  const char* inference_size_note;  // appended to the inference-size blurb
+  int min_inference_size;           // smaller non-zero values are raised to it (0: none)
   bool inference_size_while_playing;
 };
 
@@ -115,8 +115,9 @@ gboolean vc_network_property_settable(GstElement* element, GParamSpec* pspec);
 
 /* set/get_property for the shared ids (takes the lock; a new processing-latency posts a
  * LATENCY message). FALSE for any other id: the element's own. */
-gboolean vc_network_set_property(GstElement* element, VcNetwork* net, const VcNetworkClassInfo* info,
-                                 guint prop_id, const GValue* value);
+gboolean vc_network_set_property(GstElement* element, VcNetwork* net,
+                                 const VcNetworkClassInfo* info, guint prop_id,
+                                 const GValue* value);
 gboolean vc_network_get_property(VcNetwork* net, guint prop_id, GValue* value);
 
 /* A copy of the shared settings, under the lock. */
@@ -133,9 +134,10 @@ struct VcLoadedModel {
  * then, each failure posted with the same domain and code in both elements:
  *   device (vidcolor::parse_device)  RESOURCE / SETTINGS   "Unusable device \"...\""
  *   model file (vidcolor::load_model) RESOURCE / OPEN_READ "Cannot load the <noun> model \"path\""
- *   engine (`make_engine`)            LIBRARY / INIT       "Cannot run the <noun> model \"path\" on <device>"
- * The debug text is "<source>: <reason>". FALSE after posting the error. */
-bool vc_network_start(GstElement* element, const VcNetworkClassInfo* info, const VcNetworkSettings& s,
+ *   engine (`make_engine`)            LIBRARY / INIT       "Cannot run the <noun> model \"path\" on
+ * <device>" The debug text is "<source>: <reason>". FALSE after posting the error. */
+bool vc_network_start(GstElement* element, const VcNetworkClassInfo* info,
+                      const VcNetworkSettings& s,
                       const std::function<void(const VcLoadedModel&)>& make_engine);
 
 /* Posts LIBRARY / FAILED "<what>" with "<source>: <reason>" (what the guard does). */
@@ -145,8 +147,8 @@ void vc_network_post_failure(GstElement* element, const VcNetworkClassInfo* info
 /* Runs `body` and returns its result; any exception becomes a LIBRARY / FAILED element error
  * ("<what>", "<source>: <exception text>") and `on_error` is returned. */
 template <typename R, typename Body>
-R vc_network_guard(GstElement* element, const VcNetworkClassInfo* info, const char* what, R on_error,
-                   Body&& body) noexcept {
+R vc_network_guard(GstElement* element, const VcNetworkClassInfo* info, const char* what,
+                   R on_error, Body&& body) noexcept {
   try {
     return body();
   } catch (const std::exception& e) {

@@ -18,8 +18,8 @@ void intersect(const std::vector<GParamSpec*>& from, T* min, T* max, T* def) {
 
 }  // namespace
 
-GParamSpec* vc_param_spec_copy(const std::vector<GParamSpec*>& from, const gchar* name, const gchar* nick,
-                               const gchar* blurb) {
+GParamSpec* vc_param_spec_copy(const std::vector<GParamSpec*>& from, const gchar* name,
+                               const gchar* nick, const gchar* blurb) {
   g_return_val_if_fail(!from.empty() && from[0] != nullptr, nullptr);
   const GType type = G_PARAM_SPEC_TYPE(from[0]);
   bool ready = false, playing = true;
@@ -28,16 +28,20 @@ GParamSpec* vc_param_spec_copy(const std::vector<GParamSpec*>& from, const gchar
     ready = ready || (p->flags & GST_PARAM_MUTABLE_READY) != 0;
     playing = playing && (p->flags & GST_PARAM_MUTABLE_PLAYING) != 0;
   }
-  const auto flags = static_cast<GParamFlags>(
-      G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK |
-      (ready ? GST_PARAM_MUTABLE_READY : playing ? GST_PARAM_MUTABLE_PLAYING : 0));
+  const auto flags =
+      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK |
+                               (ready     ? GST_PARAM_MUTABLE_READY
+                                : playing ? GST_PARAM_MUTABLE_PLAYING
+                                          : 0));
   if (type == G_TYPE_PARAM_BOOLEAN)
-    return g_param_spec_boolean(name, nick, blurb, G_PARAM_SPEC_BOOLEAN(from[0])->default_value, flags);
+    return g_param_spec_boolean(name, nick, blurb, G_PARAM_SPEC_BOOLEAN(from[0])->default_value,
+                                flags);
   if (type == G_TYPE_PARAM_STRING)
-    return g_param_spec_string(name, nick, blurb, G_PARAM_SPEC_STRING(from[0])->default_value, flags);
+    return g_param_spec_string(name, nick, blurb, G_PARAM_SPEC_STRING(from[0])->default_value,
+                               flags);
   if (type == G_TYPE_PARAM_ENUM)
-    return g_param_spec_enum(name, nick, blurb, from[0]->value_type, G_PARAM_SPEC_ENUM(from[0])->default_value,
-                             flags);
+    return g_param_spec_enum(name, nick, blurb, from[0]->value_type,
+                             G_PARAM_SPEC_ENUM(from[0])->default_value, flags);
   if (type == G_TYPE_PARAM_INT) {
     gint min, max, def;
     intersect<GParamSpecInt>(from, &min, &max, &def);

@@ -13,5 +13,5 @@
  * default of `from[0]` (clamped into that range) and the strictest mutability of them all
  * (GST_PARAM_MUTABLE_READY if any has it, else GST_PARAM_MUTABLE_PLAYING if all have it).
  * `blurb` is copied. NULL (with a critical) for another type or specs of different types. */
-GParamSpec* vc_param_spec_copy(const std::vector<GParamSpec*>& from, const gchar* name, const gchar* nick,
-                               const gchar* blurb);
+GParamSpec* vc_param_spec_copy(const std::vector<GParamSpec*>& from, const gchar* name,
+                               const gchar* nick, const gchar* blurb);

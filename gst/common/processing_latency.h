@@ -19,7 +19,8 @@ typedef struct {
   GstClockTime last_duration;
 } VcFramePeriod;
 
-#define VC_FRAME_PERIOD_UNKNOWN {0, 1, GST_CLOCK_TIME_NONE}
+#define VC_FRAME_PERIOD_UNKNOWN \
+  { 0, 1, GST_CLOCK_TIME_NONE }
 
 /* Records the caps framerate of `info`; TRUE when it changed (the latency in frames did: post
  * a LATENCY message). */

@@ -60,18 +60,18 @@ std::string g_case_name;  // what the current input is, for failure messages
   std::abort();
 }
 
-#define FUZZ_CHECK(cond, what) \
-  do {                         \
+#define FUZZ_CHECK(cond, what)     \
+  do {                             \
     if (!(cond)) fuzz_abort(what); \
   } while (0)
 #else
 bool g_failed = false;
-#define FUZZ_CHECK(cond, what)                                          \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      ADD_FAILURE() << g_case_name << ": " << (what);                   \
-      g_failed = true;                                                  \
-    }                                                                   \
+#define FUZZ_CHECK(cond, what)                        \
+  do {                                                \
+    if (!(cond)) {                                    \
+      ADD_FAILURE() << g_case_name << ": " << (what); \
+      g_failed = true;                                \
+    }                                                 \
   } while (0)
 #endif
 
@@ -191,11 +191,16 @@ void fill_flow(Input& in, std::vector<uint8_t>& bytes) {
   const uint8_t m = in.u8() % 8;
   const float k = static_cast<float>(static_cast<int8_t>(in.u8())) / 8.0f;
   switch (m) {
-    case 0: in.fill(bytes.data(), bytes.size()); return;  // raw: any float, NaN, Inf, denormals
-    case 1: std::fill(f.begin(), f.end(), std::numeric_limits<float>::quiet_NaN()); break;
+    case 0:
+      in.fill(bytes.data(), bytes.size());
+      return;  // raw: any float, NaN, Inf, denormals
+    case 1:
+      std::fill(f.begin(), f.end(), std::numeric_limits<float>::quiet_NaN());
+      break;
     case 2:
       for (size_t i = 0; i < nf; ++i)
-        f[i] = i % 2 ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+        f[i] = i % 2 ? -std::numeric_limits<float>::infinity()
+                     : std::numeric_limits<float>::infinity();
       break;
     case 3:
       for (size_t i = 0; i < nf; ++i) f[i] = i % 3 ? 1e30f : -3e38f;
@@ -211,8 +216,10 @@ void fill_flow(Input& in, std::vector<uint8_t>& bytes) {
 
 void fill_mask(Input& in, std::vector<uint8_t>& bytes) {
   const uint8_t m = in.u8() % 4;
-  if (m == 0) in.fill(bytes.data(), bytes.size());  // any byte, not just 0/1
-  else std::fill(bytes.begin(), bytes.end(), m == 1 ? 1 : m == 2 ? 0 : 255);
+  if (m == 0)
+    in.fill(bytes.data(), bytes.size());  // any byte, not just 0/1
+  else
+    std::fill(bytes.begin(), bytes.end(), m == 1 ? 1 : m == 2 ? 0 : 255);
 }
 
 // Attaches a meta as a careless or hostile producer might: fields set directly, bypassing
@@ -297,8 +304,10 @@ void fuzz_vcrefine(Input& in) {
       FUZZ_CHECK(ret == GST_FLOW_OK, std::string("frame ") + std::to_string(i) + " (" +
                                          std::to_string(size) + " bytes) gave " +
                                          gst_flow_get_name(ret));
-      if (ret != GST_FLOW_OK) stopped = true;
-      else sent.push_back(std::move(s));
+      if (ret != GST_FLOW_OK)
+        stopped = true;
+      else
+        sent.push_back(std::move(s));
     }
   }
   if (stopped) return;
@@ -314,8 +323,8 @@ void fuzz_vcrefine(Input& in) {
     ++got;
     gst_buffer_unref(out);
   }
-  FUZZ_CHECK(got == sent.size(), std::to_string(sent.size()) + " frames in, " +
-                                     std::to_string(got) + " out");
+  FUZZ_CHECK(got == sent.size(),
+             std::to_string(sent.size()) + " frames in, " + std::to_string(got) + " out");
 }
 
 // ------------------------------------------------------------------ vcgray / vccolorize / vcflow
@@ -330,8 +339,8 @@ bool meta_consistent(const GstVcFlowMeta* m, int w, int h) {
 }
 
 void fuzz_garbage(Input& in, int which) {
-  static const char* gray_in[] = {"RGB",  "BGR",  "RGBx", "BGRx", "xRGB", "xBGR",
-                                  "RGBA", "BGRA", "ARGB", "ABGR", "I420", "YV12",
+  static const char* gray_in[] = {"RGB",  "BGR",  "RGBx", "BGRx", "xRGB",  "xBGR",
+                                  "RGBA", "BGRA", "ARGB", "ABGR", "I420",  "YV12",
                                   "NV12", "NV21", "YUY2", "UYVY", "GRAY8", "GRAY16_LE"};
   static const char* gray16[] = {"GRAY8", "GRAY16_LE"};
   static const char* color_out[] = {"I420", "NV12", "Y444", "RGB", "BGRx", "RGBA"};
@@ -342,7 +351,8 @@ void fuzz_garbage(Input& in, int which) {
   GstElement* e = gst_element_factory_make(name, nullptr);
   FUZZ_CHECK(e != nullptr, std::string(name) + " exists (GST_PLUGIN_PATH)");
   if (e == nullptr) return;
-  if (which == 1) g_object_set(e, "model", model_path().c_str(), "device", "cpu", "threads", 1, nullptr);
+  if (which == 1)
+    g_object_set(e, "model", model_path().c_str(), "device", "cpu", "threads", 1, nullptr);
   if (which == 2) gst_util_set_object_arg(G_OBJECT(e), "backend", "dis-ultrafast");
   Harness hs(e);
   GstHarness* h = hs.h;
@@ -394,8 +404,8 @@ void fuzz_garbage(Input& in, int which) {
       FUZZ_CHECK(ret != GST_FLOW_OK, std::string(name) + ": a short buffer was accepted");
       stopped = true;
     } else {
-      FUZZ_CHECK(ret == GST_FLOW_OK,
-                 std::string(name) + ": frame " + std::to_string(i) + " gave " + gst_flow_get_name(ret));
+      FUZZ_CHECK(ret == GST_FLOW_OK, std::string(name) + ": frame " + std::to_string(i) + " gave " +
+                                         gst_flow_get_name(ret));
       if (ret != GST_FLOW_OK) {
         stopped = true;
       } else {
@@ -412,8 +422,9 @@ void fuzz_garbage(Input& in, int which) {
         if (k < expect_no_meta.size() && expect_no_meta[k])
           FUZZ_CHECK(m == nullptr, "vcflow: meta on the first frame of a run");
         if (m != nullptr)
-          FUZZ_CHECK(meta_consistent(m, w, hgt), "vcflow: inconsistent meta " + std::to_string(m->width) +
-                                                     "x" + std::to_string(m->height));
+          FUZZ_CHECK(meta_consistent(m, w, hgt), "vcflow: inconsistent meta " +
+                                                     std::to_string(m->width) + "x" +
+                                                     std::to_string(m->height));
       }
       ++pulled;
       gst_buffer_unref(out);
@@ -431,8 +442,10 @@ void fuzz_garbage(Input& in, int which) {
 void fuzz_one(const uint8_t* data, size_t size) {
   Input in(data, size);
   const uint8_t which = in.u8() % 4;
-  if (which == 3) fuzz_vcrefine(in);
-  else fuzz_garbage(in, which);
+  if (which == 3)
+    fuzz_vcrefine(in);
+  else
+    fuzz_garbage(in, which);
 }
 
 #ifdef VIDCOLOR_LIBFUZZER
@@ -478,8 +491,8 @@ TEST(FuzzFlowMeta, RandomStreamsForATimeBudget) {
   for (uint64_t i = only >= 0 ? static_cast<uint64_t>(only) : 0;; ++i) {
     const std::vector<uint8_t> bytes = make_case(seed, i);
     g_case_name = "seed " + std::to_string(seed) + " case " + std::to_string(i) +
-                  " (replay: VIDCOLOR_FUZZ_SEED=" + std::to_string(seed) + " VIDCOLOR_FUZZ_CASE=" +
-                  std::to_string(i) + ")";
+                  " (replay: VIDCOLOR_FUZZ_SEED=" + std::to_string(seed) +
+                  " VIDCOLOR_FUZZ_CASE=" + std::to_string(i) + ")";
     fuzz_one(bytes.data(), bytes.size());
     ++cases;
     if (g_failed || only >= 0) break;
@@ -488,7 +501,8 @@ TEST(FuzzFlowMeta, RandomStreamsForATimeBudget) {
   }
   const std::chrono::duration<double> spent = std::chrono::steady_clock::now() - start;
   std::printf("fuzz_flow_meta: %llu streams in %.1f s (seed %llu)\n",
-              static_cast<unsigned long long>(cases), spent.count(), static_cast<unsigned long long>(seed));
+              static_cast<unsigned long long>(cases), spent.count(),
+              static_cast<unsigned long long>(seed));
   EXPECT_GT(cases, 0u);
 }
 
@@ -524,7 +538,8 @@ GstBuffer* noise_frame(int t, int w, int h) {
 
 // Attaches a meta of w x h flows of constant (fx, fy), masks of byte `mask`; `short_by` bytes
 // missing from the backward flow.
-void add_meta(GstBuffer* b, guint w, guint h, float fx, float fy, uint8_t mask, size_t short_by = 0) {
+void add_meta(GstBuffer* b, guint w, guint h, float fx, float fy, uint8_t mask,
+              size_t short_by = 0) {
   const GstMetaInfo* info = gst_meta_get_info(GST_VC_FLOW_META_IMPL_NAME);
   ASSERT_NE(info, nullptr);
   auto* m = reinterpret_cast<GstVcFlowMeta*>(gst_buffer_add_meta(b, info, nullptr));
@@ -546,7 +561,7 @@ void add_meta(GstBuffer* b, guint w, guint h, float fx, float fy, uint8_t mask, 
 }
 
 struct Outcome {
-  std::vector<std::vector<uint8_t>> frames;  // whole output buffers
+  std::vector<std::vector<uint8_t> > frames;  // whole output buffers
   std::vector<std::string> warnings;
 };
 
@@ -587,8 +602,8 @@ Outcome run_refine(const std::function<void(GstBuffer*)>& meta) {
   return out;
 }
 
-std::vector<std::vector<uint8_t>> input_frames() {
-  std::vector<std::vector<uint8_t>> v;
+std::vector<std::vector<uint8_t> > input_frames() {
+  std::vector<std::vector<uint8_t> > v;
   for (int t = 0; t < 5; ++t) {
     GstBuffer* b = noise_frame(t, 32, 24);
     GstMapInfo map;
@@ -634,8 +649,10 @@ TEST(FlowMetaContract, NonFiniteFlowCountsAsZeroAndInvalid) {
   const Outcome moved = run_refine([](GstBuffer* b) { add_meta(b, 16, 12, 1.0f, 0.0f, 1); });
   ASSERT_EQ(moved.frames.size(), 5u);
   EXPECT_FALSE(moved.frames == reference.frames) << "a valid flow refines the frames";
-  for (const auto& [fx, fy] : {std::pair<float, float>{nan, 0.0f}, {0.0f, nan}, {inf, 1.0f}, {-inf, nan}}) {
-    const Outcome o = run_refine([fx = fx, fy = fy](GstBuffer* b) { add_meta(b, 16, 12, fx, fy, 1); });
+  for (const auto& [fx, fy] :
+       {std::pair<float, float>{nan, 0.0f}, {0.0f, nan}, {inf, 1.0f}, {-inf, nan}}) {
+    const Outcome o =
+        run_refine([fx = fx, fy = fy](GstBuffer* b) { add_meta(b, 16, 12, fx, fy, 1); });
     EXPECT_TRUE(o.frames == reference.frames) << "flow (" << fx << ", " << fy << ") was used";
   }
 }

@@ -33,9 +33,7 @@ struct CapsDeleter {
 };
 using CapsPtr = std::unique_ptr<GstCaps, CapsDeleter>;
 
-inline HarnessPtr make_harness(const char* element) {
-  return HarnessPtr(gst_harness_new(element));
-}
+inline HarnessPtr make_harness(const char* element) { return HarnessPtr(gst_harness_new(element)); }
 
 inline std::string video_caps(const char* format, int w, int h, const char* extra = "") {
   return std::string("video/x-raw,format=") + format + ",width=" + std::to_string(w) +
@@ -85,9 +83,9 @@ inline std::string run_pipeline(const std::string& description, int timeout_s = 
   if (before_play) before_play(pipeline);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(
-      bus, static_cast<GstClockTime>(timeout_s) * GST_SECOND,
-      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, static_cast<GstClockTime>(timeout_s) * GST_SECOND,
+                                 static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   std::string result;
   if (msg == nullptr) {
     result = "timeout";
@@ -113,6 +111,6 @@ inline std::string run_pipeline(const std::string& description, int timeout_s = 
 }  // namespace vctest
 
 // Registers the environment once per test binary.
-#define VCTEST_GST_MAIN_ENV                                                    \
+#define VCTEST_GST_MAIN_ENV                                               \
   static ::testing::Environment* const vctest_gst_env_ [[maybe_unused]] = \
       ::testing::AddGlobalTestEnvironment(new vctest::GstEnvironment)

@@ -23,8 +23,8 @@ inline const std::string& temp_model_path(const char* name, const vidcolor::Mode
                                           uint64_t seed) {
   static const std::string path = [&] {
     torch::manual_seed(seed);
-    std::string p = std::string(g_get_tmp_dir()) + "/" + name + "-" + std::to_string(getpid()) +
-                    ".safetensors";
+    std::string p =
+        std::string(g_get_tmp_dir()) + "/" + name + "-" + std::to_string(getpid()) + ".safetensors";
     vidcolor::save_model(vidcolor::make_model(config), p);
     return p;
   }();

@@ -93,7 +93,8 @@ Codes unpack(const GstVideoInfo* info, GstBuffer* buf) {
   }
   const GstVideoFormatInfo* fi = info->finfo;
   const bool wide = fi->unpack_format == GST_VIDEO_FORMAT_AYUV64;
-  const int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info), shift = 16 - depth_of(info);
+  const int w = GST_VIDEO_INFO_WIDTH(info), h = GST_VIDEO_INFO_HEIGHT(info),
+            shift = 16 - depth_of(info);
   std::vector<uint8_t> line(static_cast<size_t>(w) * 8 + 64);
   c.width = w;
   c.height = h;
@@ -101,8 +102,8 @@ Codes unpack(const GstVideoInfo* info, GstBuffer* buf) {
     fi->unpack_func(fi, GST_VIDEO_PACK_FLAG_NONE, line.data(), f.data, f.info.stride, 0, y, w);
     for (int x = 0; x < w; ++x)
       for (int k = 1; k <= 3; ++k) {
-        const uint16_t v = wide ? reinterpret_cast<uint16_t*>(line.data())[4 * x + k] >> shift
-                                : line[4 * x + k];
+        const uint16_t v =
+            wide ? reinterpret_cast<uint16_t*>(line.data())[4 * x + k] >> shift : line[4 * x + k];
         (k == 1 ? c.y : k == 2 ? c.u : c.v).push_back(v);
       }
   }
@@ -122,13 +123,17 @@ GstBuffer* random_frame(const GstVideoInfo* info, unsigned seed, int t, Codes* w
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
         // Smooth luma plus noise (something for the flow), then a few codes at the rails.
-        int luma = static_cast<int>((0.5 + 0.4 * std::sin(0.3 * x + 0.2 * y + t)) * max) + static_cast<int>(rng() % 9) - 4;
+        int luma = static_cast<int>((0.5 + 0.4 * std::sin(0.3 * x + 0.2 * y + t)) * max) +
+                   static_cast<int>(rng() % 9) - 4;
         if (rng() % 17 == 0) luma = rng() % 2 ? 0 : max;
-        const int comps[4] = {max, std::clamp(luma, 0, max), static_cast<int>(16 << (d - 8)) + static_cast<int>(rng() % (224 << (d - 8))),
-                              static_cast<int>(16 << (d - 8)) + static_cast<int>(rng() % (224 << (d - 8)))};
+        const int comps[4] = {
+            max, std::clamp(luma, 0, max),
+            static_cast<int>(16 << (d - 8)) + static_cast<int>(rng() % (224 << (d - 8))),
+            static_cast<int>(16 << (d - 8)) + static_cast<int>(rng() % (224 << (d - 8)))};
         for (int k = 0; k < 4; ++k) {
           if (wide)
-            reinterpret_cast<uint16_t*>(line.data())[4 * x + k] = static_cast<uint16_t>(comps[k] << (16 - d));
+            reinterpret_cast<uint16_t*>(line.data())[4 * x + k] =
+                static_cast<uint16_t>(comps[k] << (16 - d));
           else
             line[4 * x + k] = static_cast<uint8_t>(comps[k]);
         }
@@ -146,8 +151,8 @@ GstBuffer* random_frame(const GstVideoInfo* info, unsigned seed, int t, Codes* w
 HarnessPtr chain_harness(const std::string& caps, const char* extra_props = nullptr) {
   GstElement* e = gst_element_factory_make("vidcolorize", nullptr);
   EXPECT_NE(e, nullptr);
-  g_object_set(e, "model", model_path().c_str(), "device", "cpu", "threads", 1, "inference-size", 64,
-               nullptr);
+  g_object_set(e, "model", model_path().c_str(), "device", "cpu", "threads", 1, "inference-size",
+               64, nullptr);
   if (extra_props != nullptr) gst_util_set_object_arg(G_OBJECT(e), "output-format", extra_props);
   HarnessPtr h(gst_harness_new_with_element(e, "sink", "src"));
   gst_object_unref(e);
@@ -180,9 +185,12 @@ struct FormatCase {
   const char* extra;  // colorimetry / chroma-site
 };
 
-std::ostream& operator<<(std::ostream& os, const FormatCase& c) { return os << c.format << c.extra; }
+std::ostream& operator<<(std::ostream& os, const FormatCase& c) {
+  return os << c.format << c.extra;
+}
 
-class ThroughTheChain : public ::testing::TestWithParam<std::tuple<FormatCase, std::pair<int, int>>> {};
+class ThroughTheChain
+    : public ::testing::TestWithParam<std::tuple<FormatCase, std::pair<int, int>>> {};
 
 // vidcolorize: same format, colorimetry and siting out; luma codes bit for bit; chroma new.
 TEST_P(ThroughTheChain, LumaBitExactColorimetryAndSitingKept) {
@@ -200,7 +208,8 @@ TEST_P(ThroughTheChain, LumaBitExactColorimetryAndSitingKept) {
     BufferPtr out(gst_harness_pull(hr.get()));
     ASSERT_TRUE(out) << "frame " << t;
     const GstVideoInfo oi = current_output(hr.get());
-    ASSERT_EQ(GST_VIDEO_INFO_FORMAT(&oi), GST_VIDEO_INFO_FORMAT(&in_info)) << "the input's format by default";
+    ASSERT_EQ(GST_VIDEO_INFO_FORMAT(&oi), GST_VIDEO_INFO_FORMAT(&in_info))
+        << "the input's format by default";
     EXPECT_TRUE(gst_video_colorimetry_is_equal(&oi.colorimetry, &in_info.colorimetry))
         << colorimetry_string(oi) << " vs " << colorimetry_string(in_info);
     EXPECT_EQ(oi.chroma_site, in_info.chroma_site);
@@ -247,15 +256,16 @@ TEST(VcColorizeChroma, ConvertedToTheStreamsMatrixAndRange) {
     double offset, scale;
   };
   const Case cases[] = {
-      {"Y444", "1:4:0:0", vidcolor::Matrix::BT601, 128, 255},       // the networks' space
-      {"Y444", "bt601", vidcolor::Matrix::BT601, 128, 224},         // limited
+      {"Y444", "1:4:0:0", vidcolor::Matrix::BT601, 128, 255},  // the networks' space
+      {"Y444", "bt601", vidcolor::Matrix::BT601, 128, 224},    // limited
       {"Y444", "bt709", vidcolor::Matrix::BT709, 128, 224},
       {"Y444_10LE", "bt2020", vidcolor::Matrix::BT2020, 512, 896},
       {"Y444_10LE", "1:3:5:1", vidcolor::Matrix::BT709, 512, 1023},  // full-range 10-bit BT.709
   };
   for (const Case& c : cases) {
     const int w = 32, h = 24;
-    const std::string caps = video_caps(c.format, w, h, (std::string(",colorimetry=") + c.colorimetry).c_str());
+    const std::string caps =
+        video_caps(c.format, w, h, (std::string(",colorimetry=") + c.colorimetry).c_str());
     const GstVideoInfo info = info_of(caps);
     GstElement* bin = gst_parse_bin_from_description(
         ("vcgray ! vccolorize device=cpu threads=1 model=" + model_path()).c_str(), TRUE, nullptr);
@@ -268,14 +278,18 @@ TEST(VcColorizeChroma, ConvertedToTheStreamsMatrixAndRange) {
     BufferPtr out(gst_harness_push_and_pull(hr.get(), random_frame(&info, 7, 0, &in)));
     ASSERT_TRUE(out) << c.format << " " << c.colorimetry;
     const GstVideoInfo oi = current_output(hr.get());
-    EXPECT_TRUE(gst_video_colorimetry_is_equal(&oi.colorimetry, &info.colorimetry)) << c.colorimetry;
+    EXPECT_TRUE(gst_video_colorimetry_is_equal(&oi.colorimetry, &info.colorimetry))
+        << c.colorimetry;
     const Codes o = unpack(&oi, out.get());
     EXPECT_TRUE(o.y == in.y) << c.colorimetry;
-    const vidcolor::ChromaConversion m = vidcolor::chroma_conversion(vidcolor::Matrix::BT601, c.matrix);
+    const vidcolor::ChromaConversion m =
+        vidcolor::chroma_conversion(vidcolor::Matrix::BT601, c.matrix);
     const double cb = m.m[0] * kCb + m.m[1] * kCr, cr = m.m[2] * kCb + m.m[3] * kCr;
     // f's chroma is the bias up to its small weights: a few codes of spread at 10 bits.
-    EXPECT_NEAR(mean(o.u), c.offset + c.scale * cb, 0.02 * c.scale) << c.format << " " << c.colorimetry;
-    EXPECT_NEAR(mean(o.v), c.offset + c.scale * cr, 0.02 * c.scale) << c.format << " " << c.colorimetry;
+    EXPECT_NEAR(mean(o.u), c.offset + c.scale * cb, 0.02 * c.scale)
+        << c.format << " " << c.colorimetry;
+    EXPECT_NEAR(mean(o.v), c.offset + c.scale * cr, 0.02 * c.scale)
+        << c.format << " " << c.colorimetry;
   }
 }
 
@@ -287,7 +301,8 @@ TEST(VcColorizeChroma, FourTwoTwoKeepsTwiceTheVerticalChroma) {
     const std::string caps = video_caps(format, w, h, ",colorimetry=bt709");
     const GstVideoInfo info = info_of(caps);
     GstElement* bin = gst_parse_bin_from_description(
-        ("vcgray ! vccolorize device=cpu threads=1 model=" + models().varied).c_str(), TRUE, nullptr);
+        ("vcgray ! vccolorize device=cpu threads=1 model=" + models().varied).c_str(), TRUE,
+        nullptr);
     HarnessPtr hr(gst_harness_new_with_element(bin, "sink", "src"));
     gst_object_unref(bin);
     gst_harness_set_src_caps_str(hr.get(), caps.c_str());
@@ -330,14 +345,17 @@ TEST(VidColorize, OutputFormatPropertyForcesAFormat) {
   for (size_t i = 0; i < in.y.size(); ++i) ASSERT_EQ(o.y[i], in.y[i] >> 2) << i;
   GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(hr->element), "output-format");
   ASSERT_NE(spec, nullptr);
-  EXPECT_STREQ(g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, G_PARAM_SPEC_ENUM(spec)->default_value)->value_nick,
-               "auto");
+  EXPECT_STREQ(
+      g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, G_PARAM_SPEC_ENUM(spec)->default_value)
+          ->value_nick,
+      "auto");
 }
 
 // A new size and a new format mid-stream: every frame comes out in its own format with its own
 // luma.
 TEST(VidColorize, ResolutionAndFormatChangeMidStream) {
-  const std::string caps[] = {video_caps("I420", 64, 48), video_caps("v210", 50, 30, ",colorimetry=bt709"),
+  const std::string caps[] = {video_caps("I420", 64, 48),
+                              video_caps("v210", 50, 30, ",colorimetry=bt709"),
                               video_caps("UYVY", 40, 20)};
   HarnessPtr hr = chain_harness(caps[0]);
   std::map<GstClockTime, std::pair<GstVideoInfo, Codes>> sent;
@@ -375,7 +393,10 @@ TEST(VcColorizeChroma, LostSourceFrameCodesTheLumaBackWithAWarning) {
   const GstVideoInfo info = info_of(caps);
   GstElement* bin = gst_parse_bin_from_description(
       ("vcgray ! video/x-raw,format=GRAY8 ! videoconvert ! video/x-raw,format=GRAY16_LE ! "
-       "vccolorize device=cpu threads=1 model=" + model_path()).c_str(), TRUE, nullptr);
+       "vccolorize device=cpu threads=1 model=" +
+       model_path())
+          .c_str(),
+      TRUE, nullptr);
   ASSERT_NE(bin, nullptr);
   HarnessPtr hr(gst_harness_new_with_element(bin, "sink", "src"));
   gst_object_unref(bin);
@@ -389,7 +410,8 @@ TEST(VcColorizeChroma, LostSourceFrameCodesTheLumaBackWithAWarning) {
   const GstVideoInfo oi = current_output(hr.get());
   const Codes o = unpack(&oi, out.get());
   for (size_t i = 0; i < in.y.size(); ++i)
-    ASSERT_EQ(o.y[i], std::clamp<int>(in.y[i], 16, 235)) << "legal codes exact, the rest clipped, at " << i;
+    ASSERT_EQ(o.y[i], std::clamp<int>(in.y[i], 16, 235))
+        << "legal codes exact, the rest clipped, at " << i;
   GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
   EXPECT_NE(m, nullptr) << "no warning";
   if (m) gst_message_unref(m);
@@ -409,7 +431,8 @@ TEST(VcColorizeRgb, RgbSourceKeepsItsFormatAndItsLuma) {
     const std::string caps = video_caps(format, w, h, ",colorimetry=sRGB");
     const GstVideoInfo info = info_of(caps);
     GstElement* bin = gst_parse_bin_from_description(
-        ("vcgray ! vccolorize device=cpu threads=1 model=" + models().varied).c_str(), TRUE, nullptr);
+        ("vcgray ! vccolorize device=cpu threads=1 model=" + models().varied).c_str(), TRUE,
+        nullptr);
     HarnessPtr hr(gst_harness_new_with_element(bin, "sink", "src"));
     gst_object_unref(bin);
     gst_harness_set_src_caps_str(hr.get(), caps.c_str());
@@ -417,7 +440,8 @@ TEST(VcColorizeRgb, RgbSourceKeepsItsFormatAndItsLuma) {
     GstBuffer* in = make_frame(&info, [&](GstVideoFrame* f) {
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w * 4 && x < GST_VIDEO_FRAME_PLANE_STRIDE(f, 0); ++x)
-          static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0))[y * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0) + x] =
+          static_cast<uint8_t*>(
+              GST_VIDEO_FRAME_PLANE_DATA(f, 0))[y * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0) + x] =
               static_cast<uint8_t>(60 + rng() % 120);
     });
     auto luma709 = [&](GstBuffer* b, const GstVideoInfo* vi, std::vector<double>* out) {
@@ -427,8 +451,10 @@ TEST(VcColorizeRgb, RgbSourceKeepsItsFormatAndItsLuma) {
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
           const uint8_t* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, 0)) +
-                             y * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0) + x * GST_VIDEO_FRAME_COMP_PSTRIDE(&f, 0);
-          out->push_back(k.kr * p[GST_VIDEO_FRAME_COMP_POFFSET(&f, 0)] + k.kg * p[GST_VIDEO_FRAME_COMP_POFFSET(&f, 1)] +
+                             y * GST_VIDEO_FRAME_PLANE_STRIDE(&f, 0) +
+                             x * GST_VIDEO_FRAME_COMP_PSTRIDE(&f, 0);
+          out->push_back(k.kr * p[GST_VIDEO_FRAME_COMP_POFFSET(&f, 0)] +
+                         k.kg * p[GST_VIDEO_FRAME_COMP_POFFSET(&f, 1)] +
                          k.kb * p[GST_VIDEO_FRAME_COMP_POFFSET(&f, 2)]);
         }
       gst_video_frame_unmap(&f);
@@ -441,7 +467,8 @@ TEST(VcColorizeRgb, RgbSourceKeepsItsFormatAndItsLuma) {
     EXPECT_EQ(GST_VIDEO_INFO_FORMAT(&oi), GST_VIDEO_INFO_FORMAT(&info)) << format;
     luma709(out.get(), &oi, &after);
     double max_err = 0;
-    for (size_t i = 0; i < before.size(); ++i) max_err = std::max(max_err, std::abs(after[i] - before[i]));
+    for (size_t i = 0; i < before.size(); ++i)
+      max_err = std::max(max_err, std::abs(after[i] - before[i]));
     EXPECT_LE(max_err, 1.5) << format;
   }
 }
@@ -456,27 +483,33 @@ namespace {
 // frame i (vcrefine pushes frames from its look-ahead window, where BaseTransform's copying
 // does not apply).
 void add_side_data(GstBuffer* b, int i) {
-  gst_buffer_add_video_time_code_meta_full(b, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 10, 0, 1, i, 0);
-  const guint8 cdp[] = {0x96, 0x69, 0x0b, 0x4f, 0x43, static_cast<guint8>(i), 0x72, 0xe1, 0xfc, 0x80, 0x80};
+  gst_buffer_add_video_time_code_meta_full(b, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 10, 0,
+                                           1, i, 0);
+  const guint8 cdp[] = {0x96, 0x69, 0x0b, 0x4f, 0x43, static_cast<guint8>(i),
+                        0x72, 0xe1, 0xfc, 0x80, 0x80};
   gst_buffer_add_video_caption_meta(b, GST_VIDEO_CAPTION_TYPE_CEA708_CDP, cdp, sizeof(cdp));
   const guint8 cc608[] = {0x14, static_cast<guint8>(0x20 + i)};
   gst_buffer_add_video_caption_meta(b, GST_VIDEO_CAPTION_TYPE_CEA608_RAW, cc608, sizeof(cc608));
-  gst_buffer_add_video_afd_meta(b, 0, GST_VIDEO_AFD_SPEC_SMPTE_ST2016_1,
-                                i % 2 ? GST_VIDEO_AFD_16_9_LETTER_16_9_FULL : GST_VIDEO_AFD_4_3_FULL_16_9_FULL);
+  gst_buffer_add_video_afd_meta(
+      b, 0, GST_VIDEO_AFD_SPEC_SMPTE_ST2016_1,
+      i % 2 ? GST_VIDEO_AFD_16_9_LETTER_16_9_FULL : GST_VIDEO_AFD_4_3_FULL_16_9_FULL);
   gst_buffer_add_video_bar_meta(b, 0, TRUE, 10 + i, 100 - i);
-  const guint8 uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, static_cast<guint8>(i)};
+  const guint8 uuid[16] = {1, 2,  3,  4,  5,  6,  7,  8,
+                           9, 10, 11, 12, 13, 14, 15, static_cast<guint8>(i)};
   const guint8 sei[] = {0xaa, static_cast<guint8>(i)};
-  gst_buffer_add_video_sei_user_data_unregistered_meta(b, const_cast<guint8*>(uuid), const_cast<guint8*>(sei), sizeof(sei));
+  gst_buffer_add_video_sei_user_data_unregistered_meta(b, const_cast<guint8*>(uuid),
+                                                       const_cast<guint8*>(sei), sizeof(sei));
 }
 
 // The flags of frame i: a mix of discont, header, delta, and the interlace flags.
 guint flags_of(int i) {
-  const guint all[] = {GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_HEADER,
-                       GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF,
-                       GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_ONEFIELD | GST_VIDEO_BUFFER_FLAG_TFF,
-                       GST_BUFFER_FLAG_DELTA_UNIT,
-                       GST_VIDEO_BUFFER_FLAG_INTERLACED,
-                       0};
+  const guint all[] = {
+      GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_HEADER,
+      GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF,
+      GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_ONEFIELD | GST_VIDEO_BUFFER_FLAG_TFF,
+      GST_BUFFER_FLAG_DELTA_UNIT,
+      GST_VIDEO_BUFFER_FLAG_INTERLACED,
+      0};
   return all[i % G_N_ELEMENTS(all)];
 }
 
@@ -488,7 +521,8 @@ void expect_side_data(GstBuffer* b, int i) {
   EXPECT_EQ(tc->tc.hours, 10u);
   int cdp = 0, cea608 = 0;
   gpointer state = nullptr;
-  while (GstMeta* m = gst_buffer_iterate_meta_filtered(b, &state, GST_VIDEO_CAPTION_META_API_TYPE)) {
+  while (GstMeta* m =
+             gst_buffer_iterate_meta_filtered(b, &state, GST_VIDEO_CAPTION_META_API_TYPE)) {
     auto* cc = reinterpret_cast<GstVideoCaptionMeta*>(m);
     if (cc->caption_type == GST_VIDEO_CAPTION_TYPE_CEA708_CDP) {
       ++cdp;
@@ -504,18 +538,21 @@ void expect_side_data(GstBuffer* b, int i) {
   EXPECT_EQ(cea608, 1);
   GstVideoAFDMeta* afd = gst_buffer_get_video_afd_meta(b);
   ASSERT_NE(afd, nullptr);
-  EXPECT_EQ(afd->afd, i % 2 ? GST_VIDEO_AFD_16_9_LETTER_16_9_FULL : GST_VIDEO_AFD_4_3_FULL_16_9_FULL);
+  EXPECT_EQ(afd->afd,
+            i % 2 ? GST_VIDEO_AFD_16_9_LETTER_16_9_FULL : GST_VIDEO_AFD_4_3_FULL_16_9_FULL);
   GstVideoBarMeta* bar = gst_buffer_get_video_bar_meta(b);
   ASSERT_NE(bar, nullptr);
   EXPECT_EQ(bar->bar_data1, static_cast<guint>(10 + i));
-  GstVideoSEIUserDataUnregisteredMeta* sei = gst_buffer_get_video_sei_user_data_unregistered_meta(b);
+  GstVideoSEIUserDataUnregisteredMeta* sei =
+      gst_buffer_get_video_sei_user_data_unregistered_meta(b);
   ASSERT_NE(sei, nullptr);
   EXPECT_EQ(sei->uuid[15], i);
   ASSERT_EQ(sei->size, 2u);
   EXPECT_EQ(sei->data[1], i);
   const guint kept = GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_HEADER | GST_BUFFER_FLAG_DELTA_UNIT |
-                     GST_BUFFER_FLAG_GAP | GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF |
-                     GST_VIDEO_BUFFER_FLAG_RFF | GST_VIDEO_BUFFER_FLAG_ONEFIELD;
+                     GST_BUFFER_FLAG_GAP | GST_VIDEO_BUFFER_FLAG_INTERLACED |
+                     GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF |
+                     GST_VIDEO_BUFFER_FLAG_ONEFIELD;
   EXPECT_EQ(GST_BUFFER_FLAGS(b) & kept, flags_of(i)) << std::hex << GST_BUFFER_FLAGS(b);
 }
 
@@ -530,7 +567,8 @@ TEST_P(SideData, EachFramesMetasAndFlagsReachItsOutputFrame) {
   const std::string caps = video_caps(format, 48, 32, ",interlace-mode=mixed,colorimetry=bt709");
   const GstVideoInfo info = info_of(caps);
   HarnessPtr hr = chain_harness(caps);
-  gst_child_proxy_set(GST_CHILD_PROXY(hr->element), "refine::window", window, "refine::iterations", window, nullptr);
+  gst_child_proxy_set(GST_CHILD_PROXY(hr->element), "refine::window", window, "refine::iterations",
+                      window, nullptr);
   constexpr int kFrames = 7;
   for (int i = 0; i < kFrames; ++i) {
     GstBuffer* b = random_frame(&info, 60 + i, i, nullptr);
@@ -550,7 +588,8 @@ TEST_P(SideData, EachFramesMetasAndFlagsReachItsOutputFrame) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Chain, SideData,
-                         ::testing::Combine(::testing::Values("I420", "v210"), ::testing::Values(1u, 2u)));
+                         ::testing::Combine(::testing::Values("I420", "v210"),
+                                            ::testing::Values(1u, 2u)));
 
 // A GAP buffer (no real picture) goes through as a GAP buffer, in order, with its metas.
 TEST(SideDataGap, GapFlagKept) {
@@ -559,7 +598,8 @@ TEST(SideDataGap, GapFlagKept) {
   HarnessPtr hr = chain_harness(caps);
   for (int i = 0; i < 3; ++i) {
     GstBuffer* b = random_frame(&info, 80 + i, i, nullptr);
-    gst_buffer_add_video_time_code_meta_full(b, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 1, 0, 0, i, 0);
+    gst_buffer_add_video_time_code_meta_full(b, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 1,
+                                             0, 0, i, 0);
     if (i == 1) GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_GAP);
     ASSERT_EQ(gst_harness_push(hr.get(), b), GST_FLOW_OK);
   }

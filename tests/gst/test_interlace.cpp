@@ -53,7 +53,8 @@ const std::string& model_path() {
     vidcolor::save_model(m, p);
     return p;
   }();
-  static const bool remove_at_exit [[maybe_unused]] = std::atexit([] { g_unlink(path.c_str()); }) == 0;
+  static const bool remove_at_exit [[maybe_unused]] =
+      std::atexit([] { g_unlink(path.c_str()); }) == 0;
   return path;
 }
 
@@ -69,8 +70,9 @@ std::string caps_of(const char* format, int w, int h, const std::string& extra =
 }
 
 std::string alternate_caps(const char* format, int w, int h) {
-  return std::string("video/x-raw(format:Interlaced),format=") + format + ",width=" + std::to_string(w) +
-         ",height=" + std::to_string(h) + ",framerate=25/1,interlace-mode=alternate";
+  return std::string("video/x-raw(format:Interlaced),format=") + format +
+         ",width=" + std::to_string(w) + ",height=" + std::to_string(h) +
+         ",framerate=25/1,interlace-mode=alternate";
 }
 
 // Rows of a plane: the height of its first component.
@@ -87,9 +89,11 @@ void copy_field(GstVideoFrame* picture, GstVideoFrame* frame, int first, int ste
   const GstVideoInfo* pi = &picture->info;
   for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(pi); ++p) {
     const int rows = plane_rows(pi, p, GST_VIDEO_INFO_HEIGHT(pi));
-    const size_t bytes = std::min(GST_VIDEO_FRAME_PLANE_STRIDE(picture, p), GST_VIDEO_FRAME_PLANE_STRIDE(frame, p));
+    const size_t bytes =
+        std::min(GST_VIDEO_FRAME_PLANE_STRIDE(picture, p), GST_VIDEO_FRAME_PLANE_STRIDE(frame, p));
     for (int r = 0; r < rows; ++r) {
-      auto* prow = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(picture, p)) + r * GST_VIDEO_FRAME_PLANE_STRIDE(picture, p);
+      auto* prow = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(picture, p)) +
+                   r * GST_VIDEO_FRAME_PLANE_STRIDE(picture, p);
       auto* frow = static_cast<guint8*>(GST_VIDEO_FRAME_PLANE_DATA(frame, p)) +
                    (first + r * step) * GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
       if (to_frame)
@@ -103,15 +107,15 @@ void copy_field(GstVideoFrame* picture, GstVideoFrame* frame, int first, int ste
 // Sample (r, x) of component c of a mapped frame as an 8-bit value, and back (10-bit
 // formats: the 8 bits shifted up).
 int get8(const GstVideoFrame* f, int c, int r, int x) {
-  const guint8* p = static_cast<const guint8*>(GST_VIDEO_FRAME_COMP_DATA(f, c)) + r * GST_VIDEO_FRAME_COMP_STRIDE(f, c) +
-                    x * GST_VIDEO_FRAME_COMP_PSTRIDE(f, c);
+  const guint8* p = static_cast<const guint8*>(GST_VIDEO_FRAME_COMP_DATA(f, c)) +
+                    r * GST_VIDEO_FRAME_COMP_STRIDE(f, c) + x * GST_VIDEO_FRAME_COMP_PSTRIDE(f, c);
   const int depth = GST_VIDEO_FRAME_COMP_DEPTH(f, c);
   return depth > 8 ? *reinterpret_cast<const guint16*>(p) : *p;
 }
 
 void put8(GstVideoFrame* f, int c, int r, int x, int v) {
-  guint8* p = static_cast<guint8*>(GST_VIDEO_FRAME_COMP_DATA(f, c)) + r * GST_VIDEO_FRAME_COMP_STRIDE(f, c) +
-              x * GST_VIDEO_FRAME_COMP_PSTRIDE(f, c);
+  guint8* p = static_cast<guint8*>(GST_VIDEO_FRAME_COMP_DATA(f, c)) +
+              r * GST_VIDEO_FRAME_COMP_STRIDE(f, c) + x * GST_VIDEO_FRAME_COMP_PSTRIDE(f, c);
   const int depth = GST_VIDEO_FRAME_COMP_DEPTH(f, c);
   if (depth > 8)
     *reinterpret_cast<guint16*>(p) = static_cast<guint16>(v << (depth - 8));
@@ -129,19 +133,22 @@ GstBuffer* picture(const GstVideoInfo* info, int seed, double shift) {
     for (int r = 0; r < h; ++r)
       for (int x = 0; x < w; ++x) {
         const double u = x - shift;
-        const double v = 0.5 + 0.2 * std::sin(a * u + ph) * std::cos(b * r) + 0.15 * std::sin(0.31 * u + 0.23 * r + ph) +
+        const double v = 0.5 + 0.2 * std::sin(a * u + ph) * std::cos(b * r) +
+                         0.15 * std::sin(0.31 * u + 0.23 * r + ph) +
                          0.08 * std::sin(0.9 * u - 0.4 * r);
         put8(f, 0, r, x, static_cast<int>(std::clamp(v, 0.0, 1.0) * 219 + 16));
       }
     for (int c = 1; c < 3; ++c)
       for (int r = 0; r < GST_VIDEO_FRAME_COMP_HEIGHT(f, c); ++r)
-        for (int x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH(f, c); ++x) put8(f, c, r, x, 96 + rng() % 64);
+        for (int x = 0; x < GST_VIDEO_FRAME_COMP_WIDTH(f, c); ++x)
+          put8(f, c, r, x, 96 + rng() % 64);
   });
 }
 
 // An interleaved frame (`info`) whose top field is `top` and bottom field `bottom`
 // (progressive pictures of half its height).
-GstBuffer* interleave(const GstVideoInfo* info, const GstVideoInfo* field_info, GstBuffer* top, GstBuffer* bottom) {
+GstBuffer* interleave(const GstVideoInfo* info, const GstVideoInfo* field_info, GstBuffer* top,
+                      GstBuffer* bottom) {
   GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(info), nullptr);
   GstVideoFrame f, t, b;
   EXPECT_TRUE(gst_video_frame_map(&f, info, out, GST_MAP_WRITE));
@@ -156,7 +163,8 @@ GstBuffer* interleave(const GstVideoInfo* info, const GstVideoInfo* field_info, 
 }
 
 // The field `parity` of an interleaved frame as a progressive picture.
-GstBuffer* field_of(const GstVideoInfo* info, const GstVideoInfo* field_info, GstBuffer* frame, int parity) {
+GstBuffer* field_of(const GstVideoInfo* info, const GstVideoInfo* field_info, GstBuffer* frame,
+                    int parity) {
   GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(field_info), nullptr);
   gst_buffer_memset(out, 0, 0, GST_VIDEO_INFO_SIZE(field_info));
   GstVideoFrame f, p;
@@ -169,9 +177,11 @@ GstBuffer* field_of(const GstVideoInfo* info, const GstVideoInfo* field_info, Gs
 }
 
 // An alternate-mode buffer holding `field` (a progressive picture of the field's size).
-GstBuffer* alternate_buffer(const GstVideoInfo* info, const GstVideoInfo* field_info, GstBuffer* field, int parity) {
+GstBuffer* alternate_buffer(const GstVideoInfo* info, const GstVideoInfo* field_info,
+                            GstBuffer* field, int parity) {
   GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(info), nullptr);
-  GST_BUFFER_FLAG_SET(out, parity == 0 ? GST_VIDEO_BUFFER_FLAG_TOP_FIELD : GST_VIDEO_BUFFER_FLAG_BOTTOM_FIELD);
+  GST_BUFFER_FLAG_SET(
+      out, parity == 0 ? GST_VIDEO_BUFFER_FLAG_TOP_FIELD : GST_VIDEO_BUFFER_FLAG_BOTTOM_FIELD);
   GstVideoFrame f, p;
   EXPECT_TRUE(gst_video_frame_map(&f, info, out, GST_MAP_WRITE));
   EXPECT_TRUE(gst_video_frame_map(&p, field_info, field, GST_MAP_READ));
@@ -181,7 +191,8 @@ GstBuffer* alternate_buffer(const GstVideoInfo* info, const GstVideoInfo* field_
   return out;
 }
 
-GstBuffer* from_alternate(const GstVideoInfo* info, const GstVideoInfo* field_info, GstBuffer* buf) {
+GstBuffer* from_alternate(const GstVideoInfo* info, const GstVideoInfo* field_info,
+                          GstBuffer* buf) {
   GstBuffer* out = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(field_info), nullptr);
   GstVideoFrame f, p;
   EXPECT_TRUE(gst_video_frame_map(&f, info, buf, GST_MAP_READ));
@@ -221,7 +232,8 @@ HarnessPtr parse_harness(const std::string& description, const std::string& caps
 }
 
 // Runs `buffers` through a fresh harness of `description` and returns the outputs.
-std::vector<BufferPtr> run(const std::string& description, const std::string& caps, std::vector<GstBuffer*> buffers) {
+std::vector<BufferPtr> run(const std::string& description, const std::string& caps,
+                           std::vector<GstBuffer*> buffers) {
   HarnessPtr h = parse_harness(description, caps);
   int t = 0;
   for (GstBuffer* b : buffers) {
@@ -244,7 +256,7 @@ constexpr int kW = 64, kH = 64;
 
 struct ModeCase {
   const char* format;
-  const char* mode;  // interleaved, mixed, alternate
+  const char* mode;   // interleaved, mixed, alternate
   const char* order;  // field-order, or ""
 };
 
@@ -256,26 +268,29 @@ TEST_P(KeepsInterlacing, ModeFieldOrderLumaAndFlags) {
   const ModeCase mc = GetParam();
   const bool alternate = std::string(mc.mode) == "alternate";
   const std::string caps =
-      alternate ? alternate_caps(mc.format, kW, kH)
-                : caps_of(mc.format, kW, kH,
-                          std::string(",interlace-mode=") + mc.mode +
-                              (mc.order[0] ? std::string(",field-order=") + mc.order : std::string()));
+      alternate
+          ? alternate_caps(mc.format, kW, kH)
+          : caps_of(mc.format, kW, kH,
+                    std::string(",interlace-mode=") + mc.mode +
+                        (mc.order[0] ? std::string(",field-order=") + mc.order : std::string()));
   const GstVideoInfo info = info_of(caps);
   GstVideoInfo field_info;
   gst_video_info_set_format(&field_info, GST_VIDEO_INFO_FORMAT(&info), kW, kH / 2);
   GstElement* e = gst_element_factory_make("vidcolorize", nullptr);
   ASSERT_NE(e, nullptr);
-  g_object_set(e, "model", model_path().c_str(), "device", "cpu", "threads", 1, "inference-size", 64, nullptr);
+  g_object_set(e, "model", model_path().c_str(), "device", "cpu", "threads", 1, "inference-size",
+               64, nullptr);
   HarnessPtr h(gst_harness_new_with_element(e, "sink", "src"));
   gst_object_unref(e);
   gst_harness_set_src_caps_str(h.get(), caps.c_str());
 
-  const guint kFlags[] = {GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF,
-                          GST_VIDEO_BUFFER_FLAG_INTERLACED,
-                          GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF,
-                          0,  // mixed: a progressive frame among interlaced ones
-                          GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_ONEFIELD | GST_VIDEO_BUFFER_FLAG_TFF,
-                          GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF};
+  const guint kFlags[] = {
+      GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF,
+      GST_VIDEO_BUFFER_FLAG_INTERLACED,
+      GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF,
+      0,  // mixed: a progressive frame among interlaced ones
+      GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_ONEFIELD | GST_VIDEO_BUFFER_FLAG_TFF,
+      GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF};
   constexpr int kFrames = 6;
   std::vector<std::vector<int>> luma;
   std::vector<guint> flags;
@@ -286,7 +301,8 @@ TEST_P(KeepsInterlacing, ModeFieldOrderLumaAndFlags) {
       BufferPtr p(picture(&field_info, 5 + t, t));
       const int parity = t % 2;
       b = alternate_buffer(&info, &field_info, p.get(), parity);
-      f = GST_BUFFER_FLAGS(b) & (GST_VIDEO_BUFFER_FLAG_TOP_FIELD | GST_VIDEO_BUFFER_FLAG_BOTTOM_FIELD);
+      f = GST_BUFFER_FLAGS(b) &
+          (GST_VIDEO_BUFFER_FLAG_TOP_FIELD | GST_VIDEO_BUFFER_FLAG_BOTTOM_FIELD);
       luma.push_back(samples(&field_info, p.get(), 0));
     } else {
       BufferPtr top(picture(&field_info, 5 + t, t)), bottom(picture(&field_info, 50 + t, -t));
@@ -311,10 +327,12 @@ TEST_P(KeepsInterlacing, ModeFieldOrderLumaAndFlags) {
   EXPECT_EQ(GST_VIDEO_INFO_FORMAT(&oi), GST_VIDEO_INFO_FORMAT(&info));
   EXPECT_EQ(GST_VIDEO_INFO_INTERLACE_MODE(&oi), GST_VIDEO_INFO_INTERLACE_MODE(&info));
   EXPECT_EQ(GST_VIDEO_INFO_FIELD_ORDER(&oi), GST_VIDEO_INFO_FIELD_ORDER(&info));
-  EXPECT_EQ(gst_caps_features_contains(gst_caps_get_features(out_caps.get(), 0), GST_CAPS_FEATURE_FORMAT_INTERLACED),
+  EXPECT_EQ(gst_caps_features_contains(gst_caps_get_features(out_caps.get(), 0),
+                                       GST_CAPS_FEATURE_FORMAT_INTERLACED),
             alternate);
-  const guint kept = GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF | GST_VIDEO_BUFFER_FLAG_RFF |
-                     GST_VIDEO_BUFFER_FLAG_ONEFIELD | GST_VIDEO_BUFFER_FLAG_BOTTOM_FIELD;
+  const guint kept = GST_VIDEO_BUFFER_FLAG_INTERLACED | GST_VIDEO_BUFFER_FLAG_TFF |
+                     GST_VIDEO_BUFFER_FLAG_RFF | GST_VIDEO_BUFFER_FLAG_ONEFIELD |
+                     GST_VIDEO_BUFFER_FLAG_BOTTOM_FIELD;
   for (int t = 0; t < kFrames; ++t) {
     BufferPtr out(gst_harness_pull(h.get()));
     ASSERT_TRUE(out) << t;
@@ -334,7 +352,8 @@ TEST_P(KeepsInterlacing, ModeFieldOrderLumaAndFlags) {
 INSTANTIATE_TEST_SUITE_P(Modes, KeepsInterlacing,
                          ::testing::Values(ModeCase{"I420", "interleaved", "top-field-first"},
                                            ModeCase{"I420", "interleaved", "bottom-field-first"},
-                                           ModeCase{"NV12", "mixed", ""}, ModeCase{"UYVY", "interleaved", ""},
+                                           ModeCase{"NV12", "mixed", ""},
+                                           ModeCase{"UYVY", "interleaved", ""},
                                            ModeCase{"I420", "alternate", ""}));
 
 // --------------------------------------------------------------- f sees fields
@@ -359,14 +378,17 @@ TEST_P(ColorizesFields, EachFieldAsItsOwnPicture) {
   std::vector<BufferPtr> alone_a = run(chain, field_caps, {gst_buffer_copy(a.get())});
   std::vector<BufferPtr> alone_b = run(chain, field_caps, {gst_buffer_copy(b.get())});
 
-  BufferPtr top(field_of(&info, &field_info, out[0].get(), 0)), bottom(field_of(&info, &field_info, out[0].get(), 1));
+  BufferPtr top(field_of(&info, &field_info, out[0].get(), 0)),
+      bottom(field_of(&info, &field_info, out[0].get(), 1));
   for (int c = 0; c < 3; ++c) {
     SCOPED_TRACE("component " + std::to_string(c));
     EXPECT_EQ(samples(&field_info, top.get(), c), samples(&field_info, alone_a[0].get(), c));
     EXPECT_EQ(samples(&field_info, bottom.get(), c), samples(&field_info, alone_b[0].get(), c));
   }
   // The two pictures get different chroma: the comparison above can tell them apart.
-  EXPECT_GT(max_difference(samples(&field_info, alone_a[0].get(), 1), samples(&field_info, alone_b[0].get(), 1)), 4);
+  EXPECT_GT(max_difference(samples(&field_info, alone_a[0].get(), 1),
+                           samples(&field_info, alone_b[0].get(), 1)),
+            4);
 }
 
 // The same frame flagged progressive in a mixed stream is one picture: its chroma is not the
@@ -396,14 +418,17 @@ TEST(ColorizesFieldsAlternate, FieldAsItsOwnPicture) {
   const GstVideoInfo field_info = info_of(field_caps);
   const std::string chain = "vcgray ! vccolorize " + network_props();
   BufferPtr a(picture(&field_info, 3, 0)), b(picture(&field_info, 4, 0));
-  std::vector<BufferPtr> out =
-      run(chain, caps, {alternate_buffer(&info, &field_info, a.get(), 0), alternate_buffer(&info, &field_info, b.get(), 1)});
-  std::vector<BufferPtr> alone = run(chain, field_caps, {gst_buffer_copy(a.get()), gst_buffer_copy(b.get())});
+  std::vector<BufferPtr> out = run(chain, caps,
+                                   {alternate_buffer(&info, &field_info, a.get(), 0),
+                                    alternate_buffer(&info, &field_info, b.get(), 1)});
+  std::vector<BufferPtr> alone =
+      run(chain, field_caps, {gst_buffer_copy(a.get()), gst_buffer_copy(b.get())});
   for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(gst_buffer_get_size(out[i].get()), GST_VIDEO_INFO_SIZE(&info));
     BufferPtr f(from_alternate(&info, &field_info, out[i].get()));
     for (int c = 0; c < 3; ++c)
-      EXPECT_EQ(samples(&field_info, f.get(), c), samples(&field_info, alone[i].get(), c)) << i << " " << c;
+      EXPECT_EQ(samples(&field_info, f.get(), c), samples(&field_info, alone[i].get(), c))
+          << i << " " << c;
   }
 }
 
@@ -503,13 +528,21 @@ TEST(RefinesFields, EachParityIsItsOwnSequence) {
     const std::string caps = caps_of("I420", kW, kH, ",interlace-mode=interleaved");
     const GstVideoInfo info = info_of(caps);
     std::vector<GstBuffer*> frames;
-    for (int t = 0; t < kFrames; ++t) frames.push_back(interleave(&info, &field_info, a[t].get(), b[t].get()));
+    for (int t = 0; t < kFrames; ++t)
+      frames.push_back(interleave(&info, &field_info, a[t].get(), b[t].get()));
     std::vector<BufferPtr> out = run(chain, caps, frames);
     for (int t = 0; t < kFrames; ++t) {
-      BufferPtr top(field_of(&info, &field_info, out[t].get(), 0)), bottom(field_of(&info, &field_info, out[t].get(), 1));
+      BufferPtr top(field_of(&info, &field_info, out[t].get(), 0)),
+          bottom(field_of(&info, &field_info, out[t].get(), 1));
       for (int c = 1; c < 3; ++c) {
-        EXPECT_LE(max_difference(samples(&field_info, top.get(), c), samples(&field_info, alone_a[t].get(), c)), 1) << t;
-        EXPECT_LE(max_difference(samples(&field_info, bottom.get(), c), samples(&field_info, alone_b[t].get(), c)), 1) << t;
+        EXPECT_LE(max_difference(samples(&field_info, top.get(), c),
+                                 samples(&field_info, alone_a[t].get(), c)),
+                  1)
+            << t;
+        EXPECT_LE(max_difference(samples(&field_info, bottom.get(), c),
+                                 samples(&field_info, alone_b[t].get(), c)),
+                  1)
+            << t;
       }
     }
   }
@@ -527,7 +560,10 @@ TEST(RefinesFields, EachParityIsItsOwnSequence) {
       BufferPtr f(from_alternate(&info, &field_info, out[i].get()));
       const BufferPtr& expected = i % 2 == 0 ? alone_a[i / 2] : alone_b[i / 2];
       for (int c = 1; c < 3; ++c)
-        EXPECT_LE(max_difference(samples(&field_info, f.get(), c), samples(&field_info, expected.get(), c)), 1) << i;
+        EXPECT_LE(max_difference(samples(&field_info, f.get(), c),
+                                 samples(&field_info, expected.get(), c)),
+                  1)
+            << i;
     }
   }
 }

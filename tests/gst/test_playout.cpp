@@ -44,10 +44,10 @@ std::string missing_elements() {
   return missing;
 }
 
-#define SKIP_WITHOUT_PLUGINS_BAD()                                                          \
-  do {                                                                                      \
-    const std::string missing = missing_elements();                                         \
-    if (!missing.empty())                                                                   \
+#define SKIP_WITHOUT_PLUGINS_BAD()                                                               \
+  do {                                                                                           \
+    const std::string missing = missing_elements();                                              \
+    if (!missing.empty())                                                                        \
       GTEST_SKIP() << "needs gstreamer1.0-plugins-bad (scripts/setup.sh); missing: " << missing; \
   } while (0)
 
@@ -63,20 +63,21 @@ std::string playout_command(const std::string& args) {
   if (const char* p = std::getenv("GST_PLUGIN_PATH")) {
     build = p;
     build = build.substr(0, build.find(':'));
-    if (build.size() > 4 && build.compare(build.size() - 4, 4, "/gst") == 0) build.resize(build.size() - 4);
+    if (build.size() > 4 && build.compare(build.size() - 4, 4, "/gst") == 0)
+      build.resize(build.size() - 4);
   }
   return (build.empty() ? "" : "VIDCOLOR_BUILD='" + build + "' ") + "'" + source_dir() +
-         "/pipelines/playout.sh' -m '" + source_dir() + "/models/vidcolor-default.safetensors' " + args +
-         " 2>&1";
+         "/pipelines/playout.sh' -m '" + source_dir() + "/models/vidcolor-default.safetensors' " +
+         args + " 2>&1";
 }
 
 struct Frame {
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   bool keyframe = false;
-  std::string timecode;     // empty: no GstVideoTimeCodeMeta
-  int captions = 0;         // GstVideoCaptionMeta count
+  std::string timecode;  // empty: no GstVideoTimeCodeMeta
+  int captions = 0;      // GstVideoCaptionMeta count
   GstVideoCaptionType caption_type = GST_VIDEO_CAPTION_TYPE_UNKNOWN;
-  std::vector<guint8> cc;   // the first caption meta's bytes
+  std::vector<guint8> cc;  // the first caption meta's bytes
 };
 
 struct Collected {
@@ -96,7 +97,8 @@ GstPadProbeReturn collect(GstPad*, GstPadProbeInfo* info, gpointer data) {
     g_free(s);
   }
   gpointer state = nullptr;
-  while (GstMeta* m = gst_buffer_iterate_meta_filtered(b, &state, GST_VIDEO_CAPTION_META_API_TYPE)) {
+  while (GstMeta* m =
+             gst_buffer_iterate_meta_filtered(b, &state, GST_VIDEO_CAPTION_META_API_TYPE)) {
     auto* cc = reinterpret_cast<GstVideoCaptionMeta*>(m);
     if (f.captions++ == 0) {
       f.caption_type = cc->caption_type;
@@ -112,17 +114,21 @@ GstPadProbeReturn collect(GstPad*, GstPadProbeInfo* info, gpointer data) {
 std::vector<Frame> demux_file(const std::string& path, std::string* error) {
   Collected c;
   *error = vctest::run_pipeline(
-      "filesrc location=" + path + " ! tsdemux ! h264parse ! video/x-h264,alignment=au ! fakesink name=sink", 60,
-      nullptr, [&](GstElement* p) { vctest::add_sink_buffer_probe(p, collect, &c); });
-  std::sort(c.frames.begin(), c.frames.end(), [](const Frame& a, const Frame& b) { return a.pts < b.pts; });
+      "filesrc location=" + path +
+          " ! tsdemux ! h264parse ! video/x-h264,alignment=au ! fakesink name=sink",
+      60, nullptr, [&](GstElement* p) { vctest::add_sink_buffer_probe(p, collect, &c); });
+  std::sort(c.frames.begin(), c.frames.end(),
+            [](const Frame& a, const Frame& b) { return a.pts < b.pts; });
   return c.frames;
 }
 
 // Timecodes from h:m:s:f, one a frame, at 29.97 fps (drop-frame as timecodestamper counts).
-std::vector<std::string> timecodes_from(guint h, guint m, guint s, guint f, int n, bool drop_frame) {
+std::vector<std::string> timecodes_from(guint h, guint m, guint s, guint f, int n,
+                                        bool drop_frame) {
   GstVideoTimeCode* tc = gst_video_time_code_new(
-      30000, 1001, nullptr, drop_frame ? GST_VIDEO_TIME_CODE_FLAGS_DROP_FRAME : GST_VIDEO_TIME_CODE_FLAGS_NONE, h, m,
-      s, f, 0);
+      30000, 1001, nullptr,
+      drop_frame ? GST_VIDEO_TIME_CODE_FLAGS_DROP_FRAME : GST_VIDEO_TIME_CODE_FLAGS_NONE, h, m, s,
+      f, 0);
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i) {
     gchar* str = gst_video_time_code_to_string(tc);
@@ -144,7 +150,8 @@ guint8 odd_parity(guint8 b) {
 std::vector<guint8> triplet(int i) {
   const guint8 kind = i % 5 == 4 ? 0xff : i % 3 == 2 ? 0xfd : 0xfc;
   if (kind == 0xff) return {kind, static_cast<guint8>(0x40 + i), static_cast<guint8>(0xc0 - i)};
-  return {kind, odd_parity(static_cast<guint8>(0x20 + i)), odd_parity(static_cast<guint8>(0x7e - i))};
+  return {kind, odd_parity(static_cast<guint8>(0x20 + i)),
+          odd_parity(static_cast<guint8>(0x7e - i))};
 }
 
 std::string hex(const std::vector<guint8>& v) {
@@ -175,7 +182,8 @@ struct TempFiles {
     for (const std::string& p : paths) g_unlink(p.c_str());
   }
   std::string add(const char* name) {
-    paths.push_back(std::string(g_get_tmp_dir()) + "/vidcolor-playout-" + std::to_string(getpid()) + "-" + name);
+    paths.push_back(std::string(g_get_tmp_dir()) + "/vidcolor-playout-" + std::to_string(getpid()) +
+                    "-" + name);
     return paths.back();
   }
 };
@@ -187,21 +195,25 @@ constexpr int kFrames = 50;
 // frames, a keyframe first and at least every 30 frames.
 void expect_stream(const std::vector<Frame>& frames, const std::vector<std::string>& timecodes) {
   ASSERT_EQ(frames.size(), static_cast<size_t>(kFrames)) << "frames out of tsdemux ! h264parse:\n"
-                                                          << describe(frames);
+                                                         << describe(frames);
   int since_key = 0, wrong = 0;
   for (int i = 0; i < kFrames; ++i) {
     const Frame& f = frames[i];
     std::string problems;
-    if (f.timecode != timecodes[i]) problems += " timecode " + f.timecode + ", not " + timecodes[i] + ";";
+    if (f.timecode != timecodes[i])
+      problems += " timecode " + f.timecode + ", not " + timecodes[i] + ";";
     if (i > 0) {
       const double d = static_cast<double>(GST_CLOCK_DIFF(frames[i - 1].pts, f.pts));
-      if (std::abs(d - 1001e9 / 30000) > 2e5) problems += " " + std::to_string(d / 1e6) + " ms after the frame before;";
+      if (std::abs(d - 1001e9 / 30000) > 2e5)
+        problems += " " + std::to_string(d / 1e6) + " ms after the frame before;";
     }
     since_key = f.keyframe ? 0 : since_key + 1;
     if (since_key >= 30) problems += " no keyframe for 30 frames;";
-    if (f.captions != 1 || f.caption_type != GST_VIDEO_CAPTION_TYPE_CEA708_RAW || f.cc != triplet(i))
-      problems += " captions " + std::to_string(f.captions) + " of type " + std::to_string(f.caption_type) + " [" +
-                  hex(f.cc) + "], not 1 of type 3 [" + hex(triplet(i)) + "];";
+    if (f.captions != 1 || f.caption_type != GST_VIDEO_CAPTION_TYPE_CEA708_RAW ||
+        f.cc != triplet(i))
+      problems += " captions " + std::to_string(f.captions) + " of type " +
+                  std::to_string(f.caption_type) + " [" + hex(f.cc) + "], not 1 of type 3 [" +
+                  hex(triplet(i)) + "];";
     if (problems.empty()) continue;
     ADD_FAILURE() << "frame " << i << ":" << problems;
     if (++wrong == 3) FAIL() << "all frames:\n" << describe(frames);
@@ -218,11 +230,12 @@ TEST(Playout, TestSourceAndCaptionFileToTs) {
   const std::string ts = tmp.add("out.ts");
   {
     std::ofstream out(cc, std::ios::binary);
-    for (int i = 0; i < kFrames; ++i) out.write(reinterpret_cast<const char*>(triplet(i).data()), 3);
+    for (int i = 0; i < kFrames; ++i)
+      out.write(reinterpret_cast<const char*>(triplet(i).data()), 3);
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const vctest::CommandResult r =
-      vctest::run_command(playout_command("-n " + std::to_string(kFrames) + " -c '" + cc + "' -o '" + ts + "'"));
+  const vctest::CommandResult r = vctest::run_command(
+      playout_command("-n " + std::to_string(kFrames) + " -c '" + cc + "' -o '" + ts + "'"));
   ASSERT_EQ(r.status, 0) << r.output;
   std::printf("playout.sh, %d frames to a file: %.1f s\n", kFrames,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -259,12 +272,17 @@ TEST(Playout, InputKeepsItsTimecodesAndCaptions) {
   const std::string in = tmp.add("in.ts");
   const std::string ts = tmp.add("out.ts");
   Stamp s;
-  s.tc = gst_video_time_code_new(30000, 1001, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 10, 0, 0, 0, 0);
+  s.tc =
+      gst_video_time_code_new(30000, 1001, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 10, 0, 0, 0, 0);
   const std::string made = vctest::run_pipeline(
-      "videotestsrc num-buffers=" + std::to_string(kFrames) + " pattern=smpte ! "
-      "video/x-raw,format=I420,width=320,height=240,framerate=30000/1001 ! identity name=stamp ! "
-      "x264enc option-string=pic-struct=1 key-int-max=30 ! h264parse update-timecode=true ! mpegtsmux ! "
-      "filesink location=" + in,
+      "videotestsrc num-buffers=" + std::to_string(kFrames) +
+          " pattern=smpte ! "
+          "video/x-raw,format=I420,width=320,height=240,framerate=30000/1001 ! identity name=stamp "
+          "! "
+          "x264enc option-string=pic-struct=1 key-int-max=30 ! h264parse update-timecode=true ! "
+          "mpegtsmux ! "
+          "filesink location=" +
+          in,
       60, nullptr, [&](GstElement* p) { vctest::add_sink_buffer_probe(p, stamp, &s, "stamp"); });
   gst_video_time_code_free(s.tc);
   ASSERT_EQ(made, "");
@@ -274,7 +292,8 @@ TEST(Playout, InputKeepsItsTimecodesAndCaptions) {
     expect_stream(demux_file(in, &error), timecodes_from(10, 0, 0, 0, kFrames, false));
     ASSERT_EQ(error, "");
   }
-  const vctest::CommandResult r = vctest::run_command(playout_command("-o '" + ts + "' '" + in + "'"));
+  const vctest::CommandResult r =
+      vctest::run_command(playout_command("-o '" + ts + "' '" + in + "'"));
   ASSERT_EQ(r.status, 0) << r.output;
   const std::vector<Frame> frames = demux_file(ts, &error);
   ASSERT_EQ(error, "");
@@ -314,7 +333,7 @@ std::vector<std::pair<int, std::string>> pop_on_captions(const std::vector<Frame
           continue;
         }
         last_control = code;
-        if (code == 0x1420) loading.clear();                                  // RCL
+        if (code == 0x1420) loading.clear();                                   // RCL
         if (code == 0x142f) shown.emplace_back(static_cast<int>(i), loading);  // EOC
         continue;
       }
@@ -337,25 +356,26 @@ TEST(Playout, TestSourceOverUdp) {
   constexpr int kUdpFrames = 60;
   Collected c;
   GError* err = nullptr;
-  GstElement* rx = gst_parse_launch(("udpsrc address=127.0.0.1 port=" + std::to_string(port) +
-                                     " caps=video/mpegts,systemstream=true,packetsize=188 ! tsdemux ! "
-                                     "h264parse ! video/x-h264,alignment=au ! fakesink name=sink sync=false")
-                                        .c_str(),
-                                    &err);
+  GstElement* rx =
+      gst_parse_launch(("udpsrc address=127.0.0.1 port=" + std::to_string(port) +
+                        " caps=video/mpegts,systemstream=true,packetsize=188 ! tsdemux ! "
+                        "h264parse ! video/x-h264,alignment=au ! fakesink name=sink sync=false")
+                           .c_str(),
+                       &err);
   ASSERT_EQ(err, nullptr) << err->message;
   vctest::add_sink_buffer_probe(rx, collect, &c);
   ASSERT_NE(gst_element_set_state(rx, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
   gst_element_get_state(rx, nullptr, nullptr, 5 * GST_SECOND);
 
-  const vctest::CommandResult r = vctest::run_command(
-      playout_command("-n " + std::to_string(kUdpFrames) + " -u 127.0.0.1:" + std::to_string(port)));
+  const vctest::CommandResult r = vctest::run_command(playout_command(
+      "-n " + std::to_string(kUdpFrames) + " -u 127.0.0.1:" + std::to_string(port)));
   // UDP has no end: an EOS here lets h264parse give out the last frame (it ends a frame at
   // the next one's start), after the packets still on their way.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   gst_element_send_event(rx, gst_event_new_eos());
   GstBus* bus = gst_element_get_bus(rx);
-  GstMessage* end = gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND,
-                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* end = gst_bus_timed_pop_filtered(
+      bus, 10 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   gst_object_unref(bus);
   const bool eos = end != nullptr && GST_MESSAGE_TYPE(end) == GST_MESSAGE_EOS;
   if (end != nullptr) gst_message_unref(end);
@@ -365,7 +385,8 @@ TEST(Playout, TestSourceOverUdp) {
   ASSERT_TRUE(eos) << "the receiver failed or did not end";
 
   std::vector<Frame> frames = c.frames;
-  std::sort(frames.begin(), frames.end(), [](const Frame& a, const Frame& b) { return a.pts < b.pts; });
+  std::sort(frames.begin(), frames.end(),
+            [](const Frame& a, const Frame& b) { return a.pts < b.pts; });
   ASSERT_EQ(frames.size(), static_cast<size_t>(kUdpFrames)) << r.output << describe(frames);
   const std::vector<std::string> tcs = timecodes_from(0, 0, 0, 0, kUdpFrames, true);
   for (int i = 0; i < kUdpFrames; ++i) {

@@ -52,8 +52,10 @@ struct Models {
     truncated = (dir / "truncated.safetensors").string();
     {
       std::ifstream in(good, std::ios::binary);
-      std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      std::ofstream(truncated, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+      std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+      std::ofstream(truncated, std::ios::binary)
+          .write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
     }
     not_a_model = (dir / "picture.safetensors").string();
     std::ofstream(not_a_model, std::ios::binary) << "\x89PNG\r\n\x1a\n this is not a model";
@@ -91,8 +93,8 @@ const Models& models() {
 
 std::string chain(const std::string& model = models().good) {
   return "vcgray ! vccolorize name=colorize model=" + model +
-         " device=cpu threads=1 ! vcflow backend=dis-ultrafast ! vcrefine name=refine model=" + model +
-         " device=cpu threads=1";
+         " device=cpu threads=1 ! vcflow backend=dis-ultrafast ! vcrefine name=refine model=" +
+         model + " device=cpu threads=1";
 }
 
 struct PipelineDeleter {
@@ -145,13 +147,16 @@ GstPadProbeReturn log_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
   return GST_PAD_PROBE_OK;
 }
 
-void watch_sink(GstElement* pipeline, SinkLog* log) { add_sink_buffer_probe(pipeline, log_buffer, log); }
+void watch_sink(GstElement* pipeline, SinkLog* log) {
+  add_sink_buffer_probe(pipeline, log_buffer, log);
+}
 
 // Waits for EOS or an error; returns "" on EOS, else the error text (or "timeout").
 std::string wait_eos(GstElement* pipeline, int timeout_s) {
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, static_cast<GstClockTime>(timeout_s) * GST_SECOND,
-      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, static_cast<GstClockTime>(timeout_s) * GST_SECOND,
+                                 static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   std::string result;
   if (!msg) {
     result = "timeout";
@@ -205,7 +210,8 @@ std::vector<std::string> created_and_alive(GstTracer* t) {
   g_signal_emit_by_name(t, "activity-get-checkpoint", &cp);
   // Both lists hold {type-name, address}; what was created and not removed is alive.
   std::map<std::string, std::string> created;  // address -> type
-  auto for_each = [cp](const char* field, const std::function<void(const std::string&, const std::string&)>& fn) {
+  auto for_each = [cp](const char* field,
+                       const std::function<void(const std::string&, const std::string&)>& fn) {
     const GValue* list = cp ? gst_structure_get_value(cp, field) : nullptr;
     for (guint i = 0; list && i < gst_value_list_get_size(list); ++i) {
       const GstStructure* o = gst_value_get_structure(gst_value_list_get_value(list, i));
@@ -217,13 +223,15 @@ std::vector<std::string> created_and_alive(GstTracer* t) {
       g_free(addr);
     }
   };
-  for_each("objects-created-list", [&](const std::string& type, const std::string& addr) { created[addr] = type; });
-  for_each("objects-removed-list", [&](const std::string&, const std::string& addr) { created.erase(addr); });
+  for_each("objects-created-list",
+           [&](const std::string& type, const std::string& addr) { created[addr] = type; });
+  for_each("objects-removed-list",
+           [&](const std::string&, const std::string& addr) { created.erase(addr); });
   if (cp) gst_structure_free(cp);
   std::vector<std::string> alive;
   for (const auto& [addr, name] : created)
-    if (name == "GstBuffer" || name == "GstPad" || name == "GstGhostPad" ||
-        name == "GstPipeline" || name.rfind("GstVc", 0) == 0 || name == "GstQueue")
+    if (name == "GstBuffer" || name == "GstPad" || name == "GstGhostPad" || name == "GstPipeline" ||
+        name.rfind("GstVc", 0) == 0 || name == "GstQueue")
       alive.push_back(name);
   return alive;
 }
@@ -260,8 +268,9 @@ TEST_F(Reliability, LeakCheckSeesALiveBuffer) {
 }
 
 TEST_F(Reliability, RepeatedStateChangesMidStream) {
-  PipelinePtr p = parse("videotestsrc pattern=ball ! video/x-raw,width=96,height=64,framerate=25/1 ! " +
-                        chain() + " ! fakesink name=sink sync=false");
+  PipelinePtr p =
+      parse("videotestsrc pattern=ball ! video/x-raw,width=96,height=64,framerate=25/1 ! " +
+            chain() + " ! fakesink name=sink sync=false");
   SinkLog log;
   watch_sink(p.get(), &log);
   for (int round = 0; round < 12; ++round) {
@@ -279,12 +288,14 @@ TEST_F(Reliability, RepeatedStateChangesMidStream) {
 }
 
 TEST_F(Reliability, FlushingSeeksDuringPlaybackGiveExactlyTheSegment) {
-  PipelinePtr p = parse("videotestsrc pattern=ball ! video/x-raw,width=80,height=48,framerate=25/1 ! " +
-                        chain() + " ! fakesink name=sink sync=false");
+  PipelinePtr p =
+      parse("videotestsrc pattern=ball ! video/x-raw,width=80,height=48,framerate=25/1 ! " +
+            chain() + " ! fakesink name=sink sync=false");
   SinkLog log;
   watch_sink(p.get(), &log);
   ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  ASSERT_EQ(gst_element_get_state(p.get(), nullptr, nullptr, 30 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  ASSERT_EQ(gst_element_get_state(p.get(), nullptr, nullptr, 30 * GST_SECOND),
+            GST_STATE_CHANGE_SUCCESS);
   ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
   // Seek around while frames flow (some seeks land while vcrefine holds frames).
   for (int i = 0; i < 5; ++i) {
@@ -294,10 +305,10 @@ TEST_F(Reliability, FlushingSeeksDuringPlaybackGiveExactlyTheSegment) {
   }
   // The last seek: frames 10..29 only, then EOS.
   log.clear();
-  ASSERT_TRUE(gst_element_seek(p.get(), 1.0, GST_FORMAT_TIME,
-                               static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
-                               GST_SEEK_TYPE_SET, 10 * GST_SECOND / 25, GST_SEEK_TYPE_SET,
-                               30 * GST_SECOND / 25));
+  ASSERT_TRUE(gst_element_seek(
+      p.get(), 1.0, GST_FORMAT_TIME,
+      static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), GST_SEEK_TYPE_SET,
+      10 * GST_SECOND / 25, GST_SEEK_TYPE_SET, 30 * GST_SECOND / 25));
   ASSERT_EQ(wait_eos(p.get(), 60), "");
   std::lock_guard<std::mutex> lock(log.mutex);
   // A flush may let a frame of the old segment through before the seek's flush reaches the
@@ -326,7 +337,8 @@ TEST_F(Reliability, CapsChangesMidStreamThroughTheChain) {
         auto* d = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0));
         const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(f, 0);
         for (int y = 0; y < s[1]; ++y)
-          for (int x = 0; x < s[0]; ++x) d[y * stride + x] = static_cast<uint8_t>((x * 3 + y + i * 5) & 0xff);
+          for (int x = 0; x < s[0]; ++x)
+            d[y * stride + x] = static_cast<uint8_t>((x * 3 + y + i * 5) & 0xff);
       });
       GST_BUFFER_PTS(b) = pts;
       GST_BUFFER_DURATION(b) = GST_SECOND / 25;
@@ -346,8 +358,9 @@ TEST_F(Reliability, CapsChangesMidStreamThroughTheChain) {
 
 TEST_F(Reliability, StoppingWhileTheNetworksRunDoesNotDeadlock) {
   for (int round = 0; round < 4; ++round) {
-    PipelinePtr p = parse("videotestsrc pattern=smpte ! video/x-raw,width=640,height=360,framerate=25/1 ! " +
-                          chain() + " ! fakesink name=sink sync=false");
+    PipelinePtr p =
+        parse("videotestsrc pattern=smpte ! video/x-raw,width=640,height=360,framerate=25/1 ! " +
+              chain() + " ! fakesink name=sink sync=false");
     SinkLog log;
     watch_sink(p.get(), &log);
     ASSERT_NE(gst_element_set_state(p.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
@@ -363,15 +376,16 @@ TEST_F(Reliability, StoppingWhileTheNetworksRunDoesNotDeadlock) {
 // names the file. Never a crash.
 TEST_F(Reliability, BadModelFilesFailAtStateChangeNamingTheFile) {
   const Models& m = models();
-  for (const std::string* bad : {&m.missing, &m.empty, &m.truncated, &m.not_a_model, &m.wrong_shapes,
-                                 &m.hostile_header}) {
+  for (const std::string* bad :
+       {&m.missing, &m.empty, &m.truncated, &m.not_a_model, &m.wrong_shapes, &m.hostile_header}) {
     for (const char* which : {"colorize", "refine"}) {
       const std::string colorize_model = std::string(which) == "colorize" ? *bad : m.good;
       const std::string refine_model = std::string(which) == "refine" ? *bad : m.good;
-      PipelinePtr p = parse("videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 ! vcgray ! "
-                            "vccolorize name=colorize device=cpu model=" + colorize_model +
-                            " ! vcflow ! vcrefine name=refine device=cpu model=" + refine_model +
-                            " ! fakesink");
+      PipelinePtr p = parse(
+          "videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 ! vcgray ! "
+          "vccolorize name=colorize device=cpu model=" +
+          colorize_model + " ! vcflow ! vcrefine name=refine device=cpu model=" + refine_model +
+          " ! fakesink");
       gst_element_set_state(p.get(), GST_STATE_PLAYING);
       const std::string err = wait_eos(p.get(), 30);
       EXPECT_NE(err, "") << which << " with " << *bad << " ran";
@@ -384,11 +398,13 @@ TEST_F(Reliability, BadModelFilesFailAtStateChangeNamingTheFile) {
 }
 
 TEST_F(Reliability, TinyOddAndHugeFramesWork) {
-  for (const auto& [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {3, 1}, {33, 17}, {4096, 2160}}) {
+  for (const auto& [w, h] :
+       std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {3, 1}, {33, 17}, {4096, 2160}}) {
     const int n = w >= 4096 ? 2 : 4;
     PipelinePtr p = parse("videotestsrc pattern=ball num-buffers=" + std::to_string(n) +
-                          " ! video/x-raw,format=I420,width=" + std::to_string(w) + ",height=" +
-                          std::to_string(h) + ",framerate=25/1 ! " + chain() + " ! fakesink name=sink");
+                          " ! video/x-raw,format=I420,width=" + std::to_string(w) +
+                          ",height=" + std::to_string(h) + ",framerate=25/1 ! " + chain() +
+                          " ! fakesink name=sink");
     SinkLog log;
     watch_sink(p.get(), &log);
     gst_element_set_state(p.get(), GST_STATE_PLAYING);
@@ -438,7 +454,8 @@ TEST_F(Reliability, ShortAndGarbageBuffers) {
   gst_buffer_unmap(out, &map);
   gst_buffer_unref(out);
   // A buffer shorter than the caps say: an error, not a read past its end.
-  EXPECT_EQ(gst_harness_push(h.get(), gst_buffer_new_allocate(nullptr, 100, nullptr)), GST_FLOW_ERROR);
+  EXPECT_EQ(gst_harness_push(h.get(), gst_buffer_new_allocate(nullptr, 100, nullptr)),
+            GST_FLOW_ERROR);
 }
 
 TEST_F(Reliability, EosWithFramesHeldInVcrefineDrainsEverything) {
@@ -452,7 +469,8 @@ TEST_F(Reliability, EosWithFramesHeldInVcrefineDrainsEverything) {
     ASSERT_EQ(wait_eos(p.get(), 60), "");
     std::lock_guard<std::mutex> lock(log.mutex);
     ASSERT_EQ(log.pts.size(), static_cast<size_t>(frames));
-    for (int i = 0; i < frames; ++i) EXPECT_EQ(log.pts[i], static_cast<GstClockTime>(i) * GST_SECOND / 25);
+    for (int i = 0; i < frames; ++i)
+      EXPECT_EQ(log.pts[i], static_cast<GstClockTime>(i) * GST_SECOND / 25);
   }
 }
 
@@ -467,7 +485,8 @@ long rss_kib() {
 }
 
 TEST_F(Reliability, Soak10000Frames) {
-  if (std::getenv("VIDCOLOR_LONG_TESTS") == nullptr) GTEST_SKIP() << "long test (meson -Dlong_tests=true)";
+  if (std::getenv("VIDCOLOR_LONG_TESTS") == nullptr)
+    GTEST_SKIP() << "long test (meson -Dlong_tests=true)";
   const int frames = 10000;
   PipelinePtr p = parse("videotestsrc pattern=ball num-buffers=" + std::to_string(frames) +
                         " ! video/x-raw,width=160,height=96,framerate=25/1 ! " + chain() +
@@ -481,14 +500,17 @@ TEST_F(Reliability, Soak10000Frames) {
   } soak;
   GstElement* sink = gst_bin_get_by_name(GST_BIN(p.get()), "sink");
   GstPad* pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, [](GstPad*, GstPadProbeInfo* info, gpointer d) {
-    auto* s = static_cast<Soak*>(d);
-    const GstClockTime t = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (GST_CLOCK_TIME_IS_VALID(s->last) && t <= s->last) s->monotonic = false;
-    s->last = t;
-    if (++s->count == 1000) s->rss_at_1000 = rss_kib();
-    return GST_PAD_PROBE_OK;
-  }, &soak, nullptr);
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo* info, gpointer d) {
+        auto* s = static_cast<Soak*>(d);
+        const GstClockTime t = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+        if (GST_CLOCK_TIME_IS_VALID(s->last) && t <= s->last) s->monotonic = false;
+        s->last = t;
+        if (++s->count == 1000) s->rss_at_1000 = rss_kib();
+        return GST_PAD_PROBE_OK;
+      },
+      &soak, nullptr);
   gst_object_unref(pad);
   gst_object_unref(sink);
   gst_element_set_state(p.get(), GST_STATE_PLAYING);
@@ -498,9 +520,10 @@ TEST_F(Reliability, Soak10000Frames) {
   EXPECT_EQ(soak.count, frames);
   EXPECT_TRUE(soak.monotonic);
   // After warm-up (frame 1000) memory must stay flat: under 16 MiB of growth over 9,000 frames.
-  EXPECT_LT(rss_end - rss_at_1000, 16 * 1024) << "RSS " << rss_at_1000 << " KiB at frame 1000, "
-                                               << rss_end << " KiB at the end";
-  std::printf("soak: RSS %ld KiB at frame 1000, %ld KiB after %d frames\n", rss_at_1000, rss_end, frames);
+  EXPECT_LT(rss_end - rss_at_1000, 16 * 1024)
+      << "RSS " << rss_at_1000 << " KiB at frame 1000, " << rss_end << " KiB at the end";
+  std::printf("soak: RSS %ld KiB at frame 1000, %ld KiB after %d frames\n", rss_at_1000, rss_end,
+              frames);
 }
 
 }  // namespace

@@ -134,7 +134,8 @@ Planes read_planes(GstHarness* h, GstBuffer* out) {
   for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&f); ++p) {
     const int comp = p == 0 ? 0 : 1;
     const int rows = GST_VIDEO_FRAME_COMP_HEIGHT(&f, comp);
-    const int row_bytes = GST_VIDEO_FRAME_COMP_WIDTH(&f, comp) * GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
+    const int row_bytes =
+        GST_VIDEO_FRAME_COMP_WIDTH(&f, comp) * GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
     std::vector<uint8_t> v;
     for (int y = 0; y < rows; ++y) {
       const uint8_t* row = static_cast<const uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, p)) +
@@ -162,8 +163,8 @@ std::string start_error(const std::string& model, bool expect_failure = true) {
   const GstStateChangeReturn ret = gst_element_set_state(pipeline, GST_STATE_PAUSED);
   EXPECT_EQ(ret == GST_STATE_CHANGE_FAILURE, expect_failure) << model;
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, expect_failure ? 5 * GST_SECOND : 0,
-                                               GST_MESSAGE_ERROR);
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, expect_failure ? 5 * GST_SECOND : 0, GST_MESSAGE_ERROR);
   std::string text;
   if (msg != nullptr) {
     GError* err = nullptr;
@@ -191,8 +192,8 @@ double mean_of(const std::vector<uint8_t>& plane, int row_bytes, int x0, int x1,
 
 }  // namespace
 
-class YPlaneExact
-    : public ::testing::TestWithParam<std::tuple<const char*, std::pair<int, int>>> {};
+class YPlaneExact : public ::testing::TestWithParam<std::tuple<const char*, std::pair<int, int>>> {
+};
 
 TEST_P(YPlaneExact, YIsTheInputGrayAndChromaIsColor) {
   const char* format = std::get<0>(GetParam());
@@ -213,10 +214,10 @@ TEST_P(YPlaneExact, YIsTheInputGrayAndChromaIsColor) {
   EXPECT_GT(dev, 10.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Formats, YPlaneExact,
-    ::testing::Combine(::testing::Values("I420", "NV12", "Y444"),
-                       ::testing::Values(std::make_pair(64, 48), std::make_pair(33, 17))));
+INSTANTIATE_TEST_SUITE_P(Formats, YPlaneExact,
+                         ::testing::Combine(::testing::Values("I420", "NV12", "Y444"),
+                                            ::testing::Values(std::make_pair(64, 48),
+                                                              std::make_pair(33, 17))));
 
 TEST(VcColorize, Gray16InputRoundsToEightBits) {
   const int w = 21, h = 13;
@@ -275,8 +276,8 @@ TEST(VcColorize, KeepsTimestampsFlagsAndVideoMetas) {
     GST_BUFFER_DURATION(in) = 39 * GST_MSECOND;
     GST_BUFFER_OFFSET(in) = 7 + i;
     if (i == 1) GST_BUFFER_FLAG_SET(in, GST_BUFFER_FLAG_DISCONT);
-    gst_buffer_add_video_time_code_meta_full(in, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE,
-                                             1, 2, 3, i, 0);
+    gst_buffer_add_video_time_code_meta_full(in, 25, 1, nullptr, GST_VIDEO_TIME_CODE_FLAGS_NONE, 1,
+                                             2, 3, i, 0);
     BufferPtr out = push_pull(hr.get(), in);
     ASSERT_TRUE(out);
     EXPECT_EQ(GST_BUFFER_PTS(out.get()), (1000 + 40 * i) * GST_MSECOND);
@@ -459,9 +460,8 @@ GstPadProbeReturn count_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 Counts run_counting(const std::string& desc) {
   Counts c;
-  const std::string err = run_pipeline(desc, 60, nullptr, [&c](GstElement* p) {
-    add_sink_buffer_probe(p, count_probe, &c);
-  });
+  const std::string err = run_pipeline(
+      desc, 60, nullptr, [&c](GstElement* p) { add_sink_buffer_probe(p, count_probe, &c); });
   if (!err.empty()) ADD_FAILURE() << desc << ": " << err;
   return c;
 }
@@ -471,15 +471,16 @@ Counts run_counting(const std::string& desc) {
 TEST(VcColorizePipeline, FramesInEqualFramesOut) {
   const Counts c = run_counting(
       "videotestsrc num-buffers=12 pattern=ball ! video/x-raw,width=160,height=120 ! vcgray ! "
-      "vccolorize device=cpu threads=1 model=" + models().good + " ! fakesink name=sink");
+      "vccolorize device=cpu threads=1 model=" +
+      models().good + " ! fakesink name=sink");
   EXPECT_EQ(c.frames, 12);
 }
 
 TEST(VcColorizePipeline, DoesNotPassOnTheFlowMeta) {
   const Counts c = run_counting(
       "videotestsrc num-buffers=6 pattern=ball ! video/x-raw,width=96,height=64 ! vcgray ! "
-      "vcflow ! vccolorize device=cpu threads=1 model=" + models().good +
-      " ! video/x-raw,format=NV12 ! fakesink name=sink");
+      "vcflow ! vccolorize device=cpu threads=1 model=" +
+      models().good + " ! video/x-raw,format=NV12 ! fakesink name=sink");
   EXPECT_EQ(c.frames, 6);
   EXPECT_EQ(c.flow_metas, 0) << "the flow belongs to the gray frames upstream";
 }
@@ -517,8 +518,8 @@ TEST(VcColorizePipeline, LateFramesOfALiveSourceAreDroppedWithQosMessages) {
   const std::string desc =
       "videotestsrc is-live=true num-buffers=" + std::to_string(kFrames) +
       " pattern=ball ! video/x-raw,format=GRAY8,width=1280,height=720,framerate=1000/1 ! "
-      "vccolorize name=colorize device=cpu threads=1 model=" + models().good +
-      " ! fakesink name=sink sync=true qos=true";
+      "vccolorize name=colorize device=cpu threads=1 model=" +
+      models().good + " ! fakesink name=sink sync=true qos=true";
   const std::string err = run_pipeline(desc, 60, nullptr, [&](GstElement* p) {
     add_sink_buffer_probe(p, count_probe, &c);
     GstBus* bus = gst_element_get_bus(p);
@@ -537,7 +538,8 @@ TEST(VcColorizePipeline, NoQosDropsWithoutASynchronisingSink) {
   const Counts c = run_counting(
       "videotestsrc num-buffers=40 pattern=ball ! "
       "video/x-raw,format=GRAY8,width=1280,height=720,framerate=500/1 ! "
-      "vccolorize device=cpu threads=1 model=" + models().good + " ! fakesink name=sink sync=false");
+      "vccolorize device=cpu threads=1 model=" +
+      models().good + " ! fakesink name=sink sync=false");
   EXPECT_EQ(c.frames, 40);
 }
 
@@ -555,7 +557,9 @@ TEST(VcColorize, StressedPropertiesWhileFramesFlow) {
     g_value_unset(&v);
     return t;
   };
-  const auto int_value = [](int x) { return [x](GValue* v) { g_value_set_int(g_value_init(v, G_TYPE_INT), x); }; };
+  const auto int_value = [](int x) {
+    return [x](GValue* v) { g_value_set_int(g_value_init(v, G_TYPE_INT), x); };
+  };
   GstHarnessThread* threads[] = {
       start("threads", int_value(1)),
       start("inference-size", int_value(64)),
@@ -563,12 +567,16 @@ TEST(VcColorize, StressedPropertiesWhileFramesFlow) {
       start("candidate", int_value(1)),
       start("processing-latency",
             [](GValue* v) { g_value_set_int64(g_value_init(v, G_TYPE_INT64), 2 * GST_MSECOND); }),
-      start("model", [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "/nonexistent"); }),
-      start("device", [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "tpu:3"); }),
+      start("model",
+            [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "/nonexistent"); }),
+      start("device",
+            [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "tpu:3"); }),
   };
   const std::vector<uint8_t> gray = random_gray(w, h, 21);
   for (int i = 0; i < n; ++i)
-    ASSERT_EQ(gst_harness_push(hr.get(), gray8_frame(gray, w, h, i * 40 * GST_MSECOND)), GST_FLOW_OK) << i;
+    ASSERT_EQ(gst_harness_push(hr.get(), gray8_frame(gray, w, h, i * 40 * GST_MSECOND)),
+              GST_FLOW_OK)
+        << i;
   for (GstHarnessThread* t : threads) EXPECT_GT(gst_harness_stress_thread_stop(t), 0u);
   for (int i = 0; i < n; ++i) {
     BufferPtr out(gst_harness_pull(hr.get()));

@@ -64,7 +64,8 @@ GstBuffer* frame_of(const cv::Mat& gray, const char* format, GstClockTime pts) {
   GstVideoFrame in;
   gst_video_frame_map(&in, &gi, g, GST_MAP_READ);
   GstVideoConverter* conv = gst_video_converter_new(&gi, &oi, nullptr);
-  GstBuffer* out = make_frame(&oi, [&](GstVideoFrame* f) { gst_video_converter_frame(conv, &in, f); });
+  GstBuffer* out =
+      make_frame(&oi, [&](GstVideoFrame* f) { gst_video_converter_frame(conv, &in, f); });
   gst_video_converter_free(conv);
   gst_video_frame_unmap(&in);
   gst_buffer_unref(g);
@@ -181,8 +182,8 @@ TEST_P(VcFlowFormats, KnownShiftGivesTheRightFlowBothWays) {
   const GstVcFlowMeta* m = gst_buffer_get_vc_flow_meta(o2.get());
   ASSERT_NE(m, nullptr);
   const MeanFlow mf = mean_flow(m);
-  std::printf("%-9s backward (%.3f, %.3f) forward (%.3f, %.3f) valid %.3f / %.3f\n", format,
-              mf.bx, mf.by, mf.fx, mf.fy, mf.valid_b, mf.valid_f);
+  std::printf("%-9s backward (%.3f, %.3f) forward (%.3f, %.3f) valid %.3f / %.3f\n", format, mf.bx,
+              mf.by, mf.fx, mf.fy, mf.valid_b, mf.valid_f);
   EXPECT_NEAR(mf.bx, -3.0, 0.25);
   EXPECT_NEAR(mf.by, -2.0, 0.25);
   EXPECT_NEAR(mf.fx, 3.0, 0.25);
@@ -307,7 +308,8 @@ TEST(VcFlow, CudaBackendIsListedOnlyWhenCompiledIn) {
   GEnumClass* ec = G_PARAM_SPEC_ENUM(spec)->enum_class;
   EXPECT_NE(g_enum_get_value_by_nick(ec, "dis-medium"), nullptr);
   EXPECT_NE(g_enum_get_value_by_nick(ec, "farneback"), nullptr);
-  EXPECT_EQ(g_enum_get_value_by_nick(ec, "cuda-tvl1") != nullptr, VIDCOLOR_HAVE_CV_CUDAOPTFLOW != 0);
+  EXPECT_EQ(g_enum_get_value_by_nick(ec, "cuda-tvl1") != nullptr,
+            VIDCOLOR_HAVE_CV_CUDAOPTFLOW != 0);
   EXPECT_NE(std::string(g_param_spec_get_blurb(spec)).find("dis-fast"), std::string::npos);
   gst_object_unref(e);
 }
@@ -334,9 +336,8 @@ GstPadProbeReturn count_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 // Runs `desc` (which must end in `fakesink name=sink`) to EOS, counting what reaches the sink.
 Counts run_counting(const std::string& desc) {
   Counts c;
-  const std::string err = run_pipeline(desc, 60, nullptr, [&c](GstElement* p) {
-    add_sink_buffer_probe(p, count_probe, &c);
-  });
+  const std::string err = run_pipeline(
+      desc, 60, nullptr, [&c](GstElement* p) { add_sink_buffer_probe(p, count_probe, &c); });
   if (!err.empty()) ADD_FAILURE() << desc << ": " << err;
   return c;
 }

@@ -49,9 +49,9 @@ void fill_uniform(GstVideoFrame* f, const uint8_t rgb[3], uint8_t y) {
   }
   if (GST_VIDEO_FRAME_FORMAT(f) == GST_VIDEO_FORMAT_GRAY16_LE) {
     for (int yy = 0; yy < h; ++yy) {
-      uint16_t* row = reinterpret_cast<uint16_t*>(
-          static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0)) +
-          yy * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0));
+      uint16_t* row =
+          reinterpret_cast<uint16_t*>(static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(f, 0)) +
+                                      yy * GST_VIDEO_FRAME_PLANE_STRIDE(f, 0));
       for (int x = 0; x < w; ++x) row[x] = static_cast<uint16_t>(y * 257);
     }
     return;
@@ -73,8 +73,8 @@ void fill_uniform(GstVideoFrame* f, const uint8_t rgb[3], uint8_t y) {
 struct FormatCase {
   const char* format;
   const char* extra_caps;
-  uint8_t value_in;    // gray level written (RGB: all three components; YUV: Y)
-  uint8_t expected;    // GRAY8 output
+  uint8_t value_in;  // gray level written (RGB: all three components; YUV: Y)
+  uint8_t expected;  // GRAY8 output
 };
 
 class EveryFormat : public ::testing::TestWithParam<std::tuple<FormatCase, std::pair<int, int>>> {};
@@ -109,22 +109,33 @@ TEST_P(EveryFormat, ProducesExpectedLuma) {
 }
 
 const FormatCase kFormats[] = {
-    {"RGB", "", 100, 100},   {"BGR", "", 100, 100},   {"RGBx", "", 100, 100},
-    {"BGRx", "", 100, 100},  {"xRGB", "", 100, 100},  {"xBGR", "", 100, 100},
-    {"RGBA", "", 100, 100},  {"BGRA", "", 100, 100},  {"ARGB", "", 100, 100},
-    {"ABGR", "", 100, 100},  {"GRAY8", "", 100, 100}, {"GRAY16_LE", "", 100, 100},
+    {"RGB", "", 100, 100},
+    {"BGR", "", 100, 100},
+    {"RGBx", "", 100, 100},
+    {"BGRx", "", 100, 100},
+    {"xRGB", "", 100, 100},
+    {"xBGR", "", 100, 100},
+    {"RGBA", "", 100, 100},
+    {"BGRA", "", 100, 100},
+    {"ARGB", "", 100, 100},
+    {"ABGR", "", 100, 100},
+    {"GRAY8", "", 100, 100},
+    {"GRAY16_LE", "", 100, 100},
     // Y'CbCr defaults to limited range: 126 -> (126 - 16) * 255 / 219 = 128.08
-    {"I420", "", 126, 128},  {"YV12", "", 126, 128},  {"NV12", "", 126, 128},
-    {"NV21", "", 126, 128},  {"YUY2", "", 126, 128},  {"UYVY", "", 126, 128},
+    {"I420", "", 126, 128},
+    {"YV12", "", 126, 128},
+    {"NV12", "", 126, 128},
+    {"NV21", "", 126, 128},
+    {"YUY2", "", 126, 128},
+    {"UYVY", "", 126, 128},
     {"I420", ",colorimetry=(string)1:4:0:0", 126, 126},  // full range: copied as is
 };
 
-INSTANTIATE_TEST_SUITE_P(Formats, EveryFormat,
-                         ::testing::Combine(::testing::ValuesIn(kFormats),
-                                            ::testing::Values(std::make_pair(64, 48),
-                                                              std::make_pair(7, 5),
-                                                              std::make_pair(1, 1),
-                                                              std::make_pair(33, 17))));
+INSTANTIATE_TEST_SUITE_P(
+    Formats, EveryFormat,
+    ::testing::Combine(::testing::ValuesIn(kFormats),
+                       ::testing::Values(std::make_pair(64, 48), std::make_pair(7, 5),
+                                         std::make_pair(1, 1), std::make_pair(33, 17))));
 
 // A red frame through each matrix gives the ITU weights.
 struct MatrixCase {
@@ -153,14 +164,13 @@ TEST_P(RedByMatrix, WeightsFollowMatrix) {
   for (uint8_t v : gray_pixels(hs, out.get())) ASSERT_EQ(v, mc.expected) << mc.matrix;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Matrices, RedByMatrix,
-    ::testing::Values(MatrixCase{"bt601", "", 76}, MatrixCase{"bt709", "", 54},
-                      MatrixCase{"bt2020", "", 67},
-                      // auto: sRGB primaries are BT.709's
-                      MatrixCase{"auto", ",colorimetry=(string)sRGB", 54},
-                      // auto: RGB with BT.2020 primaries
-                      MatrixCase{"auto", ",colorimetry=(string)1:1:0:7", 67}));
+INSTANTIATE_TEST_SUITE_P(Matrices, RedByMatrix,
+                         ::testing::Values(MatrixCase{"bt601", "", 76}, MatrixCase{"bt709", "", 54},
+                                           MatrixCase{"bt2020", "", 67},
+                                           // auto: sRGB primaries are BT.709's
+                                           MatrixCase{"auto", ",colorimetry=(string)sRGB", 54},
+                                           // auto: RGB with BT.2020 primaries
+                                           MatrixCase{"auto", ",colorimetry=(string)1:1:0:7", 67}));
 
 TEST(VcGray, Gray8FullRangeIsPassthrough) {
   HarnessPtr harness = make_harness("vcgray");
@@ -181,7 +191,8 @@ TEST(VcGray, Gray16KeepsPrecision) {
   GstBuffer* in = gst_harness_create_buffer(hs, 16);
   GstMapInfo map;
   ASSERT_TRUE(gst_buffer_map(in, &map, GST_MAP_WRITE));
-  for (int i = 0; i < 8; ++i) reinterpret_cast<uint16_t*>(map.data)[i] = static_cast<uint16_t>(1000 + i);
+  for (int i = 0; i < 8; ++i)
+    reinterpret_cast<uint16_t*>(map.data)[i] = static_cast<uint16_t>(1000 + i);
   gst_buffer_unmap(in, &map);
   BufferPtr out(gst_harness_push_and_pull(hs, in));
   ASSERT_NE(out, nullptr);
@@ -207,8 +218,8 @@ TEST(VcGray, UnsupportedCapsFailNegotiation) {
   gst_harness_set_src_caps_str(hs, video_caps("AYUV64", 8, 8).c_str());
   GstFlowReturn ret = gst_harness_push(hs, gst_harness_create_buffer(hs, 512));
   EXPECT_EQ(ret, GST_FLOW_NOT_NEGOTIATED);
-  EXPECT_FALSE(gst_pad_query_accept_caps(hs->srcpad->peer, CapsPtr(gst_caps_from_string(
-                                                               video_caps("AYUV64", 8, 8).c_str())).get()));
+  EXPECT_FALSE(gst_pad_query_accept_caps(
+      hs->srcpad->peer, CapsPtr(gst_caps_from_string(video_caps("AYUV64", 8, 8).c_str())).get()));
 }
 
 TEST(VcGray, ShortBufferIsAnErrorNotAnOverread) {
@@ -231,8 +242,10 @@ TEST(VcGray, InspectableProperty) {
   ASSERT_NE(e, nullptr);
   GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(e), "matrix");
   ASSERT_NE(spec, nullptr);
-  EXPECT_STREQ(g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class,
-                                G_PARAM_SPEC_ENUM(spec)->default_value)->value_nick, "auto");
+  EXPECT_STREQ(
+      g_enum_get_value(G_PARAM_SPEC_ENUM(spec)->enum_class, G_PARAM_SPEC_ENUM(spec)->default_value)
+          ->value_nick,
+      "auto");
   gst_object_unref(e);
 }
 

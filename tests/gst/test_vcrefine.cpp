@@ -66,7 +66,8 @@ GstBuffer* scene_frame(int t, const char* format = "I420", int w = kW, int h = k
     const int ys = GST_VIDEO_FRAME_COMP_STRIDE(f, 0);
     for (int r = 0; r < h; ++r)
       for (int c = 0; c < w; ++c)
-        y[r * ys + c] = static_cast<uint8_t>(128 + 90 * std::sin((c - sx) * 0.21) * std::cos(r * 0.17));
+        y[r * ys + c] =
+            static_cast<uint8_t>(128 + 90 * std::sin((c - sx) * 0.21) * std::cos(r * 0.17));
     for (int comp = 1; comp <= 2; ++comp) {
       auto* p = static_cast<uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(f, comp));
       const int stride = GST_VIDEO_FRAME_COMP_STRIDE(f, comp);
@@ -131,9 +132,11 @@ Planes planes_of(GstBuffer* b, const char* format = "I420", int w = kW, int h = 
   for (int comp = 0; comp < 3; ++comp) {
     std::vector<uint8_t>& dst = comp == 0 ? p.y : comp == 1 ? p.u : p.v;
     const auto* src = static_cast<const uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(&f, comp));
-    const int stride = GST_VIDEO_FRAME_COMP_STRIDE(&f, comp), ps = GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
+    const int stride = GST_VIDEO_FRAME_COMP_STRIDE(&f, comp),
+              ps = GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
     for (int r = 0; r < GST_VIDEO_FRAME_COMP_HEIGHT(&f, comp); ++r)
-      for (int c = 0; c < GST_VIDEO_FRAME_COMP_WIDTH(&f, comp); ++c) dst.push_back(src[r * stride + c * ps]);
+      for (int c = 0; c < GST_VIDEO_FRAME_COMP_WIDTH(&f, comp); ++c)
+        dst.push_back(src[r * stride + c * ps]);
   }
   gst_video_frame_unmap(&f);
   return p;
@@ -169,11 +172,20 @@ GstPadProbeReturn record_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
     *s += 'B';
   } else if (GstEvent* e = GST_PAD_PROBE_INFO_EVENT(info)) {
     switch (GST_EVENT_TYPE(e)) {
-      case GST_EVENT_CAPS: *s += 'C'; break;
-      case GST_EVENT_EOS: *s += 'E'; break;
-      case GST_EVENT_TAG: *s += 'T'; break;
-      case GST_EVENT_SEGMENT: *s += 'S'; break;
-      default: break;
+      case GST_EVENT_CAPS:
+        *s += 'C';
+        break;
+      case GST_EVENT_EOS:
+        *s += 'E';
+        break;
+      case GST_EVENT_TAG:
+        *s += 'T';
+        break;
+      case GST_EVENT_SEGMENT:
+        *s += 'S';
+        break;
+      default:
+        break;
     }
   }
   return GST_PAD_PROBE_OK;
@@ -181,9 +193,10 @@ GstPadProbeReturn record_probe(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 void record(GstHarness* h, std::string* seq) {
   GstPad* src = gst_element_get_static_pad(h->element, "src");
-  gst_pad_add_probe(src, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
-                                                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
-                    record_probe, seq, nullptr);
+  gst_pad_add_probe(
+      src,
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      record_probe, seq, nullptr);
   gst_object_unref(src);
 }
 
@@ -226,17 +239,16 @@ TEST(VcRefine, LatencyQueryAddsHeldFramesAndProcessingTime) {
     GstClockTime expect_added;
   };
   const GstClockTime ntsc = gst_util_uint64_scale_int(GST_SECOND, 1001, 30000);
-  const Case cases[] = {{1, 1, "25/1", -1, 80 * GST_MSECOND},
-                        {1, 2, "25/1", -1, 120 * GST_MSECOND},
-                        {2, 3, "25/1", -1, 280 * GST_MSECOND},
-                        {1, 1, "30000/1001", -1, 2 * ntsc},
-                        {1, 1, "25/1", 0, 40 * GST_MSECOND},
-                        {1, 2, "25/1", 7 * GST_MSECOND, 87 * GST_MSECOND}};
+  const Case cases[] = {
+      {1, 1, "25/1", -1, 80 * GST_MSECOND},  {1, 2, "25/1", -1, 120 * GST_MSECOND},
+      {2, 3, "25/1", -1, 280 * GST_MSECOND}, {1, 1, "30000/1001", -1, 2 * ntsc},
+      {1, 1, "25/1", 0, 40 * GST_MSECOND},   {1, 2, "25/1", 7 * GST_MSECOND, 87 * GST_MSECOND}};
   for (const Case& c : cases) {
     HarnessPtr h = new_refine(c.window, c.iterations);
     g_object_set(h->element, "processing-latency", c.processing, nullptr);
     gst_harness_set_src_caps_str(
-        h.get(), (std::string("video/x-raw,format=I420,width=64,height=48,framerate=") + c.rate).c_str());
+        h.get(),
+        (std::string("video/x-raw,format=I420,width=64,height=48,framerate=") + c.rate).c_str());
     gst_harness_set_upstream_latency(h.get(), 10 * GST_MSECOND);
     EXPECT_EQ(gst_harness_query_latency(h.get()), 10 * GST_MSECOND + c.expect_added)
         << "window " << c.window << " iterations " << c.iterations << " rate " << c.rate
@@ -250,7 +262,8 @@ TEST(VcRefine, VariableFramerateLatencyUsesTheLastBufferDuration) {
   gst_harness_set_upstream_latency(h.get(), 5 * GST_MSECOND);
   EXPECT_EQ(gst_harness_query_latency(h.get()), 5 * GST_MSECOND) << "nothing known yet";
   ASSERT_EQ(gst_harness_push(h.get(), scene_frame(0)), GST_FLOW_OK);
-  EXPECT_EQ(gst_harness_query_latency(h.get()), 5 * GST_MSECOND + 3 * kDur) << "2 held + 1 processing";
+  EXPECT_EQ(gst_harness_query_latency(h.get()), 5 * GST_MSECOND + 3 * kDur)
+      << "2 held + 1 processing";
 }
 
 TEST(VcRefine, HoldsWindowTimesIterationsFramesAndDrainsAllAtEos) {
@@ -265,8 +278,8 @@ TEST(VcRefine, HoldsWindowTimesIterationsFramesAndDrainsAllAtEos) {
         const auto got = pull_all_pts(h.get());
         pts.insert(pts.end(), got.begin(), got.end());
         out += static_cast<int>(got.size());
-        EXPECT_EQ(out, std::max(0, t + 1 - lag)) << "after frame " << t << ", window " << window
-                                                 << " iterations " << iterations;
+        EXPECT_EQ(out, std::max(0, t + 1 - lag))
+            << "after frame " << t << ", window " << window << " iterations " << iterations;
       }
       ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_eos()));
       const auto rest = pull_all_pts(h.get());
@@ -303,7 +316,8 @@ TEST(VcRefine, RefinedChromaIsRefineEnginesWithTheMetaFlowsAndLumaUntouched) {
   auto model = std::make_shared<const vidcolor::Model>(vidcolor::load_model(model_path()));
   vidcolor::RefineEngine engine(model, torch::kCPU);
   auto luma = [&](int t) {
-    return torch::tensor(std::vector<float>(in[t].y.begin(), in[t].y.end())).view({1, 1, kH, kW}) / 255.0;
+    return torch::tensor(std::vector<float>(in[t].y.begin(), in[t].y.end())).view({1, 1, kH, kW}) /
+           255.0;
   };
   auto chroma = [&](int t) {
     std::vector<float> v(in[t].u.begin(), in[t].u.end());
@@ -321,13 +335,15 @@ TEST(VcRefine, RefinedChromaIsRefineEnginesWithTheMetaFlowsAndLumaUntouched) {
     EXPECT_EQ(o.y, in[s].y) << "the Y plane passes through, frame " << s;
     std::vector<vidcolor::RefineNeighbour> nbs;
     if (s > 0) nbs.push_back({luma(s - 1), chroma(s - 1), flow(-kShift / 2.0f), torch::Tensor()});
-    if (s + 1 < n) nbs.push_back({luma(s + 1), chroma(s + 1), flow(kShift / 2.0f), torch::Tensor()});
+    if (s + 1 < n)
+      nbs.push_back({luma(s + 1), chroma(s + 1), flow(kShift / 2.0f), torch::Tensor()});
     const auto expect = engine.refine(luma(s), chroma(s), nbs);
     const auto q = (expect * 255.0 + 128.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
     const uint8_t* e = q.data_ptr<uint8_t>();
     const size_t plane = static_cast<size_t>(kW / 2) * (kH / 2);
     EXPECT_LE(max_diff(o.u, std::vector<uint8_t>(e, e + plane)), 1) << "Cb of frame " << s;
-    EXPECT_LE(max_diff(o.v, std::vector<uint8_t>(e + plane, e + 2 * plane)), 1) << "Cr of frame " << s;
+    EXPECT_LE(max_diff(o.v, std::vector<uint8_t>(e + plane, e + 2 * plane)), 1)
+        << "Cr of frame " << s;
     if (max_diff(o.u, in[s].u) > 2) ++changed_frames;
   }
   EXPECT_EQ(changed_frames, n) << "a random g changes every frame that has a neighbour";
@@ -335,10 +351,14 @@ TEST(VcRefine, RefinedChromaIsRefineEnginesWithTheMetaFlowsAndLumaUntouched) {
   std::vector<vidcolor::RefineNeighbour> wrong = {
       {luma(0), chroma(0), flow(kShift / 2.0f), torch::Tensor()},
       {luma(2), chroma(2), flow(-kShift / 2.0f), torch::Tensor()}};
-  const auto q = (engine.refine(luma(1), chroma(1), wrong) * 255.0 + 128.0).round().clamp(0, 255)
-                     .to(torch::kUInt8).contiguous();
+  const auto q = (engine.refine(luma(1), chroma(1), wrong) * 255.0 + 128.0)
+                     .round()
+                     .clamp(0, 255)
+                     .to(torch::kUInt8)
+                     .contiguous();
   EXPECT_GT(max_diff(planes_of(outs[1]).u,
-                     std::vector<uint8_t>(q.data_ptr<uint8_t>(), q.data_ptr<uint8_t>() + (kW / 2) * (kH / 2))),
+                     std::vector<uint8_t>(q.data_ptr<uint8_t>(),
+                                          q.data_ptr<uint8_t>() + (kW / 2) * (kH / 2))),
             1);
   for (GstBuffer* b : outs) gst_buffer_unref(b);
 }
@@ -368,7 +388,8 @@ TEST(VcRefine, FlushDropsTheHeldFrames) {
   auto h = refine_harness(1, 2);
   std::string seq;
   record(h.get(), &seq);
-  for (int t = 0; t < 5; ++t) ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK);
+  for (int t = 0; t < 5; ++t)
+    ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK);
   EXPECT_EQ(pull_all_pts(h.get()), times(0, 3));
   ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_start()));
   ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_stop(TRUE)));
@@ -377,7 +398,8 @@ TEST(VcRefine, FlushDropsTheHeldFrames) {
   ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_segment(&seg)));
   EXPECT_TRUE(pull_all_pts(h.get()).empty()) << "frames 3 and 4 were dropped, not pushed";
   // A new run from 10: the window starts empty (first frame without flow).
-  for (int t = 10; t < 13; ++t) ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 10)), GST_FLOW_OK);
+  for (int t = 10; t < 13; ++t)
+    ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 10)), GST_FLOW_OK);
   EXPECT_EQ(pull_all_pts(h.get()), times(10, 11));
   ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_eos()));
   EXPECT_EQ(pull_all_pts(h.get()), times(11, 13));
@@ -389,7 +411,8 @@ TEST(VcRefine, CapsChangePushesHeldFramesWithTheOldCapsFirst) {
   std::string seq;
   record(h.get(), &seq);
   std::vector<GstBuffer*> outs;
-  for (int t = 0; t < 4; ++t) ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK);
+  for (int t = 0; t < 4; ++t)
+    ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK);
   gst_harness_set_src_caps_str(h.get(), video_caps("I420", 32, 24).c_str());
   for (int t = 4; t < 7; ++t) {
     GstBuffer* b = scene_frame(t, "I420", 32, 24);
@@ -410,14 +433,16 @@ TEST(VcRefine, CapsChangePushesHeldFramesWithTheOldCapsFirst) {
 
 TEST(VcRefine, DiscontPushesHeldFramesFirstAndRestarts) {
   auto h = refine_harness(1, 2);
-  for (int t = 0; t < 4; ++t) ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK);
+  for (int t = 0; t < 4; ++t)
+    ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK);
   EXPECT_EQ(pull_all_pts(h.get()), times(0, 2));
   // A DISCONT buffer (vcflow gives it no meta): the two held frames come out first.
   GstBuffer* d = scene_frame(4);
   GST_BUFFER_FLAG_SET(d, GST_BUFFER_FLAG_DISCONT);
   ASSERT_EQ(gst_harness_push(h.get(), d), GST_FLOW_OK);
   EXPECT_EQ(pull_all_pts(h.get()), times(2, 4));
-  for (int t = 5; t < 8; ++t) ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, false)), GST_FLOW_OK);
+  for (int t = 5; t < 8; ++t)
+    ASSERT_EQ(gst_harness_push(h.get(), scene_frame_with_flow(t, false)), GST_FLOW_OK);
   BufferPtr first(gst_harness_try_pull(h.get()));
   ASSERT_TRUE(first);
   EXPECT_EQ(GST_BUFFER_PTS(first.get()), 4 * kDur);
@@ -539,9 +564,11 @@ TEST(VcRefine, StressedPropertiesWhileFramesFlow) {
             [](GValue* v) { g_value_set_int64(g_value_init(v, G_TYPE_INT64), 3 * GST_MSECOND); }),
       start("inference-size", [](GValue* v) { g_value_set_int(g_value_init(v, G_TYPE_INT), 32); }),
       start("window", [](GValue* v) { g_value_set_uint(g_value_init(v, G_TYPE_UINT), 1); }),
-      start("model", [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "/nonexistent"); }),
+      start("model",
+            [](GValue* v) { g_value_set_string(g_value_init(v, G_TYPE_STRING), "/nonexistent"); }),
   };
-  for (int t = 0; t < n; ++t) ASSERT_EQ(gst_harness_push(hr.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK) << t;
+  for (int t = 0; t < n; ++t)
+    ASSERT_EQ(gst_harness_push(hr.get(), scene_frame_with_flow(t, t == 0)), GST_FLOW_OK) << t;
   ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
   for (GstHarnessThread* t : threads) EXPECT_GT(gst_harness_stress_thread_stop(t), 0u);
   for (int t = 0; t < n; ++t) {

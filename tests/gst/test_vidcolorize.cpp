@@ -57,8 +57,9 @@ GstElement* child_of(GstElement* bin, const char* factory) {
 std::string run(GstElement* pipeline, int timeout_s = 50) {
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
   GstBus* bus = gst_element_get_bus(pipeline);
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus, timeout_s * GST_SECOND,
-                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* msg =
+      gst_bus_timed_pop_filtered(bus, timeout_s * GST_SECOND,
+                                 static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   std::string result = msg == nullptr ? "timeout" : "";
   if (msg != nullptr && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
     GError* e = nullptr;
@@ -93,7 +94,8 @@ GstPadProbeReturn seen_probe(GstPad* pad, GstPadProbeInfo* info, gpointer data) 
       std::vector<uint8_t> y, uv;
       for (int comp = 0; comp < 3; ++comp) {
         const auto* p = static_cast<const uint8_t*>(GST_VIDEO_FRAME_COMP_DATA(&f, comp));
-        const int st = GST_VIDEO_FRAME_COMP_STRIDE(&f, comp), ps = GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
+        const int st = GST_VIDEO_FRAME_COMP_STRIDE(&f, comp),
+                  ps = GST_VIDEO_FRAME_COMP_PSTRIDE(&f, comp);
         for (int r = 0; r < GST_VIDEO_FRAME_COMP_HEIGHT(&f, comp); ++r)
           for (int c = 0; c < GST_VIDEO_FRAME_COMP_WIDTH(&f, comp); ++c)
             (comp == 0 ? y : uv).push_back(p[r * st + c * ps]);
@@ -119,11 +121,12 @@ void watch(GstElement* pipeline, const char* element, const char* pad, Seen* see
 TEST(VidColorize, PropertiesReachTheChildren) {
   GstElement* bin = gst_element_factory_make("vidcolorize", nullptr);
   ASSERT_NE(bin, nullptr);
-  g_object_set(bin, "model", model_path().c_str(), "device", "cpu", "threads", 1, "inference-size", 96,
-               "queue-size", 5u, nullptr);
+  g_object_set(bin, "model", model_path().c_str(), "device", "cpu", "threads", 1, "inference-size",
+               96, "queue-size", 5u, nullptr);
   // One child's own properties go through GstChildProxy (the bin has no shortcuts for them).
-  gst_child_proxy_set(GST_CHILD_PROXY(bin), "colorize::candidate", 2, "flow::scale", 0.25, "refine::window", 2u,
-                      "refine::iterations", 3u, "refine::alpha", 9.0, nullptr);
+  gst_child_proxy_set(GST_CHILD_PROXY(bin), "colorize::candidate", 2, "flow::scale", 0.25,
+                      "refine::window", 2u, "refine::iterations", 3u, "refine::alpha", 9.0,
+                      nullptr);
   {
     GstElement* f = gst_bin_get_by_name(GST_BIN(bin), "flow");
     ASSERT_NE(f, nullptr);
@@ -139,9 +142,10 @@ TEST(VidColorize, PropertiesReachTheChildren) {
   gint c = 0, s1 = 0, s2 = 0, t1 = 0, t2 = 0;
   guint w = 0, it = 0, qs = 0;
   gdouble scale = 0, alpha = 0;
-  g_object_get(colorize, "model", &m1, "candidate", &c, "inference-size", &s1, "threads", &t1, nullptr);
-  g_object_get(refine, "model", &m2, "device", &d2, "inference-size", &s2, "threads", &t2, "window", &w,
-               "iterations", &it, "alpha", &alpha, nullptr);
+  g_object_get(colorize, "model", &m1, "candidate", &c, "inference-size", &s1, "threads", &t1,
+               nullptr);
+  g_object_get(refine, "model", &m2, "device", &d2, "inference-size", &s2, "threads", &t2, "window",
+               &w, "iterations", &it, "alpha", &alpha, nullptr);
   g_object_get(flow, "scale", &scale, nullptr);
   EXPECT_EQ(model_path(), m1);
   EXPECT_EQ(model_path(), m2);
@@ -160,12 +164,15 @@ TEST(VidColorize, PropertiesReachTheChildren) {
   GValue bv = G_VALUE_INIT;
   g_value_init(&bv, spec->value_type);
   g_object_get_property(G_OBJECT(flow), "backend", &bv);
-  backend = g_strdup(g_enum_get_value(G_ENUM_CLASS(g_type_class_peek(spec->value_type)), g_value_get_enum(&bv))->value_nick);
+  backend = g_strdup(
+      g_enum_get_value(G_ENUM_CLASS(g_type_class_peek(spec->value_type)), g_value_get_enum(&bv))
+          ->value_nick);
   g_value_unset(&bv);
   EXPECT_STREQ(backend, "dis-medium");
   // Reading the bin reads the children.
   gint bin_size = 0, bin_threads = 0;
-  g_object_get(bin, "inference-size", &bin_size, "queue-size", &qs, "threads", &bin_threads, nullptr);
+  g_object_get(bin, "inference-size", &bin_size, "queue-size", &qs, "threads", &bin_threads,
+               nullptr);
   EXPECT_EQ(bin_size, 96);
   EXPECT_EQ(qs, 5u);
   EXPECT_EQ(bin_threads, 1);
@@ -181,7 +188,8 @@ TEST(VidColorize, ClipGoesThroughWithEveryFrameAndTheRefineLatency) {
   const std::string desc =
       "videotestsrc num-buffers=" + std::to_string(n) +
       " pattern=ball ! video/x-raw,format=I420,width=128,height=96,framerate=25/1 ! "
-      "vidcolorize name=vc model=" + model_path() +
+      "vidcolorize name=vc model=" +
+      model_path() +
       " inference-size=64 threads=1 refine::iterations=2 ! fakesink name=sink sync=false";
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
@@ -199,16 +207,19 @@ TEST(VidColorize, ClipGoesThroughWithEveryFrameAndTheRefineLatency) {
   // processing-latency each for vccolorize and vcrefine (0 = none).
   const auto live_latency = [](const std::string& props) {
     GError* e = nullptr;
-    GstElement* live = gst_parse_launch(
-        ("videotestsrc is-live=true ! video/x-raw,width=128,height=96,framerate=25/1 ! vidcolorize model=" +
-         model_path() + " inference-size=64 threads=1 refine::iterations=2 " + props + " ! fakesink name=sink")
-            .c_str(),
-        &e);
+    GstElement* live =
+        gst_parse_launch(("videotestsrc is-live=true ! "
+                          "video/x-raw,width=128,height=96,framerate=25/1 ! vidcolorize model=" +
+                          model_path() + " inference-size=64 threads=1 refine::iterations=2 " +
+                          props + " ! fakesink name=sink")
+                             .c_str(),
+                         &e);
     EXPECT_EQ(e, nullptr);
     if (e) g_error_free(e);
     if (!live) return GstClockTime(0);
     gst_element_set_state(live, GST_STATE_PLAYING);
-    EXPECT_NE(gst_element_get_state(live, nullptr, nullptr, 30 * GST_SECOND), GST_STATE_CHANGE_FAILURE);
+    EXPECT_NE(gst_element_get_state(live, nullptr, nullptr, 30 * GST_SECOND),
+              GST_STATE_CHANGE_FAILURE);
     // Asked where the sink asks: at the bin's src pad.
     GstElement* sink = gst_bin_get_by_name(GST_BIN(live), "sink");
     GstPad* sinkpad = gst_element_get_static_pad(sink, "sink");
@@ -226,7 +237,8 @@ TEST(VidColorize, ClipGoesThroughWithEveryFrameAndTheRefineLatency) {
     return min;
   };
   const GstClockTime frame = GST_SECOND / 25;
-  const GstClockTime with_processing = live_latency(""), without = live_latency("processing-latency=0"),
+  const GstClockTime with_processing = live_latency(""),
+                     without = live_latency("processing-latency=0"),
                      explicit_ms = live_latency("processing-latency=5000000");
   EXPECT_GE(without, 2 * frame);
   EXPECT_EQ(with_processing, without + 2 * frame) << "one frame each for vccolorize and vcrefine";
@@ -240,7 +252,8 @@ TEST(FullPipeline, DavisSequenceFramesInEqualFramesOut) {
   const std::string desc =
       "multifilesrc location=" + dir + "/%05d.jpg index=0 stop-index=" + std::to_string(n - 1) +
       " caps=image/jpeg,framerate=25/1 ! jpegdec ! identity name=in ! vcgray ! vccolorize model=" +
-      model_path() + " inference-size=64 threads=1 ! vcflow ! vcrefine name=refine model=" + model_path() +
+      model_path() +
+      " inference-size=64 threads=1 ! vcflow ! vcrefine name=refine model=" + model_path() +
       " threads=1 ! fakesink name=sink sync=false";
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
@@ -287,7 +300,8 @@ TEST(VidColorize, ChildPropertiesThroughChildProxy) {
   const std::string desc =
       "videotestsrc num-buffers=" + std::to_string(n) +
       " pattern=ball ! video/x-raw,format=I420,width=128,height=96,framerate=25/1 ! "
-      "vidcolorize name=vc model=" + model_path() +
+      "vidcolorize name=vc model=" +
+      model_path() +
       " inference-size=64 threads=1 refine::iterations=2 refine::window=2 colorize::candidate=1 "
       "flow::backend=dis-ultrafast ! fakesink name=sink sync=false";
   GError* err = nullptr;
@@ -305,13 +319,14 @@ TEST(VidColorize, ChildPropertiesThroughChildProxy) {
   }
   guint iterations = 0, window = 0;
   gint candidate = -1;
-  gst_child_proxy_get(GST_CHILD_PROXY(vc), "refine::iterations", &iterations, "refine::window", &window,
-                      "colorize::candidate", &candidate, nullptr);
+  gst_child_proxy_get(GST_CHILD_PROXY(vc), "refine::iterations", &iterations, "refine::window",
+                      &window, "colorize::candidate", &candidate, nullptr);
   EXPECT_EQ(iterations, 2u);
   EXPECT_EQ(window, 2u);
   EXPECT_EQ(candidate, 1);
   // One name per property: one child's own are not repeated on the bin.
-  for (const char* name : {"iterations", "window", "alpha", "candidate", "flow-scale", "flow-backend"})
+  for (const char* name :
+       {"iterations", "window", "alpha", "candidate", "flow-scale", "flow-backend"})
     EXPECT_EQ(g_object_class_find_property(G_OBJECT_GET_CLASS(vc), name), nullptr) << name;
   Seen out;
   watch(pipeline, "sink", "sink", &out);

@@ -49,8 +49,7 @@ TEST(EvalClips, FindsDavisSequencesAndStills) {
 }
 
 TEST(EvalClips, ReaderResizesAndStopsAtMaxFrames) {
-  const auto clips =
-      vceval::find_clips({(fs::path(data_dir()) / "videos/davis2016").string()});
+  const auto clips = vceval::find_clips({(fs::path(data_dir()) / "videos/davis2016").string()});
   ASSERT_FALSE(clips.empty());
   vceval::ClipReader r(clips[0], 2, 60);
   EXPECT_EQ(r.expected_frames(), 2);

@@ -40,7 +40,8 @@ struct Tool {
     p.flag("--scale", "X", "flow scale", &scale).range(0, 1);
     p.flag("--knn-method", "M", "kdtree (exact) or brute", &method).choices({"kdtree", "brute"});
     p.flag("--size", "WxH", "frame size", [this](const std::string& v) {
-      if (v.find('x') == std::string::npos) throw std::runtime_error("a size is WxH, got '" + v + "'");
+      if (v.find('x') == std::string::npos)
+        throw std::runtime_error("a size is WxH, got '" + v + "'");
       size_seen = v;
     });
     p.flag("--json", "print JSON", &json);
@@ -61,9 +62,9 @@ struct Tool {
 
 TEST(FlagParser, TypedValuesAndSwitches) {
   Tool t;
-  ASSERT_TRUE(t.p.parse({"--frames", "7", "a", "--steps=12", "--seed", "99", "--lr", "1e-3", "--scale", "1",
-                         "--knn-method", "brute", "--json", "--no-candidates", "b", "--model", "m.st",
-                         "--size", "3x4"}));
+  ASSERT_TRUE(t.p.parse({"--frames", "7", "a", "--steps=12", "--seed", "99", "--lr", "1e-3",
+                         "--scale", "1", "--knn-method", "brute", "--json", "--no-candidates", "b",
+                         "--model", "m.st", "--size", "3x4"}));
   EXPECT_EQ(t.frames, 7);
   EXPECT_EQ(t.steps, 12);
   EXPECT_EQ(t.seed, 99u);
@@ -89,7 +90,8 @@ TEST(FlagParser, DefaultsStayWithoutFlags) {
 TEST(FlagParser, BadIntegers) {
   for (const char* v : {"x", "", "12x", "1.5", " 3", "0x10"}) {
     Tool t;
-    EXPECT_EQ(t.error({"--frames", v}), std::string("--frames needs an integer 1..100000, got '") + v + "'");
+    EXPECT_EQ(t.error({"--frames", v}),
+              std::string("--frames needs an integer 1..100000, got '") + v + "'");
     EXPECT_EQ(t.frames, 200) << v;
   }
   Tool t;
@@ -108,7 +110,8 @@ TEST(FlagParser, OutOfRange) {
   EXPECT_EQ(t.error({"--lr", "nan"}), "--lr needs a number > 0, got 'nan'");
   EXPECT_EQ(t.error({"--scale", "1.5"}), "--scale needs a number 0..1, got '1.5'");
   EXPECT_EQ(t.error({"--scale", "inf"}), "--scale needs a number 0..1, got 'inf'");
-  EXPECT_EQ(t.error({"--knn-method", "flann"}), "--knn-method needs one of kdtree, brute, got 'flann'");
+  EXPECT_EQ(t.error({"--knn-method", "flann"}),
+            "--knn-method needs one of kdtree, brute, got 'flann'");
   EXPECT_EQ(t.error({"--size", "big"}), "--size: a size is WxH, got 'big'");
   // An int target keeps within int even without a declared range.
   int n = 0;
@@ -118,7 +121,8 @@ TEST(FlagParser, OutOfRange) {
   try {
     p.parse({"--n", "3000000000"});
   } catch (const UsageError& e) {
-    EXPECT_EQ(std::string(e.what()), "--n needs an integer -2147483648..2147483647, got '3000000000'");
+    EXPECT_EQ(std::string(e.what()),
+              "--n needs an integer -2147483648..2147483647, got '3000000000'");
   }
 }
 
@@ -139,7 +143,8 @@ TEST(FlagParser, UnknownFlagMissingValueAndStrayWords) {
 
 TEST(FlagParser, RepeatablesCollectEveryValueAndScalarsKeepTheLast) {
   Tool t;
-  ASSERT_TRUE(t.p.parse({"--images", "a", "--frames", "3", "--images", "b", "--images=c", "--frames", "4"}));
+  ASSERT_TRUE(t.p.parse(
+      {"--images", "a", "--frames", "3", "--images", "b", "--images=c", "--frames", "4"}));
   EXPECT_EQ(t.images, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(t.frames, 4);
 }

@@ -61,14 +61,17 @@ class VidcolorEval : public ::testing::Test {
     std::error_code ec;
     fs::remove_all(tmp_, ec);
   }
-  std::string clip(const char* name) const { return (fs::path(data_) / "videos/davis2016" / name).string(); }
+  std::string clip(const char* name) const {
+    return (fs::path(data_) / "videos/davis2016" / name).string();
+  }
   std::string film_clip() const { return (fs::path(data_) / "bw/v04").string(); }
   // The JSON report for kFrames frames of the first clip at kSize with `extra_args`; an empty
   // object (and a test failure) when the tool fails.
   nlohmann::json eval_first_clip(const std::string& extra_args) const {
     const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
-                            " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
-                            " --threads 1 " + extra_args + " 2>" + (tmp_ / "stderr.txt").string();
+                            " --max-frames " + std::to_string(kFrames) + " --size " +
+                            std::to_string(kSize) + " --threads 1 " + extra_args + " 2>" +
+                            (tmp_ / "stderr.txt").string();
     const vctest::CommandResult r = vctest::run_command(cmd);
     EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
     return r.status == 0 ? nlohmann::json::parse(r.output) : nlohmann::json();
@@ -116,8 +119,8 @@ double gray_psnr_of_clip(const std::string& dir) {
 
 TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
   const fs::path out = tmp_ / "strips";
-  const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
-                          " " + clip(kClips[1]) + " --max-frames " + std::to_string(kFrames) +
+  const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) + " " +
+                          clip(kClips[1]) + " --max-frames " + std::to_string(kFrames) +
                           " --size " + std::to_string(kSize) + " --threads 1 --out " +
                           out.string() + " 2>" + (tmp_ / "stderr.txt").string();
   const vctest::CommandResult r = vctest::run_command(cmd);
@@ -189,8 +192,8 @@ TEST_F(VidcolorEval, JsonReportOnTwoRealClips) {
         EXPECT_GE((*r)[k + suffix].get<double>(), 0.0) << k << suffix;
     }
     // Gray has no chroma at all: exactly 0, not rounding noise (a neutral is a = b = 0).
-    for (const char* k : {"chroma_spread_gray", "chroma_spread_ratio_gray", "colorfulness_ratio_gray",
-                          "tint_gray"})
+    for (const char* k :
+         {"chroma_spread_gray", "chroma_spread_ratio_gray", "colorfulness_ratio_gray", "tint_gray"})
       EXPECT_EQ((*r)[k].get<double>(), 0.0) << k;
     // Real colour clips have colour; and a gray answer still gets some AuC (near-neutral pixels).
     EXPECT_GT((*r)["chroma_spread_gt"].get<double>(), 1.0);
@@ -210,10 +213,12 @@ TEST_F(VidcolorEval, InferenceSizesAreTheEnginesOperatingPoint) {
   ASSERT_TRUE(a.contains("overall") && b.contains("overall"));
   EXPECT_EQ(b["run"]["inference_size"], 32);
   EXPECT_EQ(b["run"]["refine_inference_size"], 16);
-  EXPECT_DOUBLE_EQ(a["overall"]["psnr_f_only"].get<double>(), b["overall"]["psnr_f_only"].get<double>());
+  EXPECT_DOUBLE_EQ(a["overall"]["psnr_f_only"].get<double>(),
+                   b["overall"]["psnr_f_only"].get<double>());
   EXPECT_NE(a["overall"]["psnr"].get<double>(), b["overall"]["psnr"].get<double>());
-  const vctest::CommandResult bad = vctest::run_command(
-      exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) + " --inference-size 5 2>&1");
+  const vctest::CommandResult bad =
+      vctest::run_command(exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+                          " --inference-size 5 2>&1");
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("inference_size"), std::string::npos) << bad.output;
 }
@@ -228,14 +233,15 @@ TEST_F(VidcolorEval, CandidateOptionScoresThatCandidate) {
   EXPECT_EQ(c0["run"]["candidate"], 0);
   EXPECT_EQ(c1["run"]["candidate"], 1);
   EXPECT_NE(c0["overall"]["psnr_f_only"].get<double>(), c1["overall"]["psnr_f_only"].get<double>());
-  EXPECT_DOUBLE_EQ(c0["overall"]["psnr_gray"].get<double>(), c1["overall"]["psnr_gray"].get<double>());
+  EXPECT_DOUBLE_EQ(c0["overall"]["psnr_gray"].get<double>(),
+                   c1["overall"]["psnr_gray"].get<double>());
   // The per-candidate rows are what --candidate shows: candidate i's row is f alone with i (up
   // to the 8-bit rounding of the output, which float noise of the batched upsampling can flip).
   for (const auto* c : {&c0, &c1}) {
     const std::string row = "_candidate" + std::to_string((*c)["run"]["candidate"].get<int>());
     for (const char* k : {"psnr", "auc", "auc_rebalanced", "chroma_spread_ratio"})
-      EXPECT_NEAR((*c)["overall"][k + row].get<double>(), (*c)["overall"][std::string(k) + "_f_only"].get<double>(),
-                  1e-3)
+      EXPECT_NEAR((*c)["overall"][k + row].get<double>(),
+                  (*c)["overall"][std::string(k) + "_f_only"].get<double>(), 1e-3)
           << k << row;
   }
   // --no-candidates leaves those rows out.
@@ -256,8 +262,9 @@ TEST_F(VidcolorEval, CandidateOptionScoresThatCandidate) {
 TEST_F(VidcolorEval, FilmModeOnABlackAndWhiteClip) {
   ASSERT_TRUE(fs::is_directory(film_clip())) << film_clip();
   const std::string cmd = exe_ + " --json --film --model " + model_ + " --clips " + film_clip() +
-                          " --max-frames " + std::to_string(kFrames) + " --size " + std::to_string(kSize) +
-                          " --threads 1 2>" + (tmp_ / "stderr.txt").string();
+                          " --max-frames " + std::to_string(kFrames) + " --size " +
+                          std::to_string(kSize) + " --threads 1 2>" +
+                          (tmp_ / "stderr.txt").string();
   const vctest::CommandResult r = vctest::run_command(cmd);
   ASSERT_EQ(r.status, 0) << cmd << "\n" << r.output;
   nlohmann::json j;
@@ -279,9 +286,9 @@ TEST_F(VidcolorEval, FilmModeOnABlackAndWhiteClip) {
     }
   }
   // The table prints too, without the truth's columns.
-  const vctest::CommandResult t = vctest::run_command(
-      exe_ + " --film --no-candidates --model " + model_ + " --clips " + film_clip() +
-      " --max-frames 2 --size 48 --threads 1 2>/dev/null");
+  const vctest::CommandResult t =
+      vctest::run_command(exe_ + " --film --no-candidates --model " + model_ + " --clips " +
+                          film_clip() + " --max-frames 2 --size 48 --threads 1 2>/dev/null");
   ASSERT_EQ(t.status, 0) << t.output;
   EXPECT_NE(t.output.find("tint"), std::string::npos) << t.output;
   EXPECT_EQ(t.output.find("PSNR"), std::string::npos) << t.output;
@@ -289,8 +296,8 @@ TEST_F(VidcolorEval, FilmModeOnABlackAndWhiteClip) {
 
 TEST_F(VidcolorEval, FailsClearlyOnAMissingClip) {
   const std::string err = (tmp_ / "stderr.txt").string();
-  const vctest::CommandResult r =
-      vctest::run_command(exe_ + " --json --model " + model_ + " --clips " + (tmp_ / "nope").string() + " 2>" + err);
+  const vctest::CommandResult r = vctest::run_command(
+      exe_ + " --json --model " + model_ + " --clips " + (tmp_ / "nope").string() + " 2>" + err);
   EXPECT_NE(r.status, 0);
   std::string text;
   std::unique_ptr<FILE, decltype(&fclose)> f(fopen(err.c_str(), "r"), &fclose);

@@ -56,7 +56,8 @@ class ModelTool : public ::testing::Test {
 TEST_F(ModelTool, InitMakesALoadableModelWithThePretrainedBackbone) {
   const ToolRun r0 = run("init --backbone " + backbone_json() + " -o " + path("s0.safetensors"));
   ASSERT_EQ(r0.status, 0) << r0.output;
-  const ToolRun r1 = run("init --backbone " + backbone_json() + " --seed 1 -o " + path("s1.safetensors"));
+  const ToolRun r1 =
+      run("init --backbone " + backbone_json() + " --seed 1 -o " + path("s1.safetensors"));
   ASSERT_EQ(r1.status, 0) << r1.output;
 
   Model m0 = load_model(path("s0.safetensors"));
@@ -82,7 +83,10 @@ TEST_F(ModelTool, InitMakesALoadableModelWithThePretrainedBackbone) {
 }
 
 TEST_F(ModelTool, InfoReportsTheFile) {
-  ASSERT_EQ(run("init --backbone " + backbone_json() + " --config quality -o " + path("q.safetensors")).status, 0);
+  ASSERT_EQ(
+      run("init --backbone " + backbone_json() + " --config quality -o " + path("q.safetensors"))
+          .status,
+      0);
   const ToolRun r = run("info " + path("q.safetensors"));
   ASSERT_EQ(r.status, 0) << r.output;
   const Model m = load_model(path("q.safetensors"));
@@ -91,19 +95,26 @@ TEST_F(ModelTool, InfoReportsTheFile) {
   for (const auto& p : m.g->parameters()) params += p.numel();
   EXPECT_NE(r.output.find("format: vidcolor-model"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("format_version: 1"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("\"inference_size\": " + std::to_string(ModelConfig::quality().inference_size)),
-            std::string::npos) << r.output;
+  EXPECT_NE(
+      r.output.find("\"inference_size\": " + std::to_string(ModelConfig::quality().inference_size)),
+      std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("tensors: " + std::to_string(model_tensors(m).size())), std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("parameters: " + std::to_string(params) + " "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("parameters: " + std::to_string(params) + " "), std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("model: loads"), std::string::npos) << r.output;
 }
 
 TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
-  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status, 0);
-  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 2 -o " + path("b.safetensors")).status, 0);
-  const ToolRun r = run("combine --f " + path("a.safetensors") + " --g " + path("b.safetensors") + " -o " +
-                        path("ab.safetensors"));
+  ASSERT_EQ(
+      run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status,
+      0);
+  ASSERT_EQ(
+      run("init --backbone " + backbone_json() + " --seed 2 -o " + path("b.safetensors")).status,
+      0);
+  const ToolRun r = run("combine --f " + path("a.safetensors") + " --g " + path("b.safetensors") +
+                        " -o " + path("ab.safetensors"));
   ASSERT_EQ(r.status, 0) << r.output;
   const Model a = load_model(path("a.safetensors")), b = load_model(path("b.safetensors")),
               ab = load_model(path("ab.safetensors"));
@@ -116,9 +127,12 @@ TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
   EXPECT_EQ(ab.provenance.at("g_from").at("provenance").at("seed"), 2);
 
   // Different architectures cannot be combined.
-  ASSERT_EQ(run("init --backbone " + backbone_json() + " --config quality -o " + path("q.safetensors")).status, 0);
-  const ToolRun bad = run("combine --f " + path("a.safetensors") + " --g " + path("q.safetensors") + " -o " +
-                          path("x.safetensors"));
+  ASSERT_EQ(
+      run("init --backbone " + backbone_json() + " --config quality -o " + path("q.safetensors"))
+          .status,
+      0);
+  const ToolRun bad = run("combine --f " + path("a.safetensors") + " --g " + path("q.safetensors") +
+                          " -o " + path("x.safetensors"));
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find("different architectures"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(path("x.safetensors")));
@@ -129,16 +143,19 @@ TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
   plain.chroma_classes = 0;
   torch::manual_seed(3);
   save_model(make_model(plain), path("plain.safetensors"));
-  const ToolRun mixed = run("combine --f " + path("a.safetensors") + " --g " + path("plain.safetensors") + " -o " +
-                            path("mixed.safetensors"));
+  const ToolRun mixed = run("combine --f " + path("a.safetensors") + " --g " +
+                            path("plain.safetensors") + " -o " + path("mixed.safetensors"));
   ASSERT_EQ(mixed.status, 0) << mixed.output;
   EXPECT_EQ(load_model(path("mixed.safetensors")).config.chroma_classes, a.config.chroma_classes);
 }
 
 // set: same networks, new operating point, validated; the old config kept in the provenance.
 TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
-  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status, 0);
-  const ToolRun r = run("set " + path("a.safetensors") + " --refine-inference-size 96 -o " + path("s.safetensors"));
+  ASSERT_EQ(
+      run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status,
+      0);
+  const ToolRun r = run("set " + path("a.safetensors") + " --refine-inference-size 96 -o " +
+                        path("s.safetensors"));
   ASSERT_EQ(r.status, 0) << r.output;
   const Model a = load_model(path("a.safetensors")), s = load_model(path("s.safetensors"));
   EXPECT_EQ(s.config.refine_inference_size, 96);
@@ -149,24 +166,41 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
   EXPECT_EQ(s.provenance.at("from").at("provenance").at("seed"), 1);
   // A g from a file with another operating point still combines (same architecture).
   EXPECT_EQ(run("combine --f " + path("a.safetensors") + " --g " + path("s.safetensors") + " -o " +
-                path("as.safetensors")).status, 0);
+                path("as.safetensors"))
+                .status,
+            0);
   EXPECT_EQ(load_model(path("as.safetensors")).config.refine_inference_size, 0);  // A's
-  const ToolRun bad = run("set " + path("a.safetensors") + " --refine-inference-size 8 -o " + path("t.safetensors"));
+  const ToolRun bad = run("set " + path("a.safetensors") + " --refine-inference-size 8 -o " +
+                          path("t.safetensors"));
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find("refine_inference_size"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(path("t.safetensors")));
-  EXPECT_EQ(run("set " + path("a.safetensors") + " -o " + path("t.safetensors")).status, 2);  // nothing to set
-  EXPECT_EQ(run("set " + path("a.safetensors") + " --inference-size big -o " + path("t.safetensors")).status, 2);
+  EXPECT_EQ(run("set " + path("a.safetensors") + " -o " + path("t.safetensors")).status,
+            2);  // nothing to set
+  EXPECT_EQ(
+      run("set " + path("a.safetensors") + " --inference-size big -o " + path("t.safetensors"))
+          .status,
+      2);
 
   // The class temperature is an operating point of a classed f too.
-  ASSERT_EQ(run("set " + path("a.safetensors") + " --class-temperature 0.6 -o " + path("t6.safetensors")).status, 0);
+  ASSERT_EQ(
+      run("set " + path("a.safetensors") + " --class-temperature 0.6 -o " + path("t6.safetensors"))
+          .status,
+      0);
   EXPECT_DOUBLE_EQ(load_model(path("t6.safetensors")).config.class_temperature, 0.6);
-  EXPECT_EQ(run("set " + path("a.safetensors") + " --class-temperature -1 -o " + path("t7.safetensors")).status, 2);
-  EXPECT_EQ(run("set " + path("a.safetensors") + " --class-temperature 20 -o " + path("t7.safetensors")).status, 1);
+  EXPECT_EQ(
+      run("set " + path("a.safetensors") + " --class-temperature -1 -o " + path("t7.safetensors"))
+          .status,
+      2);
+  EXPECT_EQ(
+      run("set " + path("a.safetensors") + " --class-temperature 20 -o " + path("t7.safetensors"))
+          .status,
+      1);
   EXPECT_FALSE(fs::exists(path("t7.safetensors")));
 
   // The class debias needs the prior the trainer writes into f; a fresh model has none.
-  const ToolRun no_prior = run("set " + path("a.safetensors") + " --class-debias 0.5 -o " + path("d5.safetensors"));
+  const ToolRun no_prior =
+      run("set " + path("a.safetensors") + " --class-debias 0.5 -o " + path("d5.safetensors"));
   EXPECT_EQ(no_prior.status, 1);
   EXPECT_NE(no_prior.output.find("no class prior"), std::string::npos) << no_prior.output;
   Model trained = load_model(path("a.safetensors"));
@@ -175,41 +209,61 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
     trained.f->class_log_prior.copy_(torch::linspace(-2.0, 2.0, 313));
   }
   save_model(trained, path("trained.safetensors"));
-  ASSERT_EQ(run("set " + path("trained.safetensors") + " --class-debias 0.5 -o " + path("d5.safetensors")).status, 0);
+  ASSERT_EQ(
+      run("set " + path("trained.safetensors") + " --class-debias 0.5 -o " + path("d5.safetensors"))
+          .status,
+      0);
   const Model d5 = load_model(path("d5.safetensors"));
   EXPECT_DOUBLE_EQ(d5.config.class_debias, 0.5);
   EXPECT_TRUE(torch::equal(d5.f->class_log_prior, trained.f->class_log_prior));
-  EXPECT_EQ(run("set " + path("trained.safetensors") + " --class-debias 2 -o " + path("d6.safetensors")).status, 2);
+  EXPECT_EQ(
+      run("set " + path("trained.safetensors") + " --class-debias 2 -o " + path("d6.safetensors"))
+          .status,
+      2);
 }
 
 // set --default-candidate: the candidate auto shows, validated against the model's d
 // (4 for the fast config), -1 clears it; combine keeps A's.
 TEST_F(ModelTool, SetDefaultCandidate) {
-  ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status, 0);
-  const ToolRun r = run("set " + path("a.safetensors") + " --default-candidate 2 -o " + path("d.safetensors"));
+  ASSERT_EQ(
+      run("init --backbone " + backbone_json() + " --seed 1 -o " + path("a.safetensors")).status,
+      0);
+  const ToolRun r =
+      run("set " + path("a.safetensors") + " --default-candidate 2 -o " + path("d.safetensors"));
   ASSERT_EQ(r.status, 0) << r.output;
   const Model d = load_model(path("d.safetensors"));
   EXPECT_EQ(d.config.default_candidate, 2);
   EXPECT_EQ(d.config.inference_size, load_model(path("a.safetensors")).config.inference_size);
   EXPECT_EQ(run("combine --f " + path("a.safetensors") + " --g " + path("d.safetensors") + " -o " +
-                path("ad.safetensors")).status, 0);
+                path("ad.safetensors"))
+                .status,
+            0);
   EXPECT_EQ(load_model(path("ad.safetensors")).config.default_candidate, -1);  // A's
-  ASSERT_EQ(run("set " + path("d.safetensors") + " --default-candidate -1 -o " + path("n.safetensors")).status, 0);
+  ASSERT_EQ(
+      run("set " + path("d.safetensors") + " --default-candidate -1 -o " + path("n.safetensors"))
+          .status,
+      0);
   EXPECT_EQ(load_model(path("n.safetensors")).config.default_candidate, -1);
-  const ToolRun bad = run("set " + path("a.safetensors") + " --default-candidate 4 -o " + path("t.safetensors"));
+  const ToolRun bad =
+      run("set " + path("a.safetensors") + " --default-candidate 4 -o " + path("t.safetensors"));
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find("default_candidate"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(path("t.safetensors")));
-  EXPECT_EQ(run("set " + path("a.safetensors") + " --default-candidate x -o " + path("t.safetensors")).status, 2);
+  EXPECT_EQ(
+      run("set " + path("a.safetensors") + " --default-candidate x -o " + path("t.safetensors"))
+          .status,
+      2);
 }
 
 TEST_F(ModelTool, FailuresExitNonZeroWithAClearMessage) {
-  const ToolRun no_backbone = run("init --backbone " + path("none/model.json") + " -o " + path("x.safetensors"));
+  const ToolRun no_backbone =
+      run("init --backbone " + path("none/model.json") + " -o " + path("x.safetensors"));
   EXPECT_EQ(no_backbone.status, 1);
-  EXPECT_NE(no_backbone.output.find(path("none/model.json")), std::string::npos) << no_backbone.output;
+  EXPECT_NE(no_backbone.output.find(path("none/model.json")), std::string::npos)
+      << no_backbone.output;
   EXPECT_FALSE(fs::exists(path("x.safetensors")));
 
-  EXPECT_EQ(run("init --backbone " + backbone_json()).status, 2);             // no -o
+  EXPECT_EQ(run("init --backbone " + backbone_json()).status, 2);  // no -o
   EXPECT_EQ(run("init --backbone " + backbone_json() + " --config big -o y").status, 2);
   EXPECT_EQ(run("frobnicate").status, 2);
 

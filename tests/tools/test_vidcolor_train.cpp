@@ -90,8 +90,10 @@ class TrainTest : public ::testing::Test {
   static void SetUpTestSuite() {
     const fs::path images = shared_data() / "images" / "bsds500";
     const fs::path frames = shared_data() / "videos" / "davis2016" / "car-shadow";
-    if (!fs::is_directory(images) || !fs::is_directory(frames) || !fs::exists(backbone_json())) return;
-    root_ = new fs::path(fs::temp_directory_path() / ("vidcolor-test-train-" + std::to_string(getpid())));
+    if (!fs::is_directory(images) || !fs::is_directory(frames) || !fs::exists(backbone_json()))
+      return;
+    root_ = new fs::path(fs::temp_directory_path() /
+                         ("vidcolor-test-train-" + std::to_string(getpid())));
     fs::remove_all(*root_);
     fs::create_directories(*root_);
     PackOptions o;
@@ -175,10 +177,13 @@ TEST(Distributed, ExplicitNcclIsRefusedWhereItCannotRun) {
   };
   if (!nccl_available()) {
     const std::string m = message(torch::Device(torch::kCUDA, 0));
-    EXPECT_NE(m.find("VIDCOLOR_DIST_BACKEND=nccl but this build has no c10d NCCL"), std::string::npos) << m;
+    EXPECT_NE(m.find("VIDCOLOR_DIST_BACKEND=nccl but this build has no c10d NCCL"),
+              std::string::npos)
+        << m;
   }
   const std::string m = message(torch::Device(torch::kCPU));
-  EXPECT_NE(m.find(nccl_available() ? "needs a CUDA training device" : "has no c10d NCCL"), std::string::npos)
+  EXPECT_NE(m.find(nccl_available() ? "needs a CUDA training device" : "has no c10d NCCL"),
+            std::string::npos)
       << m;
   env.backend = "auto";
   EXPECT_EQ(make_collective(env, torch::Device(torch::kCUDA, 0))->backend(), "none");
@@ -190,7 +195,8 @@ TEST(Distributed, ExplicitNcclIsRefusedWhereItCannotRun) {
     DistributedEnv::from_environment();
     ADD_FAILURE() << "no error for mpi";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("VIDCOLOR_DIST_BACKEND='mpi'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("VIDCOLOR_DIST_BACKEND='mpi'"), std::string::npos)
+        << e.what();
   }
   unsetenv("VIDCOLOR_DIST_BACKEND");
   EXPECT_EQ(DistributedEnv::from_environment().backend, "auto");
@@ -202,7 +208,8 @@ TEST(TrainPlots, TextAndCurvesDrawPixels) {
   EXPECT_GT(c.select(2, 0).gt(0).sum().item<int64_t>(), 30);
   EXPECT_EQ(c.select(2, 1).sum().item<int64_t>(), 0);
   LossSeries s{"loss", {1, 2, 3, 4}, {4, 3, NAN, 1}};
-  const torch::Tensor img = loss_curves_image({s, {"empty", {1}, {NAN}}}, {1}, {"f-images"}, 300, 100);
+  const torch::Tensor img =
+      loss_curves_image({s, {"empty", {1}, {NAN}}}, {1}, {"f-images"}, 300, 100);
   EXPECT_EQ(img.size(0), 100);  // one panel: the all-NaN series is left out
   EXPECT_EQ(img.size(1), 300);
   // The red curve is drawn.
@@ -246,7 +253,10 @@ TEST_F(TrainTest, OverfitsTinySetAndWritesOutputs) {
   EXPECT_TRUE(fs::exists(d / "checkpoint.safetensors"));
   const std::string csv = read_file(d / "train-log.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);  // header + 30 steps
-  EXPECT_EQ(csv.rfind("step,stage,crop,loss,bilateral,diversity,temporal,refine,refine_consistency,classes,lr,seconds", 0), 0u);
+  EXPECT_EQ(csv.rfind("step,stage,crop,loss,bilateral,diversity,temporal,refine,refine_consistency,"
+                      "classes,lr,seconds",
+                      0),
+            0u);
   if (png_supported()) {
     EXPECT_TRUE(fs::exists(d / "samples-00000015.png"));
     EXPECT_TRUE(fs::exists(d / "samples-00000030.png"));
@@ -350,7 +360,8 @@ TEST_F(TrainTest, ResumeGivesTheSameNextStep) {
   EXPECT_EQ(rest.steps, 4);
   EXPECT_EQ(rest.parameters_digest, whole.parameters_digest);
   std::string which;
-  EXPECT_TRUE(same_tensors(load_model(whole.model_path), load_model(rest.model_path), "", &which)) << which;
+  EXPECT_TRUE(same_tensors(load_model(whole.model_path), load_model(rest.model_path), "", &which))
+      << which;
   // The CSV has each step once.
   const std::string csv = read_file(dir("resume-split") / "train-log.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
@@ -384,7 +395,8 @@ TEST_F(TrainTest, PackWithoutGraphsTrainsLikeThePackWithThem) {
   EXPECT_EQ(built.parameters_digest, with.parameters_digest);
   const Model m = load_model(built.model_path);
   EXPECT_EQ(m.provenance.at("losses").at("knn").at("built_at_load"), true);
-  EXPECT_EQ(load_model(with.model_path).provenance.at("losses").at("knn").at("built_at_load"), false);
+  EXPECT_EQ(load_model(with.model_path).provenance.at("losses").at("knn").at("built_at_load"),
+            false);
 }
 
 TEST_F(TrainTest, RejectsBadOptions) {
@@ -405,15 +417,18 @@ TEST_F(TrainTest, RejectsBadOptions) {
 TEST_F(TrainTest, ToolTrainsAndReports) {
   if (!std::getenv("VIDCOLOR_TRAIN_TOOL")) GTEST_SKIP() << "VIDCOLOR_TRAIN_TOOL not set";
   const fs::path out = dir("tool");
-  const ToolRun r = run_tool("", "--pack " + pack() + " --stages f-images:2,g:1 --batch 2 --threads 1 "
-                                 "--backbone-weights " + fs::path(backbone_json()).parent_path().string() +
-                                 " --out " + out.string());
+  const ToolRun r =
+      run_tool("", "--pack " + pack() +
+                       " --stages f-images:2,g:1 --batch 2 --threads 1 "
+                       "--backbone-weights " +
+                       fs::path(backbone_json()).parent_path().string() + " --out " + out.string());
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("steps/s"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ETA"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("finished"), std::string::npos) << r.output;
   const Model m = load_model((out / "model.safetensors").string());
-  EXPECT_NE(m.provenance.at("command").get<std::string>().find("vidcolor-train --pack"), std::string::npos);
+  EXPECT_NE(m.provenance.at("command").get<std::string>().find("vidcolor-train --pack"),
+            std::string::npos);
   EXPECT_EQ(m.provenance.at("steps"), 3);
   // What vccolorize runs takes the trained model and colorizes a frame.
   ColorizeEngine engine(std::make_shared<const Model>(m), torch::Device(torch::kCPU));
@@ -421,16 +436,19 @@ TEST_F(TrainTest, ToolTrainsAndReports) {
   EXPECT_EQ(chroma.sizes(), torch::IntArrayRef({1, 2, 96, 160}));
   EXPECT_TRUE(torch::isfinite(chroma).all().item<bool>());
 
-  const ToolRun cuda = run_tool("", "--pack " + pack() + " --device cuda --out " + dir("tool-cuda").string());
+  const ToolRun cuda =
+      run_tool("", "--pack " + pack() + " --device cuda --out " + dir("tool-cuda").string());
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(cuda.status, 1) << cuda.output;
     EXPECT_NE(cuda.output.find("CUDA"), std::string::npos) << cuda.output;
   }
   // An explicit NCCL request the build or device cannot serve fails before any training.
-  const ToolRun nccl = run_tool("VIDCOLOR_DIST_BACKEND=nccl", "--pack " + pack() + " --out " + dir("tool-nccl").string());
+  const ToolRun nccl = run_tool("VIDCOLOR_DIST_BACKEND=nccl",
+                                "--pack " + pack() + " --out " + dir("tool-nccl").string());
   EXPECT_EQ(nccl.status, 1) << nccl.output;
   EXPECT_NE(nccl.output.find("VIDCOLOR_DIST_BACKEND=nccl"), std::string::npos) << nccl.output;
-  const ToolRun bad = run_tool("", "--pack " + pack() + " --stages paint:3 --out " + dir("tool-bad").string());
+  const ToolRun bad =
+      run_tool("", "--pack " + pack() + " --stages paint:3 --out " + dir("tool-bad").string());
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("unknown stage"), std::string::npos) << bad.output;
   const ToolRun none = run_tool("", "--out " + dir("tool-none").string());
@@ -446,17 +464,19 @@ TEST_F(TrainTest, TwoProcessesOverGlooStayInStep) {
   const char* tool = std::getenv("VIDCOLOR_TRAIN_TOOL");
   const fs::path out = dir("gloo");
   const std::string port = std::to_string(free_port());
-  const std::string args = " --pack " + pack() + " --stages f-images:2,g:1 --batch 1 --threads 1 --backbone-weights " +
+  const std::string args = " --pack " + pack() +
+                           " --stages f-images:2,g:1 --batch 1 --threads 1 --backbone-weights " +
                            backbone_json() + " --out " + out.string();
   const auto rank_cmd = [&](int r) {
     const fs::path log = dir("gloo-rank" + std::to_string(r) + ".log");
     return "(RANK=" + std::to_string(r) + " LOCAL_RANK=" + std::to_string(r) +
-           " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " timeout 120 " + tool + args +
-           " >" + log.string() + " 2>&1; echo $? >" + log.string() + ".rc)";
+           " WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + port + " timeout 120 " + tool +
+           args + " >" + log.string() + " 2>&1; echo $? >" + log.string() + ".rc)";
   };
   const std::string cmd = rank_cmd(0) + " & " + rank_cmd(1) + " & wait";
   ASSERT_EQ(std::system(("sh -c '" + cmd + "'").c_str()), 0);
-  const std::string log0 = read_file(dir("gloo-rank0.log")), log1 = read_file(dir("gloo-rank1.log"));
+  const std::string log0 = read_file(dir("gloo-rank0.log")),
+                    log1 = read_file(dir("gloo-rank1.log"));
   ASSERT_EQ(read_file(dir("gloo-rank0.log.rc")), "0\n") << log0;
   ASSERT_EQ(read_file(dir("gloo-rank1.log.rc")), "0\n") << log1;
   const std::regex digest("rank ([01]) parameters fnv1a64 ([0-9a-f]{16})");

@@ -13,8 +13,8 @@ namespace vctools {
 
 namespace {
 
-constexpr size_t kWidth = 96;       // usage lines wrap before this column
-constexpr size_t kMaxColumn = 26;   // a longer flag column puts its help on the next line
+constexpr size_t kWidth = 96;      // usage lines wrap before this column
+constexpr size_t kMaxColumn = 26;  // a longer flag column puts its help on the next line
 
 // The whole word as a base-10 integer (strtoll rejects nothing on its own: "12x", "", " 3").
 bool parse_integer(const std::string& v, long long* n, bool* overflow) {
@@ -141,7 +141,8 @@ std::string FlagParser::Flag::needs(bool type_limits) const {
     case Kind::Real:
       if (real_lo_set && real_hi_set)
         return "a number " + real_text(real_lo) + ".." + real_text(real_hi);
-      if (real_lo_set) return std::string("a number ") + (real_lo_open ? "> " : ">= ") + real_text(real_lo);
+      if (real_lo_set)
+        return std::string("a number ") + (real_lo_open ? "> " : ">= ") + real_text(real_lo);
       if (real_hi_set) return "a number <= " + real_text(real_hi);
       return "a number";
     case Kind::Text:
@@ -203,10 +204,12 @@ FlagParser::FlagParser(std::string synopsis) : synopsis_(std::move(synopsis)) {
 
 FlagParser::~FlagParser() = default;
 
-void FlagParser::section(std::string title) { sections_.emplace_back(flags_.size(), std::move(title)); }
+void FlagParser::section(std::string title) {
+  sections_.emplace_back(flags_.size(), std::move(title));
+}
 
-FlagParser::Flag& FlagParser::add(const std::string& names, const std::string& value_name, const std::string& help,
-                                  Flag::Kind kind) {
+FlagParser::Flag& FlagParser::add(const std::string& names, const std::string& value_name,
+                                  const std::string& help, Flag::Kind kind) {
   auto f = std::make_unique<Flag>();
   f->names = split_names(names);
   if (f->names.empty()) throw std::logic_error("a flag without a name");
@@ -226,7 +229,8 @@ FlagParser::Flag& FlagParser::add_integer(const std::string& names, const std::s
   Flag& f = add(names, value_name, help, Flag::Kind::Integer);
   // The type's own limits (an unsigned 64-bit target stops at 2^63 - 1: plenty for a seed).
   f.int_lo = static_cast<long long>(std::numeric_limits<Int>::min());
-  f.int_hi = std::numeric_limits<Int>::max() > static_cast<unsigned long long>(std::numeric_limits<long long>::max())
+  f.int_hi = std::numeric_limits<Int>::max() >
+                     static_cast<unsigned long long>(std::numeric_limits<long long>::max())
                  ? std::numeric_limits<long long>::max()
                  : static_cast<long long>(std::numeric_limits<Int>::max());
   if (std::numeric_limits<Int>::min() == 0) f.int_lo_set = true;  // an unsigned target: say ">= 0"
@@ -280,13 +284,15 @@ FlagParser::Flag& FlagParser::flag(const std::string& names, const std::string& 
 }
 
 FlagParser::Flag& FlagParser::flag(const std::string& names, const std::string& value_name,
-                                   const std::string& help, std::function<void(const std::string&)> set) {
+                                   const std::string& help,
+                                   std::function<void(const std::string&)> set) {
   Flag& f = add(names, value_name, help, Flag::Kind::Custom);
   f.store_text = std::move(set);
   return f;
 }
 
-FlagParser::Flag& FlagParser::flag(const std::string& names, const std::string& help, bool* target, bool value) {
+FlagParser::Flag& FlagParser::flag(const std::string& names, const std::string& help, bool* target,
+                                   bool value) {
   Flag& f = add(names, "", help, Flag::Kind::Switch);
   f.store_text = [target, value](const std::string&) { *target = value; };
   return f;
@@ -315,8 +321,8 @@ bool FlagParser::parse(const std::vector<std::string>& args, size_t first) {
     if (only_positional || a.size() < 2 || a[0] != '-') {
       if (positional_.target == nullptr) throw UsageError("unexpected argument '" + a + "'");
       if (positional_.max > 0 && positional_.target->size() >= positional_.max)
-        throw UsageError("unexpected argument '" + a + "' (" + std::to_string(positional_.max) + " " +
-                         positional_.value_name + " at most)");
+        throw UsageError("unexpected argument '" + a + "' (" + std::to_string(positional_.max) +
+                         " " + positional_.value_name + " at most)");
       positional_.target->push_back(a);
       continue;
     }
@@ -369,7 +375,8 @@ std::string FlagParser::flags_text() const {
     return h;
   };
   if (positional_.target != nullptr) {
-    rows.push_back({positional_.value_name + (positional_.max == 1 ? "" : "..."), positional_.help});
+    rows.push_back(
+        {positional_.value_name + (positional_.max == 1 ? "" : "..."), positional_.help});
     headings.emplace_back();
   }
   for (size_t i = 0; i < flags_.size(); ++i) {

@@ -83,8 +83,10 @@ class FlagParser {
 
   // `names` is one name or aliases separated by ", " ("-o, --output"). A flag given twice
   // keeps the last value, except a list, which collects every one (a repeatable flag).
-  Flag& flag(const std::string& names, const std::string& value_name, const std::string& help, int* target);
-  Flag& flag(const std::string& names, const std::string& value_name, const std::string& help, long* target);
+  Flag& flag(const std::string& names, const std::string& value_name, const std::string& help,
+             int* target);
+  Flag& flag(const std::string& names, const std::string& value_name, const std::string& help,
+             long* target);
   Flag& flag(const std::string& names, const std::string& value_name, const std::string& help,
              long long* target);
   Flag& flag(const std::string& names, const std::string& value_name, const std::string& help,
@@ -106,14 +108,16 @@ class FlagParser {
 
   // Words that are not flags, in order, into `target` (e.g. clip paths); at most `max` of
   // them (0 = any number). Without a positional declaration such a word is a usage error.
-  void positional(const std::string& value_name, const std::string& help, std::vector<std::string>* target,
-                  size_t max = 0);
+  void positional(const std::string& value_name, const std::string& help,
+                  std::vector<std::string>* target, size_t max = 0);
 
   // Parses args[first...] (e.g. after a subcommand). "-h"/"--help" anywhere: returns false
   // and sets nothing more (the caller prints usage() and exits 0). "--name=value" is the same
   // as "--name value"; "--" ends the flags (every later word is positional).
   bool parse(const std::vector<std::string>& args, size_t first = 0);
-  bool parse(int argc, char** argv) { return parse(std::vector<std::string>(argv + 1, argv + argc)); }
+  bool parse(int argc, char** argv) {
+    return parse(std::vector<std::string>(argv + 1, argv + argc));
+  }
 
   // "usage: SYNOPSIS", the intro, the flags (two columns, sections, defaults), the epilogue.
   std::string usage() const;
@@ -122,11 +126,12 @@ class FlagParser {
   const std::string& program() const { return program_; }
 
  private:
-  Flag& add(const std::string& names, const std::string& value_name, const std::string& help, Flag::Kind kind);
+  Flag& add(const std::string& names, const std::string& value_name, const std::string& help,
+            Flag::Kind kind);
   Flag* find(const std::string& name) const;
   template <class Int>
-  Flag& add_integer(const std::string& names, const std::string& value_name, const std::string& help,
-                    Int* target);
+  Flag& add_integer(const std::string& names, const std::string& value_name,
+                    const std::string& help, Int* target);
 
   struct Positional {
     std::string value_name, help;

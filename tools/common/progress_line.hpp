@@ -26,8 +26,10 @@ class ProgressLine {
 
   // Shows `line`: over the previous one on a terminal (left open), else as a line of its own.
   void show(const std::string& line) {
-    if (terminal_) std::fprintf(stderr, "\r\033[K%s", line.c_str());
-    else std::fprintf(stderr, "%s\n", line.c_str());
+    if (terminal_)
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
     std::fflush(stderr);
     open_ = terminal_;
   }

@@ -47,7 +47,8 @@ std::vector<ClipSpec> find_clips(const std::vector<std::string>& args, bool stil
   for (const auto& arg : args) {
     const fs::path p(arg);
     std::error_code ec;
-    if (!fs::exists(p, ec)) throw vidcolor::Error("vidcolor-eval: " + arg + ": no such file or folder");
+    if (!fs::exists(p, ec))
+      throw vidcolor::Error("vidcolor-eval: " + arg + ": no such file or folder");
     if (fs::is_regular_file(p, ec)) {
       ClipSpec c;
       c.kind = is_image_file(arg) ? ClipSpec::Kind::Image : ClipSpec::Kind::Video;
@@ -59,7 +60,8 @@ std::vector<ClipSpec> find_clips(const std::vector<std::string>& args, bool stil
     auto files = sorted_images(p);
     if (!files.empty() && stills) {
       for (const auto& f : files)
-        clips.push_back({ClipSpec::Kind::Image, stem_name(p) + "-" + fs::path(f).stem().string(), f, {}});
+        clips.push_back(
+            {ClipSpec::Kind::Image, stem_name(p) + "-" + fs::path(f).stem().string(), f, {}});
       continue;
     }
     if (!files.empty()) {
@@ -78,7 +80,8 @@ std::vector<ClipSpec> find_clips(const std::vector<std::string>& args, bool stil
       ++found;
     }
     if (found == 0)
-      throw vidcolor::Error("vidcolor-eval: " + arg + ": no images, and no folders of images, in it");
+      throw vidcolor::Error("vidcolor-eval: " + arg +
+                            ": no images, and no folders of images, in it");
   }
   return clips;
 }

@@ -37,8 +37,9 @@ std::string sheet_caption(const std::string& name, const nlohmann::json& s, bool
            fmt(s, "cdc", "%.5f") + " (f alone " + fmt(s, "cdc_f_only", "%.5f") + ")";
   return name + "   PSNR " + fmt(s, "psnr", "%.2f") + " dB (gray " + fmt(s, "psnr_gray", "%.2f") +
          ")   AuC rebal. " + fmt(s, "auc_rebalanced", "%.3f") + " (gray " +
-         fmt(s, "auc_rebalanced_gray", "%.3f") + ")   spread ratio " + fmt(s, "chroma_spread_ratio", "%.2f") +
-         "   colorfulness ratio " + fmt(s, "colorfulness_ratio", "%.2f");
+         fmt(s, "auc_rebalanced_gray", "%.3f") + ")   spread ratio " +
+         fmt(s, "chroma_spread_ratio", "%.2f") + "   colorfulness ratio " +
+         fmt(s, "colorfulness_ratio", "%.2f");
 }
 
 void write_contact_sheet(const std::string& path, const std::string& title,
@@ -54,7 +55,8 @@ void write_contact_sheet(const std::string& path, const std::string& title,
     int x = 0;
     for (const auto& p : r.panels) {
       cv::Mat s;
-      const int w = std::max(1, static_cast<int>(std::lround(p.cols * double(panel_height) / p.rows)));
+      const int w =
+          std::max(1, static_cast<int>(std::lround(p.cols * double(panel_height) / p.rows)));
       cv::resize(p, s, {w, panel_height}, 0, 0, cv::INTER_AREA);
       panels.push_back(s);
       if (scaled.empty()) column_x.push_back(x);

@@ -49,7 +49,8 @@ torch::Tensor colorized_rgb_tensor(const cv::Mat& gray, const torch::Tensor& chr
     throw vidcolor::Error("vidcolor-eval: chroma does not match its " + std::to_string(gray.cols) +
                           "x" + std::to_string(gray.rows) + " frame");
   // R'G'B' = kYccToRgb601 * (Y, Cb, Cr), per pixel.
-  const auto m = torch::from_blob(const_cast<float*>(vidcolor::kYccToRgb601), {3, 3}, torch::kFloat);
+  const auto m =
+      torch::from_blob(const_cast<float*>(vidcolor::kYccToRgb601), {3, 3}, torch::kFloat);
   const auto ycc = torch::cat({y, c}, 1).view({3, -1});
   const auto rgb = m.matmul(ycc).view({1, 3, gray.rows, gray.cols});
   return (rgb.clamp(0.0, 1.0) * 255.0).round().div(255.0);

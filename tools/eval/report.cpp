@@ -143,13 +143,15 @@ void print_table(std::ostream& os, const nlohmann::json& report) {
     if (film) {
       // No truth: the temporal metrics and the colour that needs none, in one table.
       const char* ffmt = "  %-12s %9s %11s %12s %8s %7s\n";
-      std::snprintf(line, sizeof line, ffmt, "", "CDC", "warp err", "colorfulness", "spread", "tint");
+      std::snprintf(line, sizeof line, ffmt, "", "CDC", "warp err", "colorfulness", "spread",
+                    "tint");
       os << line;
       for (const auto& v : vs) {
         const std::string& s = v.key_suffix;
-        std::snprintf(line, sizeof line, ffmt, v.label.c_str(), num(j, "cdc" + s, "%.5f").c_str(),
-                      num(j, "warp_error" + s, "%.6f").c_str(), num(j, "colorfulness" + s, "%.2f").c_str(),
-                      num(j, "chroma_spread" + s, "%.2f").c_str(), num(j, "tint" + s, "%.2f").c_str());
+        std::snprintf(
+            line, sizeof line, ffmt, v.label.c_str(), num(j, "cdc" + s, "%.5f").c_str(),
+            num(j, "warp_error" + s, "%.6f").c_str(), num(j, "colorfulness" + s, "%.2f").c_str(),
+            num(j, "chroma_spread" + s, "%.2f").c_str(), num(j, "tint" + s, "%.2f").c_str());
         os << line;
       }
       return;
@@ -161,11 +163,13 @@ void print_table(std::ostream& os, const nlohmann::json& report) {
       const std::string& s = v.key_suffix;
       std::snprintf(line, sizeof line, fmt, v.label.c_str(), num(j, "psnr" + s, "%.2f").c_str(),
                     num(j, "ssim" + s, "%.4f").c_str(), num(j, "cdc" + s, "%.5f").c_str(),
-                    num(j, "warp_error" + s, "%.6f").c_str(), num(j, "colorfulness" + s, "%.2f").c_str());
+                    num(j, "warp_error" + s, "%.6f").c_str(),
+                    num(j, "colorfulness" + s, "%.2f").c_str());
       os << line;
     }
     std::snprintf(line, sizeof line, fmt, "ground truth", "", "", num(j, "cdc_gt", "%.5f").c_str(),
-                  num(j, "warp_error_gt", "%.6f").c_str(), num(j, "colorfulness_gt", "%.2f").c_str());
+                  num(j, "warp_error_gt", "%.6f").c_str(),
+                  num(j, "colorfulness_gt", "%.2f").c_str());
     os << line;
     // The colour metrics (colour_metrics.hpp); a second table so each stays readable.
     const char* cfmt = "  %-12s %7s %9s %12s %12s %8s %7s\n";
@@ -178,7 +182,8 @@ void print_table(std::ostream& os, const nlohmann::json& report) {
                     num(j, "auc_rebalanced" + s, "%.4f").c_str(),
                     num(j, "chroma_spread_ratio" + s, "%.3f").c_str(),
                     num(j, "colorfulness_ratio" + s, "%.3f").c_str(),
-                    num(j, "chroma_spread" + s, "%.2f").c_str(), num(j, "tint" + s, "%.2f").c_str());
+                    num(j, "chroma_spread" + s, "%.2f").c_str(),
+                    num(j, "tint" + s, "%.2f").c_str());
       os << line;
     }
     std::snprintf(line, sizeof line, cfmt, "ground truth", "", "", "", "",

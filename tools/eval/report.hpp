@@ -27,8 +27,8 @@ std::vector<Variant> variants(int candidates, bool film);
 struct ClipResult {
   std::string name, path;
   int frames = 0, width = 0, height = 0;
-  double seconds = 0.0;                 // time spent colorizing (f, flow, g), not reading/scoring
-  std::vector<vidcolor::ClipScores> scores;    // one per variant
+  double seconds = 0.0;  // time spent colorizing (f, flow, g), not reading/scoring
+  std::vector<vidcolor::ClipScores> scores;  // one per variant
   vidcolor::ClipScores ground_truth;
   std::vector<vidcolor::ColourScores> colour;  // one per variant (empty: no colour keys)
 };

@@ -57,8 +57,8 @@ void rgb_row_to_gray(const uint8_t* src, PackedRgbLayout l, Out* dst, int width,
 
 }  // namespace
 
-void rgb_row_to_gray8(const uint8_t* src, PackedRgbLayout layout, uint8_t* dst, int width,
-                      Matrix m, Range in_range) {
+void rgb_row_to_gray8(const uint8_t* src, PackedRgbLayout layout, uint8_t* dst, int width, Matrix m,
+                      Range in_range) {
   rgb_row_to_gray<uint8_t, 255>(src, layout, dst, width, m, in_range);
 }
 
@@ -150,14 +150,12 @@ void luma_codes_row_to_gray16(const uint16_t* src, uint16_t* dst, int width, flo
 }
 
 // Full-range BT.601: Y = .299 R + .587 G + .114 B; Cb = (B - Y) / 1.772; Cr = (R - Y) / 1.402.
-const float kRgbToYcc601[9] = {
-    0.299f,      0.587f,      0.114f,       //
-    -0.168736f,  -0.331264f,  0.5f,         //
-    0.5f,        -0.418688f,  -0.081312f};  //
-const float kYccToRgb601[9] = {
-    1.0f, 0.0f,       1.402f,      //
-    1.0f, -0.344136f, -0.714136f,  //
-    1.0f, 1.772f,     0.0f};       //
+const float kRgbToYcc601[9] = {0.299f,     0.587f,     0.114f,       //
+                               -0.168736f, -0.331264f, 0.5f,         //
+                               0.5f,       -0.418688f, -0.081312f};  //
+const float kYccToRgb601[9] = {1.0f, 0.0f,       1.402f,             //
+                               1.0f, -0.344136f, -0.714136f,         //
+                               1.0f, 1.772f,     0.0f};              //
 
 Ycc rgb_to_ycc(Rgb c) {
   const float* m = kRgbToYcc601;
@@ -184,7 +182,8 @@ float hsv_saturation(Rgb c) {
 double mean_hsv_saturation(const float* rgb, size_t n) {
   if (n == 0) return 0.0;
   double sum = 0.0;
-  for (size_t i = 0; i < n; ++i) sum += hsv_saturation({rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]});
+  for (size_t i = 0; i < n; ++i)
+    sum += hsv_saturation({rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]});
   return sum / static_cast<double>(n);
 }
 

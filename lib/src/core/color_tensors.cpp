@@ -56,7 +56,8 @@ torch::Tensor srgb_decode(const torch::Tensor& v) {
   return torch::where(v <= 0.04045, v / 12.92, torch::pow((v + 0.055) / 1.055, 2.4));
 }
 torch::Tensor srgb_encode(const torch::Tensor& v) {
-  return torch::where(v <= 0.0031308, v * 12.92, 1.055 * torch::pow(v.clamp_min(1e-12), 1.0 / 2.4) - 0.055);
+  return torch::where(v <= 0.0031308, v * 12.92,
+                      1.055 * torch::pow(v.clamp_min(1e-12), 1.0 / 2.4) - 0.055);
 }
 // CIE's f(t) of XYZ -> Lab and its inverse (linear near 0, cube root above (6/29)^3).
 constexpr double kDelta = 6.0 / 29.0;
@@ -159,7 +160,8 @@ torch::Tensor lab_to_rgb(const torch::Tensor& lab) {
 }
 
 torch::Tensor gray_to_lightness(const torch::Tensor& y) {
-  if (y.dim() != 4 || y.size(1) != 1) fail("gray_to_lightness needs [N,1,H,W], got " + shape_str(y));
+  if (y.dim() != 4 || y.size(1) != 1)
+    fail("gray_to_lightness needs [N,1,H,W], got " + shape_str(y));
   return 116 * lab_f(srgb_decode(y.clamp(0, 1))) - 16;
 }
 

@@ -40,9 +40,8 @@ T field(const nlohmann::json& j, const char* name) {
 void check_channels(const std::vector<int>& ch, size_t min_levels, size_t max_levels,
                     const char* name) {
   if (ch.size() < min_levels || ch.size() > max_levels)
-    throw Error(std::string("model config: \"") + name + "\" needs " +
-                std::to_string(min_levels) + ".." + std::to_string(max_levels) + " levels, got " +
-                std::to_string(ch.size()));
+    throw Error(std::string("model config: \"") + name + "\" needs " + std::to_string(min_levels) +
+                ".." + std::to_string(max_levels) + " levels, got " + std::to_string(ch.size()));
   for (int c : ch)
     if (c < 1 || c > 4096)
       throw Error(std::string("model config: \"") + name + "\" has an invalid channel count " +
@@ -70,7 +69,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
                 std::to_string(c.inference_size));
   if (j.contains("refine_inference_size")) {
     c.refine_inference_size = field<int>(j, "refine_inference_size");
-    if (c.refine_inference_size != 0 && (c.refine_inference_size < 16 || c.refine_inference_size > 4096))
+    if (c.refine_inference_size != 0 &&
+        (c.refine_inference_size < 16 || c.refine_inference_size > 4096))
       throw Error("model config: refine_inference_size must be 0 or 16..4096, got " +
                   std::to_string(c.refine_inference_size));
   }
@@ -78,7 +78,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     c.default_candidate = field<int>(j, "default_candidate");
     if (c.default_candidate < -1 || c.default_candidate >= c.candidates)
       throw Error("model config: default_candidate must be -1 (none) or 0.." +
-                  std::to_string(c.candidates - 1) + ", got " + std::to_string(c.default_candidate));
+                  std::to_string(c.candidates - 1) + ", got " +
+                  std::to_string(c.default_candidate));
   }
   if (j.contains("chroma_classes")) {
     c.chroma_classes = field<int>(j, "chroma_classes");
@@ -126,12 +127,15 @@ ModelConfig ModelConfig::quality() {
 void ModelConfig::inference_dims(int width, int height, int* out_width, int* out_height) const {
   const int short_side = std::max(1, std::min(width, height));
   const double scale = std::min(1.0, static_cast<double>(inference_size) / short_side);
-  auto round16 = [](double v) { return std::max(16, static_cast<int>(std::lround(v / 16.0)) * 16); };
+  auto round16 = [](double v) {
+    return std::max(16, static_cast<int>(std::lround(v / 16.0)) * 16);
+  };
   *out_width = round16(width * scale);
   *out_height = round16(height * scale);
 }
 
-void ModelConfig::refine_inference_dims(int width, int height, int* out_width, int* out_height) const {
+void ModelConfig::refine_inference_dims(int width, int height, int* out_width,
+                                        int* out_height) const {
   ModelConfig g = *this;
   g.inference_size = refine_size();
   g.inference_dims(width, height, out_width, out_height);

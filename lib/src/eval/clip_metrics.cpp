@@ -33,8 +33,8 @@ void ClipMetrics::add(const torch::Tensor& gt, const std::vector<torch::Tensor>&
                       const torch::Tensor& flow_back, const torch::Tensor& flow_fwd) {
   torch::NoGradGuard no_grad;
   if (outputs.size() != names_.size())
-    throw Error("clip_metrics.cpp: add() got " + std::to_string(outputs.size()) +
-                " outputs for " + std::to_string(names_.size()) + " variants");
+    throw Error("clip_metrics.cpp: add() got " + std::to_string(outputs.size()) + " outputs for " +
+                std::to_string(names_.size()) + " variants");
   const auto ref = as_frame(gt);
   if (gt_.prev.defined() && gt_.prev.sizes() != ref.sizes())
     throw Error("clip_metrics.cpp: the frame size changed within a clip");

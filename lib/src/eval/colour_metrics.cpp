@@ -25,7 +25,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // [3,H,W] or [N,3,H,W] float, finite -> [N,3,H,W] double on the CPU.
 torch::Tensor as_rgb_batch(const torch::Tensor& t) {
   if (!t.defined() || !t.is_floating_point() || (t.dim() != 3 && t.dim() != 4) ||
-      t.size(t.dim() - 3) != 3 || t.size(-1) < 1 || t.size(-2) < 1 || (t.dim() == 4 && t.size(0) < 1))
+      t.size(t.dim() - 3) != 3 || t.size(-1) < 1 || t.size(-2) < 1 ||
+      (t.dim() == 4 && t.size(0) < 1))
     fail("a frame must be a float R'G'B' tensor [3,H,W] or [N,3,H,W], got " + shape_str(t));
   const torch::Tensor x = (t.dim() == 3 ? t.unsqueeze(0) : t).to(torch::kCPU, torch::kDouble);
   // NaN would survive rgb_to_lab's clamp and become a garbage error bin. (The sum is finite iff
@@ -110,7 +111,9 @@ void ColourAccumulator::add_frame(const torch::Tensor& pred_rgb, const torch::Te
   add_frame(colour_frame(pred_rgb), truth_colour_frame(truth_rgb));
 }
 
-void ColourAccumulator::add_frame(const torch::Tensor& pred_rgb) { add_frame(colour_frame(pred_rgb)); }
+void ColourAccumulator::add_frame(const torch::Tensor& pred_rgb) {
+  add_frame(colour_frame(pred_rgb));
+}
 
 void ColourAccumulator::merge(const ColourAccumulator& other) {
   if (other.truth_ != Truth::Unknown) set_truth(other.truth_);
@@ -161,10 +164,11 @@ ColourScores ColourAccumulator::scores() const {
   const torch::Tensor prior = error_hist_.sum(1);  // truth pixels per bin
   s.pixels = static_cast<int64_t>(prior.sum().item<double>());
   s.auc = auc_from_histogram(error_hist_);
-  s.auc_rebalanced = s.pixels > 0 ? auc_from_histogram(error_hist_, ab_rebalance_weights(prior, 0.5, 0.0))
-                                  : kNaN;
+  s.auc_rebalanced =
+      s.pixels > 0 ? auc_from_histogram(error_hist_, ab_rebalance_weights(prior, 0.5, 0.0)) : kNaN;
   s.chroma_spread_gt = spread_gt_sum_ / n;
-  s.chroma_spread_ratio = ratio_frames_ > 0 ? ratio_sum_ / static_cast<double>(ratio_frames_) : kNaN;
+  s.chroma_spread_ratio =
+      ratio_frames_ > 0 ? ratio_sum_ / static_cast<double>(ratio_frames_) : kNaN;
   s.colorfulness_gt = colorfulness_gt_sum_ / n;
   s.colorfulness_ratio = colorfulness_gt_sum_ > 0 ? colorfulness_sum_ / colorfulness_gt_sum_ : kNaN;
   s.tint_gt = tint_gt_sum_ / n;

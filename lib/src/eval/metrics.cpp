@@ -158,7 +158,8 @@ double ssim(const torch::Tensor& pred, const torch::Tensor& ref) {
   const auto taps = gaussian_taps();
   double sum = 0.0;
   for (int64_t i = 0; i < x.size(0); ++i)
-    sum += ssim_plane(x.data_ptr<double>() + i * h * w, y.data_ptr<double>() + i * h * w, h, w, taps);
+    sum +=
+        ssim_plane(x.data_ptr<double>() + i * h * w, y.data_ptr<double>() + i * h * w, h, w, taps);
   return sum / static_cast<double>(x.size(0));
 }
 
@@ -293,9 +294,9 @@ double warp_error(const torch::Tensor& frames, const torch::Tensor& flows_back,
   const std::vector<int64_t> flow_shape{t - 1, 2, frames.size(2), frames.size(3)};
   if (!flows_back.defined() || flows_back.sizes() != flow_shape || !flows_fwd.defined() ||
       flows_fwd.sizes() != flow_shape)
-    throw Error("metrics.cpp: warp_error needs flows [T-1,2,H,W] = " +
-                shape_of(torch::empty(flow_shape)) + ", got " + shape_of(flows_back) + " and " +
-                shape_of(flows_fwd));
+    throw Error(
+        "metrics.cpp: warp_error needs flows [T-1,2,H,W] = " + shape_of(torch::empty(flow_shape)) +
+        ", got " + shape_of(flows_back) + " and " + shape_of(flows_fwd));
   const auto masks = occlusion_mask(flows_back, flows_fwd);
   double sum = 0.0;
   for (int64_t i = 0; i + 1 < t; ++i)

@@ -18,8 +18,9 @@ cv::Mat flow_luma(const cv::Mat& gray8, double scale) {
   cv::Mat small;
   // Area when shrinking: no aliasing of fine texture into the flow. Bilinear when a side
   // grows (a frame smaller than kMinFlowSide).
-  cv::resize(gray8, small, size, 0, 0,
-             size.width <= gray8.cols && size.height <= gray8.rows ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(
+      gray8, small, size, 0, 0,
+      size.width <= gray8.cols && size.height <= gray8.rows ? cv::INTER_AREA : cv::INTER_LINEAR);
   return small;
 }
 

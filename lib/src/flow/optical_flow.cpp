@@ -200,8 +200,8 @@ torch::Tensor flow_mat_to_tensor(const cv::Mat& flow) {
   if (flow.empty() || flow.type() != CV_32FC2)
     throw Error("optical_flow.cpp: flow_mat_to_tensor needs a non-empty CV_32FC2 matrix");
   const cv::Mat c = flow.isContinuous() ? flow : flow.clone();
-  auto t = torch::from_blob(const_cast<float*>(c.ptr<float>()), {c.rows, c.cols, 2},
-                            torch::kFloat32);
+  auto t =
+      torch::from_blob(const_cast<float*>(c.ptr<float>()), {c.rows, c.cols, 2}, torch::kFloat32);
   return t.permute({2, 0, 1}).unsqueeze(0).contiguous();  // contiguous() copies
 }
 
@@ -212,7 +212,8 @@ cv::Mat flow_tensor_to_mat(const torch::Tensor& flow) {
     throw Error("optical_flow.cpp: flow_tensor_to_mat needs a float [1,2,H,W] or [2,H,W] flow");
   const auto hwc = f.to(torch::kCPU, torch::kFloat32).permute({1, 2, 0}).contiguous();
   cv::Mat out(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_32FC2);
-  std::memcpy(out.ptr<float>(), hwc.data_ptr<float>(), static_cast<size_t>(hwc.numel()) * sizeof(float));
+  std::memcpy(out.ptr<float>(), hwc.data_ptr<float>(),
+              static_cast<size_t>(hwc.numel()) * sizeof(float));
   return out;
 }
 

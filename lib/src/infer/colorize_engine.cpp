@@ -178,7 +178,8 @@ MosaicFrame ColorizeEngine::colorize_mosaic(const torch::Tensor& luma) {
       out.luma.narrow(2, y0, y1 - y0).narrow(3, x0, x1 - x0).copy_(cell);
       const int64_t i = row * cols + col;
       if (i < d)
-        out.chroma.narrow(2, y0, y1 - y0).narrow(3, x0, x1 - x0)
+        out.chroma.narrow(2, y0, y1 - y0)
+            .narrow(3, x0, x1 - x0)
             .copy_(impl_->upsample(r.candidates.select(1, i), r, cell));
     }
   }

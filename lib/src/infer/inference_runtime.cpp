@@ -29,8 +29,7 @@ torch::Device cuda_device(const std::string& spec, int index) {
               "build against a CUDA LibTorch (-Dtorch_dir)");
 #else
   const int count = cuda_device_count();
-  if (count == 0)
-    throw Error("device '" + spec + "': LibTorch has CUDA support but sees no GPU");
+  if (count == 0) throw Error("device '" + spec + "': LibTorch has CUDA support but sees no GPU");
   if (index >= count)
     throw Error("device '" + spec + "': no such GPU (" + std::to_string(count) +
                 " visible, numbered from 0)");
@@ -68,8 +67,7 @@ void set_inference_threads(int threads) {
 
 std::string default_model_path() {
   namespace fs = std::filesystem;
-  if (const char* env = std::getenv("VIDCOLOR_MODEL"); env != nullptr && env[0] != '\0')
-    return env;
+  if (const char* env = std::getenv("VIDCOLOR_MODEL"); env != nullptr && env[0] != '\0') return env;
   const std::string installed =
       (fs::path(VIDCOLOR_INSTALLED_MODEL_DIR) / VIDCOLOR_DEFAULT_MODEL_NAME).string();
   const std::string source =
@@ -99,7 +97,8 @@ void place_for_inference(const torch::nn::Module& source, torch::nn::Module& cop
 }
 
 torch::Tensor network_input(const torch::Tensor& t, const torch::Device& device) {
-  return device.is_cpu() ? t.contiguous(torch::MemoryFormat::ChannelsLast) : t.to(network_dtype(device));
+  return device.is_cpu() ? t.contiguous(torch::MemoryFormat::ChannelsLast)
+                         : t.to(network_dtype(device));
 }
 
 }  // namespace vidcolor

@@ -37,8 +37,8 @@ torch::Tensor mask_at(const torch::Tensor& valid, const torch::Tensor& like, int
 }
 
 void check_plane(const torch::Tensor& t, int64_t channels, const std::string& what) {
-  if (!t.defined() || t.dim() != 4 || t.size(0) != 1 || t.size(1) != channels ||
-      t.size(2) < 1 || t.size(3) < 1 || !t.is_floating_point())
+  if (!t.defined() || t.dim() != 4 || t.size(0) != 1 || t.size(1) != channels || t.size(2) < 1 ||
+      t.size(3) < 1 || !t.is_floating_point())
     fail(what + " must be a float [1," + std::to_string(channels) + ",H,W] tensor, got " +
          (t.defined() ? shape_str(t) : std::string("an undefined tensor")));
 }
@@ -47,7 +47,8 @@ void check_mask(const torch::Tensor& valid, const torch::Tensor& flow, const std
   if (!valid.defined()) return;
   if (valid.dim() != 4 || valid.size(0) != 1 || valid.size(1) != 1 ||
       valid.size(2) != flow.size(2) || valid.size(3) != flow.size(3))
-    fail(what + " must be [1,1,h,w] like its flow " + shape_str(flow) + ", got " + shape_str(valid));
+    fail(what + " must be [1,1,h,w] like its flow " + shape_str(flow) + ", got " +
+         shape_str(valid));
 }
 
 }  // namespace
@@ -113,7 +114,8 @@ RefineInputs RefineEngine::prepare(const torch::Tensor& luma, const torch::Tenso
            shape_str(luma) + " / " + shape_str(chroma));
     const torch::Tensor flow = resize_flow(n.flow.to(device_, torch::kFloat32), h, w);
     // g's inputs as the trainer builds them (neighbour_warp.hpp).
-    const WarpedNeighbour t = warp_neighbour(in.y_s, in.c_s, small(n.luma), small(n.chroma), flow, alpha_);
+    const WarpedNeighbour t =
+        warp_neighbour(in.y_s, in.c_s, small(n.luma), small(n.chroma), flow, alpha_);
     cw.push_back(t.chroma);
     cc.push_back(t.conf_c);
     cx.push_back(t.conf_x);
@@ -146,9 +148,8 @@ torch::Tensor RefineEngine::refine(const torch::Tensor& luma, const torch::Tenso
                  as_g(in.c_t_warped), as_g(in.conf_c), as_g(in.conf_x))
           .to(torch::kFloat32)
           .contiguous();
-  const torch::Tensor out_lr =
-      ((in.weight * refined).sum(0, true) + kFallbackWeight * in.c_s) /
-      (in.weight.sum(0, true) + kFallbackWeight);
+  const torch::Tensor out_lr = ((in.weight * refined).sum(0, true) + kFallbackWeight * in.c_s) /
+                               (in.weight.sum(0, true) + kFallbackWeight);
 
   const int64_t hc = chroma.size(2), wc = chroma.size(3);
   const torch::Tensor guide_hr = resize_planes(luma.to(device_, torch::kFloat32), hc, wc);

@@ -24,7 +24,8 @@ void drop_non_finite(torch::Tensor& flow, torch::Tensor& valid) {
 // Masks as float32, so a frame's tensors share one dtype (to_device_together) and every
 // reader sees the same kind of mask.
 torch::Tensor float_mask(const torch::Tensor& valid) {
-  return valid.defined() && valid.scalar_type() != torch::kFloat32 ? valid.to(torch::kFloat32) : valid;
+  return valid.defined() && valid.scalar_type() != torch::kFloat32 ? valid.to(torch::kFloat32)
+                                                                   : valid;
 }
 
 }  // namespace
@@ -33,7 +34,8 @@ RefineWindow::RefineWindow(const RefineEngine& engine, RefineWindowOptions optio
     : engine_(engine), options_(options) {
   if (options_.radius < 1 || options_.iterations < 1)
     throw Error("refine_window: radius and iterations must be >= 1, got radius " +
-                std::to_string(options_.radius) + ", iterations " + std::to_string(options_.iterations));
+                std::to_string(options_.radius) + ", iterations " +
+                std::to_string(options_.iterations));
 }
 
 std::vector<RefinedFrame> RefineWindow::push(WindowFrame frame) {
@@ -55,10 +57,10 @@ std::vector<RefinedFrame> RefineWindow::push(WindowFrame frame) {
   // 2 * radius * iterations reads) finds them there. On the CPU nothing moves.
   const torch::Device device = engine_.device();
   if (!device.is_cpu()) {
-    const std::vector<torch::Tensor> d = to_device_together(
-        {h.luma, h.chroma.at(0), h.link.backward, h.link.backward_valid, h.link.forward,
-         h.link.forward_valid},
-        device);
+    const std::vector<torch::Tensor> d =
+        to_device_together({h.luma, h.chroma.at(0), h.link.backward, h.link.backward_valid,
+                            h.link.forward, h.link.forward_valid},
+                           device);
     h.luma = d[0];
     h.chroma.at(0) = d[1];
     h.link = FlowLink{d[2], d[3], d[4], d[5]};

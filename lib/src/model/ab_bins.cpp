@@ -70,7 +70,8 @@ torch::Tensor ab_nearest_bin(const torch::Tensor& ab) {
 
 torch::Tensor ab_soft_encode(const torch::Tensor& ab, int64_t k, double sigma) {
   check_ab(ab, "ab_soft_encode");
-  if (k < 1 || k > kAbBinCount || !(sigma > 0)) fail("soft encoding needs 1 <= k <= 313, sigma > 0");
+  if (k < 1 || k > kAbBinCount || !(sigma > 0))
+    fail("soft encoding needs 1 <= k <= 313, sigma > 0");
   const int64_t n = ab.size(0), h = ab.size(2), w = ab.size(3);
   const torch::Tensor centres = ab_bin_centres().to(ab.device());
   const torch::Tensor px = ab.to(torch::kFloat32).permute({0, 2, 3, 1}).reshape({-1, 2});
@@ -89,7 +90,8 @@ torch::Tensor ab_bin_histogram(const torch::Tensor& ab) {
 }
 
 torch::Tensor ab_rebalance_weights(const torch::Tensor& prior, double mix, double smooth_sigma) {
-  if (prior.dim() != 1 || prior.size(0) != kAbBinCount) fail("prior must be [313], got " + shape_str(prior));
+  if (prior.dim() != 1 || prior.size(0) != kAbBinCount)
+    fail("prior must be [313], got " + shape_str(prior));
   if (!(mix > 0 && mix <= 1)) fail("mix must be in (0, 1]");
   torch::Tensor p = prior.to(torch::kFloat64).cpu().clamp_min(0);
   if (p.sum().item<double>() <= 0) fail("prior is empty");

@@ -47,7 +47,8 @@ std::string read_all(const fs::path& p, uintmax_t limit, const std::string& errn
 fs::path shard_path(const fs::path& dir, const json& p, const std::string& file) {
   if (!p.is_string()) fail(file, "a weightsManifest path is not a string");
   const fs::path rel(p.get<std::string>());
-  if (rel.empty() || rel.is_absolute()) fail(file, "shard path '" + rel.string() + "' is not a relative file name");
+  if (rel.empty() || rel.is_absolute())
+    fail(file, "shard path '" + rel.string() + "' is not a relative file name");
   for (const auto& part : rel)
     if (part == "..") fail(file, "shard path '" + rel.string() + "' leaves the model folder");
   return dir / rel;
@@ -99,7 +100,8 @@ std::vector<KerasWeight> read_tfjs_weights(const std::string& model_json_path) {
   } catch (const json::exception& e) {
     fail(model_json_path, std::string("not valid JSON (") + e.what() + ")");
   }
-  if (!model.is_object() || !model.contains("weightsManifest") || !model["weightsManifest"].is_array())
+  if (!model.is_object() || !model.contains("weightsManifest") ||
+      !model["weightsManifest"].is_array())
     fail(model_json_path, "no \"weightsManifest\" array; not a TensorFlow.js layers model");
   const fs::path dir = mj.parent_path();
 
@@ -126,14 +128,16 @@ std::vector<KerasWeight> read_tfjs_weights(const std::string& model_json_path) {
       shard_names += (shard_names.empty() ? "" : ", ") + shards.back().string();
       std::error_code ec;
       if (!fs::is_regular_file(shards.back(), ec))
-        fail(model_json_path, "shard '" + shards.back().string() + "' is missing or not a regular file");
+        fail(model_json_path,
+             "shard '" + shards.back().string() + "' is missing or not a regular file");
       have += fs::file_size(shards.back(), ec);
-      if (ec) fail(model_json_path, "cannot get the size of shard '" + shards.back().string() + "'");
+      if (ec)
+        fail(model_json_path, "cannot get the size of shard '" + shards.back().string() + "'");
     }
     if (have != need)
       fail(model_json_path, "shards [" + shard_names + "] hold " + std::to_string(have) +
-                                " bytes but the manifest lists " + std::to_string(need) +
-                                " (" + std::to_string(specs.size()) + " float32 tensors)");
+                                " bytes but the manifest lists " + std::to_string(need) + " (" +
+                                std::to_string(specs.size()) + " float32 tensors)");
     std::string bytes;
     for (const fs::path& sp : shards) bytes += read_all(sp, need - bytes.size(), sp.string());
     if (bytes.size() != need) fail(model_json_path, "shards changed size while being read");
@@ -158,8 +162,8 @@ TorchWeight keras_to_torch(const KerasWeight& w) {
   const std::string layer = w.name.substr(0, slash), kind = w.name.substr(slash + 1);
   const torch::Tensor& v = w.value;
   auto bad_rank = [&]() -> TorchWeight {
-    throw Error("Keras weight \"" + w.name + "\": unexpected shape " +
-                c10::str(v.sizes()) + " for a " + kind);
+    throw Error("Keras weight \"" + w.name + "\": unexpected shape " + c10::str(v.sizes()) +
+                " for a " + kind);
   };
   if (kind == "kernel") {
     if (v.dim() == 4) return {layer + ".weight", v.permute({3, 2, 0, 1}).contiguous()};
@@ -178,7 +182,8 @@ TorchWeight keras_to_torch(const KerasWeight& w) {
                                                              {"moving_mean", "running_mean"},
                                                              {"moving_variance", "running_var"}};
   const auto it = vectors.find(kind);
-  if (it == vectors.end()) throw Error("Keras weight \"" + w.name + "\": unknown kind \"" + kind + "\"");
+  if (it == vectors.end())
+    throw Error("Keras weight \"" + w.name + "\": unknown kind \"" + kind + "\"");
   if (v.dim() != 1) return bad_rank();
   return {layer + "." + it->second, v.contiguous()};
 }
@@ -191,7 +196,8 @@ void load_keras_weights(torch::nn::Module& module, const std::vector<KerasWeight
   for (const auto& b : module.named_buffers(true)) {
     const std::string& k = b.key();
     const std::string tail = "num_batches_tracked";
-    if (k.size() >= tail.size() && k.compare(k.size() - tail.size(), tail.size(), tail) == 0) continue;
+    if (k.size() >= tail.size() && k.compare(k.size() - tail.size(), tail.size(), tail) == 0)
+      continue;
     targets.emplace(k, b.value());
   }
   std::map<std::string, const KerasWeight*> assigned;  // torch name -> its Keras source
@@ -213,8 +219,8 @@ void load_keras_weights(torch::nn::Module& module, const std::vector<KerasWeight
                        "\" both map to \"" + tw.name + "\"");
     if (t->second.sizes() != tw.value.sizes())
       fail(source, "tensor \"" + w.name + "\" of Keras shape " + c10::str(w.value.sizes()) +
-                       " becomes " + c10::str(tw.value.sizes()) + " but \"" + tw.name +
-                       "\" is " + c10::str(t->second.sizes()) +
+                       " becomes " + c10::str(tw.value.sizes()) + " but \"" + tw.name + "\" is " +
+                       c10::str(t->second.sizes()) +
                        " (a different width multiplier or architecture?)");
     copies.emplace_back(t->second, tw.value);
   }

@@ -90,8 +90,9 @@ Model load_model(const std::string& path) {
 
   const uint64_t have = tensor_bytes(file.tensors), need = min_model_bytes(config);
   if (have < need)
-    fail(path, "its tensors hold " + std::to_string(have) + " bytes but its config needs at least " +
-                   std::to_string(need) + " (truncated or mismatched config)");
+    fail(path, "its tensors hold " + std::to_string(have) +
+                   " bytes but its config needs at least " + std::to_string(need) +
+                   " (truncated or mismatched config)");
 
   Model m;
   try {

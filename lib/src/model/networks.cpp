@@ -16,14 +16,16 @@ namespace {
 
 // Keras' _make_divisible: channel counts of MobileNetV2 for a width multiplier.
 int64_t make_divisible(double v, int64_t divisor = 8) {
-  int64_t nv = std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
+  int64_t nv =
+      std::max<int64_t>(divisor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
   if (nv < 0.9 * v) nv += divisor;
   return nv;
 }
 
 nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t groups = 1,
                 int64_t padding = 0, bool bias = false) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).groups(groups).padding(padding).bias(bias));
+  return nn::Conv2d(
+      nn::Conv2dOptions(in, out, k).stride(stride).groups(groups).padding(padding).bias(bias));
 }
 
 nn::BatchNorm2d keras_bn(int64_t c) {
@@ -82,9 +84,11 @@ MobileNetV2Impl::MobileNetV2Impl(double alpha) {
   costs_.push_back({3, first, 3, 1, 1});
 
   // (expansion t, output channels c, stride s) of the 17 inverted residual blocks.
-  struct Spec { int t, c, s; };
-  const Spec specs[] = {{1, 16, 1}, {6, 24, 2}, {6, 24, 1}, {6, 32, 2}, {6, 32, 1}, {6, 32, 1},
-                        {6, 64, 2}, {6, 64, 1}, {6, 64, 1}, {6, 64, 1}, {6, 96, 1}, {6, 96, 1},
+  struct Spec {
+    int t, c, s;
+  };
+  const Spec specs[] = {{1, 16, 1}, {6, 24, 2},  {6, 24, 1},  {6, 32, 2},  {6, 32, 1}, {6, 32, 1},
+                        {6, 64, 2}, {6, 64, 1},  {6, 64, 1},  {6, 64, 1},  {6, 96, 1}, {6, 96, 1},
                         {6, 96, 1}, {6, 160, 2}, {6, 160, 1}, {6, 160, 1}, {6, 320, 1}};
   int64_t in = first;
   int64_t level = 1;
@@ -102,7 +106,8 @@ MobileNetV2Impl::MobileNetV2Impl(double alpha) {
       costs_.push_back({in, mid, 1, 1, level});
     }
     if (sp.s == 2) ++level;
-    b.depthwise = register_module(name + "_depthwise", conv(mid, mid, 3, sp.s, mid, sp.s == 1 ? 1 : 0));
+    b.depthwise =
+        register_module(name + "_depthwise", conv(mid, mid, 3, sp.s, mid, sp.s == 1 ? 1 : 0));
     b.depthwise_bn = register_module(name + "_depthwise_BN", keras_bn(mid));
     b.project = register_module(name + "_project", conv(mid, out, 1));
     b.project_bn = register_module(name + "_project_BN", keras_bn(out));
@@ -111,7 +116,8 @@ MobileNetV2Impl::MobileNetV2Impl(double alpha) {
     blocks_.push_back(b);
     in = out;
   }
-  // Last block of each stride: 2 (expanded_conv), 4 (block_2), 8 (block_5), 16 (block_12), 32 (block_16).
+  // Last block of each stride: 2 (expanded_conv), 4 (block_2), 8 (block_5), 16 (block_12), 32
+  // (block_16).
   taps_ = {0, 2, 5, 12, 16};
   for (size_t t : taps_) feature_channels_.push_back(blocks_[t].project->options.out_channels());
 }
@@ -193,7 +199,8 @@ torch::Tensor ColorizerNetImpl::forward(const torch::Tensor& gray) {
 
 ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
   TORCH_CHECK(gray.dim() == 4 && gray.size(1) == 1, "f expects [N,1,H,W] gray");
-  const std::vector<torch::Tensor> feats = backbone->forward((gray * 2.0 - 1.0).expand({-1, 3, -1, -1}));
+  const std::vector<torch::Tensor> feats =
+      backbone->forward((gray * 2.0 - 1.0).expand({-1, 3, -1, -1}));
   const size_t levels = encoders_.size();
   std::vector<torch::Tensor> skips;
   torch::Tensor x = gray;
@@ -228,9 +235,11 @@ ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
   const torch::Tensor decoded =
       class_debias_ == 0.0 ? out.class_logits
                            : out.class_logits + class_debias_ * class_log_prior.view({1, -1, 1, 1});
-  const torch::Tensor ab = F::interpolate(
-      ab_annealed_mean(decoded, class_temperature_),
-      F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  const torch::Tensor ab = F::interpolate(ab_annealed_mean(decoded, class_temperature_),
+                                          F::InterpolateFuncOptions()
+                                              .size(std::vector<int64_t>{h, w})
+                                              .mode(torch::kBilinear)
+                                              .align_corners(false));
   const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
   const torch::Tensor base = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
   if (candidates_ == 1) {
@@ -238,7 +247,8 @@ ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
     return out;
   }
   const torch::Tensor residual = (0.5 * torch::tanh(head_(x))).view({n, candidates_ - 1, 2, h, w});
-  out.candidates = torch::cat({base.unsqueeze(1), (base.unsqueeze(1) + residual).clamp(-0.5, 0.5)}, 1);
+  out.candidates =
+      torch::cat({base.unsqueeze(1), (base.unsqueeze(1) + residual).clamp(-0.5, 0.5)}, 1);
   return out;
 }
 
@@ -254,8 +264,8 @@ RefinerNetImpl::RefinerNetImpl(const ModelConfig& c) {
                                         conv_block({{in, ch[l]}, {ch[l], ch[l]}}, &costs_, l)));
   }
   for (int64_t l = levels - 2; l >= 0; --l)
-    decoders_.push_back(register_module(
-        "dec" + std::to_string(l), conv_block({{ch[l + 1] + ch[l], ch[l]}}, &costs_, l)));
+    decoders_.push_back(register_module("dec" + std::to_string(l),
+                                        conv_block({{ch[l + 1] + ch[l], ch[l]}}, &costs_, l)));
   head_ = register_module("head", conv(ch[0], 3, 1, 1, 1, 0, true));
   costs_.push_back({ch[0], 3, 1, 1, 0});
 }

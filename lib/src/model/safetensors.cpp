@@ -19,7 +19,8 @@
 #include "vidcolor/core/error.hpp"
 
 // The format stores little-endian bytes and we copy them straight into tensors.
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors I/O assumes a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "safetensors I/O assumes a little-endian host");
 
 namespace vidcolor {
 namespace {
@@ -42,11 +43,11 @@ struct DtypeInfo {
 // The dtypes LibTorch can hold. U16/U32/U64 and the F8 types exist in the format but not in
 // LibTorch 1.13, so a file with them is refused with a message that says so.
 const DtypeInfo kDtypes[] = {
-    {"I64", torch::kInt64, 8, 13},   {"F64", torch::kFloat64, 8, 12},
-    {"F32", torch::kFloat32, 4, 11}, {"I32", torch::kInt32, 4, 9},
+    {"I64", torch::kInt64, 8, 13},    {"F64", torch::kFloat64, 8, 12},
+    {"F32", torch::kFloat32, 4, 11},  {"I32", torch::kInt32, 4, 9},
     {"BF16", torch::kBFloat16, 2, 7}, {"F16", torch::kFloat16, 2, 6},
-    {"I16", torch::kInt16, 2, 4},    {"I8", torch::kInt8, 1, 2},
-    {"U8", torch::kUInt8, 1, 1},     {"BOOL", torch::kBool, 1, 0},
+    {"I16", torch::kInt16, 2, 4},     {"I8", torch::kInt8, 1, 2},
+    {"U8", torch::kUInt8, 1, 1},      {"BOOL", torch::kBool, 1, 0},
 };
 const char* const kKnownUnsupported[] = {"U16", "U32", "U64", "F8_E5M2", "F8_E4M3"};
 
@@ -79,9 +80,12 @@ int json_depth(const uint8_t* p, size_t n, int limit) {
   for (size_t i = 0; i < n; ++i) {
     const uint8_t c = p[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -192,12 +196,12 @@ Entry parse_entry(const std::string& tname, const json& v, uint64_t data_size,
   e.begin = json_u64((*off)[0], file, where + ": data_offsets[0]");
   e.end = json_u64((*off)[1], file, where + ": data_offsets[1]");
   if (e.begin > e.end)
-    fail(file, where + ": data_offsets [" + std::to_string(e.begin) + ", " +
-                   std::to_string(e.end) + "] end before they begin");
+    fail(file, where + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                   "] end before they begin");
   if (e.end > data_size)
-    fail(file, where + ": data_offsets [" + std::to_string(e.begin) + ", " +
-                   std::to_string(e.end) + "] lie past the end of the data (" +
-                   std::to_string(data_size) + " bytes; file truncated?)");
+    fail(file, where + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                   "] lie past the end of the data (" + std::to_string(data_size) +
+                   " bytes; file truncated?)");
   if (e.end - e.begin != nbytes)
     fail(file, where + ": data_offsets span " + std::to_string(e.end - e.begin) +
                    " bytes but dtype " + e.dtype->name + " x shape " + sh->dump() + " needs " +
@@ -231,7 +235,7 @@ namespace {
 // The header of a file of `size` bytes, validated against that size before any tensor data
 // is read: `h` holds the header length field's N bytes.
 struct Layout {
-  uint64_t header_bytes = 0;  // N
+  uint64_t header_bytes = 0;   // N
   std::vector<Entry> entries;  // sorted by offset, covering the data exactly
   std::map<std::string, std::string> metadata;
 };
@@ -369,9 +373,10 @@ SafetensorsFile read_safetensors(const std::string& path) {
   pread_all(f.fd, header.data(), header.size(), 8, path);
   Layout layout = parse_layout(header.data(), n, size, path);
   const int fd = f.fd;
-  return materialize(std::move(layout), path, [fd, n, &path](uint8_t* dst, uint64_t off, size_t nbytes) {
-    pread_all(fd, dst, nbytes, 8 + n + off, path);
-  });
+  return materialize(std::move(layout), path,
+                     [fd, n, &path](uint8_t* dst, uint64_t off, size_t nbytes) {
+                       pread_all(fd, dst, nbytes, 8 + n + off, path);
+                     });
 }
 
 std::string serialize_safetensors(const std::map<std::string, torch::Tensor>& tensors,
@@ -438,8 +443,7 @@ std::string serialize_safetensors(const std::map<std::string, torch::Tensor>& te
   return out;
 }
 
-void write_safetensors(const std::string& path,
-                       const std::map<std::string, torch::Tensor>& tensors,
+void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   std::string bytes;
   try {
@@ -473,7 +477,8 @@ void write_safetensors(const std::string& path,
   const int fd = f.fd;
   f.fd = -1;
   if (::close(fd) != 0) fail(path, "close failed: " + errno_text());
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "cannot rename into place: " + errno_text());
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    fail(path, "cannot rename into place: " + errno_text());
   guard.armed = false;
 }
 

@@ -11,8 +11,9 @@ torch::Tensor planes8_to_chroma(const ChromaPlanes8& in, int width, int height) 
       in.cb_stride < static_cast<size_t>(width - 1) * in.pixel_stride + 1 ||
       in.cr_stride < static_cast<size_t>(width - 1) * in.pixel_stride + 1)
     throw Error("chroma_read: bad planes for " + std::to_string(width) + "x" +
-                std::to_string(height) + " samples (pixel stride " + std::to_string(in.pixel_stride) +
-                ", row strides " + std::to_string(in.cb_stride) + ", " + std::to_string(in.cr_stride) + ")");
+                std::to_string(height) + " samples (pixel stride " +
+                std::to_string(in.pixel_stride) + ", row strides " + std::to_string(in.cb_stride) +
+                ", " + std::to_string(in.cr_stride) + ")");
   torch::Tensor out = torch::empty({1, 2, height, width}, torch::kFloat32);
   float* cb = out.data_ptr<float>();
   float* cr = cb + static_cast<size_t>(width) * height;

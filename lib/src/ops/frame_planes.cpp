@@ -41,9 +41,7 @@ torch::Tensor plane_to_tensor(const T* data, int width, int height, size_t strid
   return out;
 }
 
-uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
-}
+uint8_t to_u8(float v) { return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L)); }
 
 }  // namespace
 
@@ -58,9 +56,11 @@ torch::Tensor gray16_plane_to_tensor(const uint16_t* data, int width, int height
 void tensor_to_gray8_plane(const torch::Tensor& luma, uint8_t* dst, size_t stride) {
   if (!luma.defined() || luma.dim() != 4 || luma.size(0) != 1 || luma.size(1) != 1)
     fail("luma must be [1,1,H,W], got " + (luma.defined() ? shape_str(luma) : std::string("none")));
-  const torch::Tensor v =
-      (luma.to(torch::kCPU, torch::kFloat32) * 255.0f).round_().clamp_(0, 255).to(torch::kUInt8)
-          .contiguous();
+  const torch::Tensor v = (luma.to(torch::kCPU, torch::kFloat32) * 255.0f)
+                              .round_()
+                              .clamp_(0, 255)
+                              .to(torch::kUInt8)
+                              .contiguous();
   const int64_t h = v.size(2), w = v.size(3);
   const uint8_t* src = v.data_ptr<uint8_t>();
   for (int64_t y = 0; y < h; ++y) std::copy(src + y * w, src + (y + 1) * w, dst + y * stride);
@@ -81,7 +81,8 @@ void chroma_to_planes8_torch(const torch::Tensor& cbcr, const ChromaPlanes8& out
   check_planes8(out);
   namespace F = torch::nn::functional;
   torch::Tensor c = cbcr.to(torch::kFloat32);
-  if (out.sub_x != 1 || out.sub_y != 1)  // ceil_mode + no padding count: edge blocks average what they cover
+  if (out.sub_x != 1 ||
+      out.sub_y != 1)  // ceil_mode + no padding count: edge blocks average what they cover
     c = F::avg_pool2d(c, F::AvgPool2dFuncOptions({out.sub_y, out.sub_x})
                              .stride({out.sub_y, out.sub_x})
                              .ceil_mode(true)
@@ -201,7 +202,8 @@ std::vector<float> subsample_rows(const float* in, int64_t H, int64_t W, int sub
 }
 
 // Filters every column of [H][w] along y -> [h][w], a row at a time (cache-friendly).
-std::vector<float> subsample_columns(std::vector<float> in, int64_t H, int64_t w, int sub, bool cosited) {
+std::vector<float> subsample_columns(std::vector<float> in, int64_t H, int64_t w, int sub,
+                                     bool cosited) {
   if (sub == 1) return in;
   const std::vector<Taps> ty = axis_taps(H, sub, cosited);
   std::vector<float> out(ty.size() * static_cast<size_t>(w), 0.0f);
@@ -219,7 +221,8 @@ std::vector<float> subsample_columns(std::vector<float> in, int64_t H, int64_t w
 // One plane [H][W] -> [ceil(H / sub_y)][ceil(W / sub_x)] through the layout's filters, x first.
 std::vector<float> subsample_plane(const float* in, int64_t H, int64_t W, const ChromaLayout& l) {
   const int64_t w = (W + l.sub_x - 1) / l.sub_x;
-  return subsample_columns(subsample_rows(in, H, W, l.sub_x, l.cosited_x), H, w, l.sub_y, l.cosited_y);
+  return subsample_columns(subsample_rows(in, H, W, l.sub_x, l.cosited_x), H, w, l.sub_y,
+                           l.cosited_y);
 }
 
 uint16_t to_code(float c, const ChromaCoding& coding) {
@@ -243,7 +246,8 @@ void chroma_to_codes(const torch::Tensor& cbcr, const ChromaCoding& coding,
   check_layout(layout);
   const torch::Tensor c = cbcr.to(torch::kCPU, torch::kFloat32).contiguous();
   const int64_t H = c.size(2), W = c.size(3);
-  const int64_t h = (H + layout.sub_y - 1) / layout.sub_y, w = (W + layout.sub_x - 1) / layout.sub_x;
+  const int64_t h = (H + layout.sub_y - 1) / layout.sub_y,
+                w = (W + layout.sub_x - 1) / layout.sub_x;
   const float* u_in = c.data_ptr<float>();
   std::vector<float> u, v;
   const float *u_s = u_in, *v_s = u_in + H * W;
@@ -279,14 +283,17 @@ void chroma_to_codes_torch(const torch::Tensor& cbcr, const ChromaCoding& coding
   // averaging what they cover) or the co-sited triangle filter renormalised at the edges.
   auto along = [&](torch::Tensor t, int sub, bool cosited, bool x_axis) {
     if (sub == 1) return t;
-    const std::vector<int64_t> k = x_axis ? std::vector<int64_t>{1, sub} : std::vector<int64_t>{sub, 1};
+    const std::vector<int64_t> k =
+        x_axis ? std::vector<int64_t>{1, sub} : std::vector<int64_t>{sub, 1};
     if (!cosited)
-      return F::avg_pool2d(t, F::AvgPool2dFuncOptions(k).stride(k).ceil_mode(true).count_include_pad(false));
+      return F::avg_pool2d(
+          t, F::AvgPool2dFuncOptions(k).stride(k).ceil_mode(true).count_include_pad(false));
     std::vector<float> w;
     for (int d = -(sub - 1); d <= sub - 1; ++d) w.push_back(static_cast<float>(sub - std::abs(d)));
     torch::Tensor kernel = torch::tensor(w, t.options());
     kernel = x_axis ? kernel.view({1, 1, 1, -1}) : kernel.view({1, 1, -1, 1});
-    const std::vector<int64_t> pad = x_axis ? std::vector<int64_t>{0, sub - 1} : std::vector<int64_t>{sub - 1, 0};
+    const std::vector<int64_t> pad =
+        x_axis ? std::vector<int64_t>{0, sub - 1} : std::vector<int64_t>{sub - 1, 0};
     const auto opts = F::Conv2dFuncOptions().stride(k).padding(pad);
     const torch::Tensor sum = F::conv2d(t, kernel, opts);
     const torch::Tensor norm = F::conv2d(torch::ones_like(t.narrow(0, 0, 1)), kernel, opts);
@@ -314,7 +321,8 @@ void chroma_to_codes_torch(const torch::Tensor& cbcr, const ChromaCoding& coding
   for (int k = 0; k < 2; ++k) {
     const int32_t* src = q.data_ptr<int32_t>() + k * h * w;
     for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) dst[k][y * stride + x] = static_cast<uint16_t>(src[y * w + x]);
+      for (int64_t x = 0; x < w; ++x)
+        dst[k][y * stride + x] = static_cast<uint16_t>(src[y * w + x]);
   }
 }
 

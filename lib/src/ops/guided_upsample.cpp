@@ -17,8 +17,8 @@ namespace F = torch::nn::functional;
 // Mean over the (2r+1)^2 window, counting only pixels inside the image (so borders are not
 // pulled towards zero).
 torch::Tensor box(const torch::Tensor& x, int r) {
-  return F::avg_pool2d(x, F::AvgPool2dFuncOptions(2 * r + 1).stride(1).padding(r)
-                              .count_include_pad(false));
+  return F::avg_pool2d(
+      x, F::AvgPool2dFuncOptions(2 * r + 1).stride(1).padding(r).count_include_pad(false));
 }
 
 void validate(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
@@ -41,8 +41,8 @@ void validate(const torch::Tensor& src_lr, const torch::Tensor& guide_lr,
   if (guide_lr.scalar_type() != src_lr.scalar_type() ||
       guide_hr.scalar_type() != src_lr.scalar_type())
     fail(std::string("all tensors must have one dtype, got ") +
-         c10::toString(src_lr.scalar_type()) + ", " + c10::toString(guide_lr.scalar_type()) +
-         ", " + c10::toString(guide_hr.scalar_type()));
+         c10::toString(src_lr.scalar_type()) + ", " + c10::toString(guide_lr.scalar_type()) + ", " +
+         c10::toString(guide_hr.scalar_type()));
   if (guide_lr.device() != src_lr.device() || guide_hr.device() != src_lr.device())
     fail("all tensors must be on one device");
   if (radius < 1) fail("radius must be >= 1, got " + std::to_string(radius));

@@ -36,8 +36,8 @@ void box_mean(const float* plane, float* out, int64_t h, int64_t w, int r,
       for (int64_t x = 0; x < w; ++x) sum[x] += rows[(y + r) * w + x];
     if (y - r - 1 >= 0)
       for (int64_t x = 0; x < w; ++x) sum[x] -= rows[(y - r - 1) * w + x];
-    const double inv = 1.0 / static_cast<double>(std::min(y + r, h - 1) -
-                                                  std::max<int64_t>(y - r, 0) + 1);
+    const double inv =
+        1.0 / static_cast<double>(std::min(y + r, h - 1) - std::max<int64_t>(y - r, 0) + 1);
     for (int64_t x = 0; x < w; ++x) out[y * w + x] = static_cast<float>(sum[x] * inv);
   }
 }

@@ -14,8 +14,7 @@ struct Window {
 };
 std::vector<Window> windows(int64_t in, int64_t out) {
   std::vector<Window> w(static_cast<size_t>(out));
-  for (int64_t o = 0; o < out; ++o)
-    w[o] = {(o * in) / out, ((o + 1) * in + out - 1) / out};
+  for (int64_t o = 0; o < out; ++o) w[o] = {(o * in) / out, ((o + 1) * in + out - 1) / out};
   return w;
 }
 

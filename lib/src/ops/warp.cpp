@@ -27,7 +27,9 @@ void check_flow(const torch::Tensor& flow, const char* what) {
 // Pixel coordinate -> grid_sample's [-1, 1] with align_corners = true (pixel 0 -> -1,
 // pixel size-1 -> +1). A side of one pixel has a single valid coordinate; scale 0 avoids
 // the division by zero and samples that pixel whatever the flow says.
-double pixel_to_norm_scale(int64_t size) { return size > 1 ? 2.0 / static_cast<double>(size - 1) : 0.0; }
+double pixel_to_norm_scale(int64_t size) {
+  return size > 1 ? 2.0 / static_cast<double>(size - 1) : 0.0;
+}
 
 }  // namespace
 
@@ -35,8 +37,9 @@ torch::Tensor warp(const torch::Tensor& image, const torch::Tensor& flow) {
   check_flow(flow, "flow");
   if (!image.defined() || image.dim() != 4 || image.size(0) != flow.size(0) ||
       image.size(2) != flow.size(2) || image.size(3) != flow.size(3))
-    throw Error("warp.cpp: image " + (image.defined() ? shape_of(image) : std::string("undefined")) +
-                " does not match flow " + shape_of(flow) + " (need [N,C,H,W] with the flow's N, H, W)");
+    throw Error(
+        "warp.cpp: image " + (image.defined() ? shape_of(image) : std::string("undefined")) +
+        " does not match flow " + shape_of(flow) + " (need [N,C,H,W] with the flow's N, H, W)");
   const int64_t h = flow.size(2), w = flow.size(3);
   const auto opts = flow.options();
   // Absolute sampling positions x + F(x), then normalised; grid is [N,H,W,2] (x, y).
@@ -95,8 +98,7 @@ torch::Tensor occlusion_mask_cpu(const torch::Tensor& fst, const torch::Tensor& 
         };
         const float b0 = sample(bx), b1 = sample(by);
         const float sx = fx[i] + b0, sy = fy[i] + b1;
-        const float bound =
-            0.01f * (fx[i] * fx[i] + fy[i] * fy[i] + b0 * b0 + b1 * b1) + 0.5f;
+        const float bound = 0.01f * (fx[i] * fx[i] + fy[i] * fy[i] + b0 * b0 + b1 * b1) + 0.5f;
         o[i] = (sx * sx + sy * sy) < bound ? 1.0f : 0.0f;
       }
     }

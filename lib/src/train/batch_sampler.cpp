@@ -28,9 +28,8 @@ struct Offset {
 torch::Tensor crop_each(const torch::Tensor& t, const std::vector<Offset>& off, int64_t c) {
   std::vector<torch::Tensor> parts;
   for (size_t b = 0; b < off.size(); ++b)
-    parts.push_back(t.narrow(0, static_cast<int64_t>(b), 1)
-                        .narrow(-2, off[b].y, c)
-                        .narrow(-1, off[b].x, c));
+    parts.push_back(
+        t.narrow(0, static_cast<int64_t>(b), 1).narrow(-2, off[b].y, c).narrow(-1, off[b].x, c));
   return torch::cat(parts, 0).contiguous();
 }
 
@@ -44,7 +43,8 @@ torch::Tensor crop_knn(const torch::Tensor& knn, int64_t s, const std::vector<Of
   const torch::Tensor self = torch::arange(c * c, opts).unsqueeze(1);
   std::vector<torch::Tensor> parts;
   for (size_t b = 0; b < off.size(); ++b) {
-    const torch::Tensor rows = ((r + off[b].y).unsqueeze(1) * s + (r + off[b].x).unsqueeze(0)).flatten();
+    const torch::Tensor rows =
+        ((r + off[b].y).unsqueeze(1) * s + (r + off[b].x).unsqueeze(0)).flatten();
     const torch::Tensor k = knn[static_cast<int64_t>(b)].index_select(0, rows);
     const torch::Tensor qy = torch::div(k, s, "floor") - off[b].y;
     const torch::Tensor qx = k.remainder(s) - off[b].x;
@@ -69,22 +69,31 @@ torch::Tensor lands_inside(const torch::Tensor& flow) {
 BatchSampler::BatchSampler(const TrainingPack& pack, const std::string& pack_path, int rank,
                            int world, uint64_t seed, int64_t batch_size, int64_t pair_every,
                            torch::Device device)
-    : pack_(pack), rank_(rank), seed_(seed), batch_size_(batch_size), pair_every_(pair_every),
+    : pack_(pack),
+      rank_(rank),
+      seed_(seed),
+      batch_size_(batch_size),
+      pair_every_(pair_every),
       device_(device) {
   // Each rank trains on its own share of the pack.
   for (int64_t i = rank; i < pack.num_images(); i += world) shard_[kImages].push_back(i);
   for (int64_t i = rank; i < pack.num_pairs(); i += world) shard_[kPairs].push_back(i);
   if (pack.num_images() > 0 && shard_[kImages].empty())
-    fail(pack_path + ": " + std::to_string(pack.num_images()) + " images for " + std::to_string(world) + " ranks");
+    fail(pack_path + ": " + std::to_string(pack.num_images()) + " images for " +
+         std::to_string(world) + " ranks");
   if (pack.num_pairs() > 0 && shard_[kPairs].empty())
-    fail(pack_path + ": " + std::to_string(pack.num_pairs()) + " pairs for " + std::to_string(world) + " ranks");
+    fail(pack_path + ": " + std::to_string(pack.num_pairs()) + " pairs for " +
+         std::to_string(world) + " ranks");
 }
 
 bool BatchSampler::is_pair_step(StageKind kind, int64_t stage_step) const {
   switch (kind) {
-    case StageKind::FImages: return false;
-    case StageKind::G: return true;
-    default: return pack_.num_images() == 0 || stage_step % pair_every_ == pair_every_ - 1;
+    case StageKind::FImages:
+      return false;
+    case StageKind::G:
+      return true;
+    default:
+      return pack_.num_images() == 0 || stage_step % pair_every_ == pair_every_ - 1;
   }
 }
 
@@ -113,8 +122,8 @@ std::vector<int64_t> BatchSampler::take(Kind kind, size_t stage, int64_t pos, in
 
 StepBatch BatchSampler::batch(size_t stage, StageKind kind, int64_t stage_step, int64_t crop) {
   const int64_t s = pack_.crop_size(), bsz = batch_size_;
-  auto rng = make_rng({seed_, static_cast<uint64_t>(rank_), stage, static_cast<uint64_t>(stage_step),
-                       0x73746570ull});
+  auto rng = make_rng({seed_, static_cast<uint64_t>(rank_), stage,
+                       static_cast<uint64_t>(stage_step), 0x73746570ull});
   std::vector<bool> flips(bsz);
   for (int64_t i = 0; i < bsz; ++i) flips[i] = rng() & 1;
   std::vector<Offset> off(bsz, Offset{0, 0});
@@ -127,7 +136,8 @@ StepBatch BatchSampler::batch(size_t stage, StageKind kind, int64_t stage_step, 
   out.is_pairs = is_pair_step(kind, stage_step);
   if (!out.is_pairs) {
     // Image steps before this one in the stage (all of them in f-images).
-    const int64_t before = kind == StageKind::FImages ? stage_step : stage_step - stage_step / pair_every_;
+    const int64_t before =
+        kind == StageKind::FImages ? stage_step : stage_step - stage_step / pair_every_;
     PackImageBatch& b = out.images;
     b = pack_.images(take(kImages, stage, before * bsz, bsz), flips).to(device_);
     if (crop < s) {
@@ -138,12 +148,13 @@ StepBatch BatchSampler::batch(size_t stage, StageKind kind, int64_t stage_step, 
     }
   } else {
     // Pair steps before this one in the stage.
-    const int64_t before = kind == StageKind::G || pack_.num_images() == 0 ? stage_step
-                                                                          : stage_step / pair_every_;
+    const int64_t before =
+        kind == StageKind::G || pack_.num_images() == 0 ? stage_step : stage_step / pair_every_;
     PackPairBatch& b = out.pairs;
     b = pack_.pairs(take(kPairs, stage, before * bsz, bsz), flips).to(device_);
     if (crop < s)
-      for (torch::Tensor* x : {&b.rgb, &b.y, &b.cbcr, &b.flow_fw, &b.flow_bw, &b.mask_fw, &b.mask_bw})
+      for (torch::Tensor* x :
+           {&b.rgb, &b.y, &b.cbcr, &b.flow_fw, &b.flow_bw, &b.mask_fw, &b.mask_bw})
         *x = crop_each(*x, off, crop);
     b.mask_fw = b.mask_fw * lands_inside(b.flow_fw);
     b.mask_bw = b.mask_bw * lands_inside(b.flow_bw);

@@ -37,7 +37,8 @@ int env_int(const char* name, int fallback, int min, int max) {
   const long n = std::strtol(v, &end, 10);
   if (*end != '\0' || n < min || n > max)
     throw Error(std::string("distributed: environment variable ") + name + "='" + v +
-                "' is not an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+                "' is not an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                "]");
   return static_cast<int>(n);
 }
 
@@ -48,7 +49,8 @@ std::string where(const DistributedEnv& env) {
 }
 
 // The rendezvous both backends share: rank 0 serves, the others connect.
-c10::intrusive_ptr<c10d::Store> make_store(const DistributedEnv& env, std::chrono::seconds timeout) {
+c10::intrusive_ptr<c10d::Store> make_store(const DistributedEnv& env,
+                                           std::chrono::seconds timeout) {
   c10d::TCPStoreOptions so;
   so.port = static_cast<std::uint16_t>(env.master_port);
   so.isServer = env.rank == 0;
@@ -73,10 +75,12 @@ class C10dCollective : public Collective {
   std::string backend() const override { return backend_; }
 
   void allreduce_sum(torch::Tensor& t) override {
-    run(t, [this](std::vector<at::Tensor>& v) { return pg_->allreduce(v); }, "allreduce");
+    run(
+        t, [this](std::vector<at::Tensor>& v) { return pg_->allreduce(v); }, "allreduce");
   }
   void broadcast(torch::Tensor& t, int root) override {
-    run(t,
+    run(
+        t,
         [this, root](std::vector<at::Tensor>& v) {
           c10d::BroadcastOptions o;
           o.rootRank = root;
@@ -125,7 +129,8 @@ std::unique_ptr<Collective> make_gloo(const DistributedEnv& env, std::chrono::se
     else
       opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
-    return std::make_unique<C10dCollective<c10d::ProcessGroupGloo>>(env, "gloo", torch::Device(torch::kCPU), std::move(pg));
+    return std::make_unique<C10dCollective<c10d::ProcessGroupGloo>>(
+        env, "gloo", torch::Device(torch::kCPU), std::move(pg));
   } catch (const std::exception& e) {
     throw Error("distributed: " + where(env) + " could not join the Gloo group: " + e.what());
   }
@@ -147,7 +152,8 @@ std::unique_ptr<Collective> make_nccl(const DistributedEnv& env, torch::Device d
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
     auto pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, opts);
-    return std::make_unique<C10dCollective<c10d::ProcessGroupNCCL>>(env, "nccl", gpu, std::move(pg));
+    return std::make_unique<C10dCollective<c10d::ProcessGroupNCCL>>(env, "nccl", gpu,
+                                                                    std::move(pg));
   } catch (const std::exception& e) {
     throw Error("distributed: " + where(env) + " could not join the NCCL group on " + gpu.str() +
                 ": " + e.what());
@@ -163,8 +169,8 @@ DistributedEnv DistributedEnv::from_environment() {
   e.rank = env_int("RANK", 0, 0, 1 << 20);
   e.local_rank = env_int("LOCAL_RANK", 0, 0, 1 << 20);
   if (e.rank >= e.world_size)
-    throw Error("distributed: RANK=" + std::to_string(e.rank) + " is not below WORLD_SIZE=" +
-                std::to_string(e.world_size));
+    throw Error("distributed: RANK=" + std::to_string(e.rank) +
+                " is not below WORLD_SIZE=" + std::to_string(e.world_size));
   const char* addr = std::getenv("MASTER_ADDR");
   const bool has_port = std::getenv("MASTER_PORT") && *std::getenv("MASTER_PORT");
   if (e.world_size > 1 && (!addr || !*addr || !has_port))
@@ -188,12 +194,15 @@ std::unique_ptr<Collective> make_collective(const DistributedEnv& env, const tor
   // asks for it learns at once that this build or device cannot give it.
   if (env.backend == "nccl") {
     if (!nccl_available())
-      throw Error("distributed: VIDCOLOR_DIST_BACKEND=nccl but this build has no c10d NCCL (it needs "
-                  "a CUDA LibTorch built with NCCL, -Dtorch_dir=...; see docs/TRAINING.md); use gloo "
-                  "or unset it");
+      throw Error(
+          "distributed: VIDCOLOR_DIST_BACKEND=nccl but this build has no c10d NCCL (it needs "
+          "a CUDA LibTorch built with NCCL, -Dtorch_dir=...; see docs/TRAINING.md); use gloo "
+          "or unset it");
     if (!device.is_cuda())
-      throw Error("distributed: VIDCOLOR_DIST_BACKEND=nccl needs a CUDA training device (--device cuda), "
-                  "not " + device.str());
+      throw Error(
+          "distributed: VIDCOLOR_DIST_BACKEND=nccl needs a CUDA training device (--device cuda), "
+          "not " +
+          device.str());
   }
   if (env.world_size <= 1) return std::make_unique<LocalCollective>();
 #if VIDCOLOR_HAVE_C10D_NCCL

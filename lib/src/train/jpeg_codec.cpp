@@ -134,7 +134,8 @@ bool jpeg_supported() { return true; }
 
 std::vector<uint8_t> encode_jpeg_rgb(const uint8_t* rgb, int width, int height, int quality) {
   if (!rgb || width < 1 || height < 1 || width > 65500 || height > 65500)
-    throw Error("encode_jpeg_rgb: bad image " + std::to_string(width) + "x" + std::to_string(height));
+    throw Error("encode_jpeg_rgb: bad image " + std::to_string(width) + "x" +
+                std::to_string(height));
   if (quality < 1 || quality > 100)
     throw Error("encode_jpeg_rgb: quality " + std::to_string(quality) + " outside [1, 100]");
   ErrorManager err;
@@ -148,11 +149,12 @@ std::vector<uint8_t> encode_jpeg_rgb(const uint8_t* rgb, int width, int height, 
   return out;
 }
 
-void decode_jpeg_rgb_chw(const uint8_t* data, size_t size, int width, int height,
-                         uint8_t* out_chw, const std::string& what) {
+void decode_jpeg_rgb_chw(const uint8_t* data, size_t size, int width, int height, uint8_t* out_chw,
+                         const std::string& what) {
   if (!data || size == 0) throw Error(what + ": empty JPEG");
   if (width < 1 || height < 1 || width > 65500 || height > 65500)
-    throw Error(what + ": bad JPEG size request " + std::to_string(width) + "x" + std::to_string(height));
+    throw Error(what + ": bad JPEG size request " + std::to_string(width) + "x" +
+                std::to_string(height));
   const size_t plane = static_cast<size_t>(width) * height;
   std::vector<uint8_t> hwc(plane * 3);
   ErrorManager err;
@@ -176,12 +178,14 @@ void decode_jpeg_rgb_chw(const uint8_t* data, size_t size, int width, int height
 bool jpeg_supported() { return false; }
 
 std::vector<uint8_t> encode_jpeg_rgb(const uint8_t*, int, int, int) {
-  throw Error("encode_jpeg_rgb: this build has no libjpeg (install libjpeg62-turbo-dev and reconfigure)");
+  throw Error(
+      "encode_jpeg_rgb: this build has no libjpeg (install libjpeg62-turbo-dev and reconfigure)");
 }
 
 void decode_jpeg_rgb_chw(const uint8_t*, size_t, int, int, uint8_t*, const std::string& what) {
-  throw Error(what + ": this build has no libjpeg, so it cannot read a compact (version 2) pack "
-                     "(install libjpeg62-turbo-dev and reconfigure)");
+  throw Error(what +
+              ": this build has no libjpeg, so it cannot read a compact (version 2) pack "
+              "(install libjpeg62-turbo-dev and reconfigure)");
 }
 
 #endif

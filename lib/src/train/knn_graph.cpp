@@ -13,9 +13,8 @@ torch::Tensor knn_graph(const cv::Mat& rgb, const KnnOptions& o) {
     throw Error("knn_graph: need a non-empty CV_8UC3 or CV_32FC3 image");
   const int h = rgb.rows, w = rgb.cols, n = h * w;
   if (o.k < 1 || o.k > n - 1)
-    throw Error("knn_graph: k = " + std::to_string(o.k) + " outside [1, " +
-                std::to_string(n - 1) + "] for a " + std::to_string(w) + "x" +
-                std::to_string(h) + " image");
+    throw Error("knn_graph: k = " + std::to_string(o.k) + " outside [1, " + std::to_string(n - 1) +
+                "] for a " + std::to_string(w) + "x" + std::to_string(h) + " image");
 
   // One row (r, g, b, λx, λy) per pixel, colors in [0, 1].
   cv::Mat colors;
@@ -44,7 +43,8 @@ torch::Tensor knn_graph(const cv::Mat& rgb, const KnnOptions& o) {
     // FLANN's single KD-tree (the nanoflann design): built deterministically (split on the
     // widest dimension, no random trees), so the same crop always gives the same graph, ties
     // included; searched with eps = 0 it is exact.
-    cvflann::KDTreeSingleIndex<cvflann::L2<float>> index(data, cvflann::KDTreeSingleIndexParams(10));
+    cvflann::KDTreeSingleIndex<cvflann::L2<float>> index(data,
+                                                         cvflann::KDTreeSingleIndexParams(10));
     index.buildIndex();
     index.knnSearch(data, idx, dst2, kq, cvflann::SearchParams());
   } else {

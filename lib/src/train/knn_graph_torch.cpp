@@ -56,7 +56,8 @@ torch::Tensor knn_graphs_torch(const torch::Tensor& images, const KnnBatchOption
                 std::to_string(n - 1) + "] for " + std::to_string(w) + "x" + std::to_string(h) +
                 " images");
   if (!(o.lambda >= 0) || !std::isfinite(o.lambda))
-    throw Error("knn_graphs_torch: lambda must be finite and >= 0, got " + std::to_string(o.lambda));
+    throw Error("knn_graphs_torch: lambda must be finite and >= 0, got " +
+                std::to_string(o.lambda));
 
   torch::NoGradGuard no_grad;
   torch::Tensor out = torch::empty({count, n, o.k}, torch::kInt32);

@@ -18,7 +18,8 @@ namespace {
 // so folding them into channels lets one gather / one warp serve all of them.
 torch::Tensor fold_candidates(const torch::Tensor& t, const char* name) {
   if (t.dim() == 5) return t.flatten(1, 2);
-  if (t.dim() != 4) fail(std::string(name) + " must be [N,C,H,W] or [N,d,C,H,W], got " + shape_str(t));
+  if (t.dim() != 4)
+    fail(std::string(name) + " must be [N,C,H,W] or [N,d,C,H,W], got " + shape_str(t));
   return t;
 }
 
@@ -46,8 +47,8 @@ torch::Tensor temporal_loss(const torch::Tensor& pred_t_in, const torch::Tensor&
   const torch::Tensor pt = fold_candidates(pred_t_in, "temporal_loss: pred_t");
   const torch::Tensor pt1 = fold_candidates(pred_t1_in, "temporal_loss: pred_t1");
   if (!pt.sizes().equals(pt1.sizes()))
-    fail("temporal_loss: pred_t " + shape_str(pred_t_in) + " and pred_t1 " +
-         shape_str(pred_t1_in) + " differ");
+    fail("temporal_loss: pred_t " + shape_str(pred_t_in) + " and pred_t1 " + shape_str(pred_t1_in) +
+         " differ");
   const int64_t n = pt.size(0), c = pt.size(1), h = pt.size(2), w = pt.size(3);
   if (mask.dim() != 4 || mask.size(0) != n || mask.size(1) != 1 || mask.size(2) != h ||
       mask.size(3) != w)
@@ -89,9 +90,8 @@ torch::Tensor perceptual_distance(const std::vector<torch::Tensor>& fx,
                                   const std::vector<torch::Tensor>& fy,
                                   const std::vector<double>& weights) {
   if (fx.size() != fy.size() || fx.size() != weights.size() || fx.empty())
-    fail("perceptual_distance: " + std::to_string(fx.size()) + " and " +
-         std::to_string(fy.size()) + " feature levels for " + std::to_string(weights.size()) +
-         " weights");
+    fail("perceptual_distance: " + std::to_string(fx.size()) + " and " + std::to_string(fy.size()) +
+         " feature levels for " + std::to_string(weights.size()) + " weights");
   torch::Tensor total;
   for (size_t l = 0; l < fx.size(); ++l) {
     if (!fx[l].sizes().equals(fy[l].sizes()))
@@ -123,8 +123,8 @@ DiversityLossResult diversity_loss(PerceptualNet& phi, const torch::Tensor& cand
   const int64_t h = candidates.size(3), w = candidates.size(4);
   if (target.dim() != 4 || target.size(0) != n || target.size(1) != 3 || target.size(2) != h ||
       target.size(3) != w)
-    fail("diversity_loss: target must be [N,3,H,W] matching " + shape_str(candidates) +
-         ", got " + shape_str(target));
+    fail("diversity_loss: target must be [N,3,H,W] matching " + shape_str(candidates) + ", got " +
+         shape_str(target));
   std::vector<torch::Tensor> fy;
   {
     torch::NoGradGuard no_grad;
@@ -167,7 +167,8 @@ torch::Tensor chroma_class_loss(const torch::Tensor& logits, const torch::Tensor
   const torch::Tensor target = ab_soft_encode(ab).to(logits.scalar_type());
   const torch::Tensor ce = -(target * torch::log_softmax(logits, 1)).sum(1);  // [N,h,w]
   if (!class_weights.defined()) return ce.mean();
-  const torch::Tensor w = class_weights.to(logits.device(), logits.scalar_type()).index({ab_nearest_bin(ab)});
+  const torch::Tensor w =
+      class_weights.to(logits.device(), logits.scalar_type()).index({ab_nearest_bin(ab)});
   return (w * ce).mean();
 }
 

@@ -41,8 +41,7 @@ std::shared_ptr<MobileNetPerceptual> MobileNetPerceptual::from_tfjs(const std::s
 }
 
 std::vector<torch::Tensor> MobileNetPerceptual::features(const torch::Tensor& rgb01) {
-  if (rgb01.dim() != 4 || rgb01.size(1) != 3)
-  {
+  if (rgb01.dim() != 4 || rgb01.size(1) != 3) {
     std::ostringstream s;
     s << rgb01.sizes();
     fail("perceptual features need R'G'B' [N,3,H,W], got " + s.str());

@@ -35,7 +35,8 @@ torch::Tensor encode_pack_flow(const torch::Tensor& flow, int64_t factor) {
   f = torch::nan_to_num(f, 0.0, 0.0, 0.0);  // +-inf -> 0 as well: not a motion
   if (factor > 1) f = torch::avg_pool2d(f, {factor, factor}, {factor, factor});
   const double lim = 32767.0;
-  torch::Tensor q = (f.to(torch::kFloat64) * kPackFlowScale).round().clamp(-lim, lim).to(torch::kInt16);
+  torch::Tensor q =
+      (f.to(torch::kFloat64) * kPackFlowScale).round().clamp(-lim, lim).to(torch::kInt16);
   return from_batch(q, lead).contiguous();
 }
 
@@ -65,7 +66,8 @@ torch::Tensor pack_bits(const torch::Tensor& masks) {
   if (nb * 8 != p) m = torch::cat({m, torch::zeros({m.size(0), nb * 8 - p}, torch::kUInt8)}, 1);
   const torch::Tensor weights =
       torch::tensor({128, 64, 32, 16, 8, 4, 2, 1}, torch::kInt32).view({1, 1, 8});
-  torch::Tensor packed = (m.view({m.size(0), nb, 8}).to(torch::kInt32) * weights).sum(2).to(torch::kUInt8);
+  torch::Tensor packed =
+      (m.view({m.size(0), nb, 8}).to(torch::kInt32) * weights).sum(2).to(torch::kUInt8);
   lead.push_back(nb);
   return packed.reshape(lead).contiguous();
 }
@@ -75,9 +77,11 @@ torch::Tensor unpack_bits(const torch::Tensor& bits, int64_t count) {
     throw Error("unpack_bits: need uint8 [...,B]");
   const int64_t nb = bits.size(-1);
   if (count < 0 || count > nb * 8)
-    throw Error("unpack_bits: " + std::to_string(count) + " bits from " + std::to_string(nb) + " bytes");
+    throw Error("unpack_bits: " + std::to_string(count) + " bits from " + std::to_string(nb) +
+                " bytes");
   std::vector<int64_t> lead(bits.sizes().begin(), bits.sizes().end() - 1);
-  const torch::Tensor shifts = torch::tensor({7, 6, 5, 4, 3, 2, 1, 0}, torch::kInt32).view({1, 1, 8});
+  const torch::Tensor shifts =
+      torch::tensor({7, 6, 5, 4, 3, 2, 1, 0}, torch::kInt32).view({1, 1, 8});
   const torch::Tensor b = bits.reshape({-1, nb, 1}).to(torch::kInt32);
   torch::Tensor out = torch::bitwise_and(torch::bitwise_right_shift(b, shifts), 1)
                           .to(torch::kUInt8)
@@ -87,7 +91,8 @@ torch::Tensor unpack_bits(const torch::Tensor& bits, int64_t count) {
   return out.reshape(lead).contiguous();
 }
 
-std::pair<torch::Tensor, torch::Tensor> concat_blobs(const std::vector<std::vector<uint8_t>>& files) {
+std::pair<torch::Tensor, torch::Tensor> concat_blobs(
+    const std::vector<std::vector<uint8_t>>& files) {
   std::vector<int64_t> offsets{0};
   for (const auto& f : files) offsets.push_back(offsets.back() + static_cast<int64_t>(f.size()));
   torch::Tensor blob = torch::empty({offsets.back()}, torch::kUInt8);

@@ -37,7 +37,8 @@ std::string lower_extension(const fs::path& p) {
 }
 
 bool is_image_name(const fs::path& p) {
-  static const std::set<std::string> kExt{".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"};
+  static const std::set<std::string> kExt{".jpg",  ".jpeg", ".png", ".bmp",
+                                          ".webp", ".tif",  ".tiff"};
   return kExt.count(lower_extension(p)) > 0;
 }
 
@@ -213,7 +214,8 @@ std::vector<std::string> list_image_files(const std::string& dir) {
 }
 
 PackStats write_training_pack(const PackOptions& o, const std::string& out_path) {
-  if (o.crop < 8 || o.crop > 4096) throw Error("vidcolor-pack: crop size " + std::to_string(o.crop) + " outside [8, 4096]");
+  if (o.crop < 8 || o.crop > 4096)
+    throw Error("vidcolor-pack: crop size " + std::to_string(o.crop) + " outside [8, 4096]");
   if (o.per_image < 0 || o.pairs_per_seq < 0 || o.max_images < 0)
     throw Error("vidcolor-pack: negative counts");
   if (!(o.scale_min > 0 && o.scale_min <= o.scale_max && o.scale_max <= 1.0))
@@ -222,12 +224,14 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
     throw Error("vidcolor-pack: format version " + std::to_string(o.format_version) + " (1 or 2)");
   const bool compact = o.format_version == 2;
   if (compact && (o.jpeg_quality < 1 || o.jpeg_quality > 100))
-    throw Error("vidcolor-pack: JPEG quality " + std::to_string(o.jpeg_quality) + " outside [1, 100]");
+    throw Error("vidcolor-pack: JPEG quality " + std::to_string(o.jpeg_quality) +
+                " outside [1, 100]");
   if (compact && (o.flow_factor < 1 || o.crop % o.flow_factor != 0))
-    throw Error("vidcolor-pack: flow factor " + std::to_string(o.flow_factor) + " does not divide the crop " +
-                std::to_string(o.crop));
+    throw Error("vidcolor-pack: flow factor " + std::to_string(o.flow_factor) +
+                " does not divide the crop " + std::to_string(o.crop));
   if (compact && !jpeg_supported())
-    throw Error("vidcolor-pack: this build has no libjpeg, so it cannot write a compact (version 2) pack");
+    throw Error(
+        "vidcolor-pack: this build has no libjpeg, so it cannot write a compact (version 2) pack");
   const bool knn_graphs = o.knn_graphs && !compact;
   const int s = o.crop;
   std::mt19937_64 rng(o.seed);
@@ -246,8 +250,10 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
       continue;
     }
     for (auto& f : list_image_files(d)) {
-      if (excluded_by(f, o.exclude).empty()) files.push_back(std::move(f));
-      else excluded.push_back(f);
+      if (excluded_by(f, o.exclude).empty())
+        files.push_back(std::move(f));
+      else
+        excluded.push_back(f);
     }
   }
   st.excluded = static_cast<int64_t>(excluded.size());
@@ -276,16 +282,18 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
     for (int c = 0; c < o.per_image; ++c) {
       const Window win = random_window(img.cols, img.rows, o, rng);
       const cv::Mat crop = resize_by(img, win, s)(cv::Rect(win.x, win.y, s, s)).clone();
-      if (compact) image_jpegs.push_back(jpeg_of(crop));
-      else images.push_back(rgb_chw(crop));
+      if (compact)
+        image_jpegs.push_back(jpeg_of(crop));
+      else
+        images.push_back(rgb_chw(crop));
       if (knn_graphs) {
         cv::Mat rgb;
         cv::cvtColor(crop, rgb, cv::COLOR_BGR2RGB);
         knns.push_back(knn_graph(rgb, o.knn));
       }
       if (o.progress)
-        o.progress({"images", static_cast<int64_t>(images.size() + image_jpegs.size()), total_images,
-                    seconds_since(t0)});
+        o.progress({"images", static_cast<int64_t>(images.size() + image_jpegs.size()),
+                    total_images, seconds_since(t0)});
     }
   }
   st.images = static_cast<int64_t>(images.size() + image_jpegs.size());
@@ -303,7 +311,8 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
   const int64_t total_pairs = static_cast<int64_t>(seqs.size()) * o.pairs_per_seq;
   for (const auto& seq : seqs) {
     if (o.pairs_per_seq == 0) break;
-    const int n = seq.video.empty() ? static_cast<int>(seq.files.size()) : video_frame_count(seq.video);
+    const int n =
+        seq.video.empty() ? static_cast<int>(seq.files.size()) : video_frame_count(seq.video);
     if (n < 2) {
       ++st.skipped_files;
       continue;
@@ -371,8 +380,8 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
         masks.push_back(pair_mask.to(torch::kUInt8));
       }
       if (o.progress)
-        o.progress({"pairs", static_cast<int64_t>(frames.size() + pair_jpegs.size() / 2), total_pairs,
-                    seconds_since(t0)});
+        o.progress({"pairs", static_cast<int64_t>(frames.size() + pair_jpegs.size() / 2),
+                    total_pairs, seconds_since(t0)});
     }
   }
   st.pairs = static_cast<int64_t>(frames.size() + pair_jpegs.size() / 2);
@@ -386,7 +395,8 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
     fe.warp_change = sum_change / n_valid;
     fe.warp_error_full = sum_err / n_valid;
   }
-  if (st.images == 0 && st.pairs == 0) throw Error(out_path + ": no samples to pack (no readable images or sequences)");
+  if (st.images == 0 && st.pairs == 0)
+    throw Error(out_path + ": no samples to pack (no readable images or sequences)");
 
   // ---- write ----
   t0 = Clock::now();
@@ -412,13 +422,15 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
   }
   // Excluded inputs are listed by the split entry's own words where short, so the metadata
   // stays small when a whole folder of images is left out.
-  nlohmann::json sources{{"images", o.image_dirs}, {"frames", o.frame_dirs}, {"videos", o.videos},
-                         {"scale", {o.scale_min, o.scale_max}}, {"per_image", o.per_image},
-                         {"pairs_per_seq", o.pairs_per_seq}, {"max_images", o.max_images}};
+  nlohmann::json sources{{"images", o.image_dirs},    {"frames", o.frame_dirs},
+                         {"videos", o.videos},        {"scale", {o.scale_min, o.scale_max}},
+                         {"per_image", o.per_image},  {"pairs_per_seq", o.pairs_per_seq},
+                         {"max_images", o.max_images}};
   if (!o.exclude.empty()) {
     sources["exclude"] = o.exclude;
-    sources["excluded"] = excluded.size() <= 200 ? nlohmann::json(excluded)
-                                                 : nlohmann::json(std::to_string(excluded.size()) + " inputs");
+    sources["excluded"] = excluded.size() <= 200
+                              ? nlohmann::json(excluded)
+                              : nlohmann::json(std::to_string(excluded.size()) + " inputs");
   }
   std::map<std::string, std::string> meta{
       {"format", "vidcolor-pack"},
@@ -434,15 +446,17 @@ PackStats write_training_pack(const PackOptions& o, const std::string& out_path)
       {"pairs", std::to_string(st.pairs)},
       {"sources", sources.dump()},
       {"seed", std::to_string(o.seed)},
-      {"flow", std::string(flow_backend_name(o.flow)) + " on the resized frame; mask = forward-backward check + in frame"},
+      {"flow", std::string(flow_backend_name(o.flow)) +
+                   " on the resized frame; mask = forward-backward check + in frame"},
   };
   if (compact) {
     meta["jpeg_quality"] = std::to_string(o.jpeg_quality);
     meta["jpeg"] = "libjpeg(-turbo), baseline, 4:2:0, optimized Huffman tables";
     meta["flow_factor"] = std::to_string(o.flow_factor);
     meta["flow_scale"] = std::to_string(static_cast<int>(kPackFlowScale));
-    meta["flow_storage"] = "int16 round(32 * flow in crop pixels) of the area mean over flow_factor^2 blocks; "
-                           "read back bilinearly (half-pixel centres)";
+    meta["flow_storage"] =
+        "int16 round(32 * flow in crop pixels) of the area mean over flow_factor^2 blocks; "
+        "read back bilinearly (half-pixel centres)";
     if (st.flow_error.valid_pixels > 0) {
       const PackFlowError& fe = st.flow_error;
       meta["flow_error"] = nlohmann::json{{"valid_pixels", fe.valid_pixels},

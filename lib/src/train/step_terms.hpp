@@ -20,7 +20,7 @@ namespace vidcolor::train_detail {
 // What the terms are computed with; all borrowed from the trainer.
 struct StepNets {
   Model& model;
-  PerceptualNet& phi;                 // φ of the diversity term
+  PerceptualNet& phi;                  // φ of the diversity term
   const torch::Tensor& class_weights;  // [313] rebalancing; undefined without chroma classes
   const LossWeights& weights;
 };

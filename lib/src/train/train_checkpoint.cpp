@@ -104,7 +104,8 @@ TrainState load_checkpoint(const std::string& path, const Model& model, torch::o
   for (const auto& [k, v] : fingerprint.items())
     if (!saved.contains(k) || saved[k] != v)
       fail(path + ": --resume needs the options of the interrupted run, but \"" + k + "\" was " +
-           (saved.contains(k) ? saved[k].dump() : std::string("absent")) + " and is now " + v.dump());
+           (saved.contains(k) ? saved[k].dump() : std::string("absent")) + " and is now " +
+           v.dump());
   torch::NoGradGuard ng;
   for (auto& [name, x] : model_tensors(model)) {
     const auto it = f.tensors.find("model/" + name);

@@ -19,7 +19,7 @@ std::vector<SampleRow> sample_rows(Model& model, const TrainingPack& pack, torch
   torch::NoGradGuard ng;
   std::vector<SampleRow> rows;
   const int64_t want = std::max<int64_t>(1, samples);
-  int64_t n_pairs = pack.num_pairs() == 0 ? 0
+  int64_t n_pairs = pack.num_pairs() == 0    ? 0
                     : pack.num_images() == 0 ? want
                                              : std::max<int64_t>(1, want / 2);
   n_pairs = std::min(n_pairs, pack.num_pairs());
@@ -29,9 +29,12 @@ std::vector<SampleRow> sample_rows(Model& model, const TrainingPack& pack, torch
     for (int64_t i = 0; i < count; ++i) idx.push_back(i * total / count);
     return idx;
   };
-  const auto cpu = [](const torch::Tensor& x) { return x.detach().to(torch::kCPU).clamp(0.0, 1.0); };
+  const auto cpu = [](const torch::Tensor& x) {
+    return x.detach().to(torch::kCPU).clamp(0.0, 1.0);
+  };
   if (n_images > 0) {
-    const PackImageBatch b = pack.images(spread(n_images, pack.num_images()), {}, /*with_knn=*/false).to(dev);
+    const PackImageBatch b =
+        pack.images(spread(n_images, pack.num_images()), {}, /*with_knn=*/false).to(dev);
     const torch::Tensor rgb_c = candidates_to_rgb(b.y, model.f->forward(b.y));
     for (int64_t i = 0; i < n_images; ++i)
       rows.push_back({cpu(b.y[i]), cpu(rgb_c[i]), {}, cpu(b.rgb[i])});
@@ -42,7 +45,8 @@ std::vector<SampleRow> sample_rows(Model& model, const TrainingPack& pack, torch
     const torch::Tensor c_t = model.f->forward(y_t), c_t1 = model.f->forward(y_t1);
     // Candidate 1 of t refined from t+1, with g's inputs as RefineEngine builds them.
     const torch::Tensor cs = c_t.select(1, 0);
-    const WarpedNeighbour in = warp_neighbour(y_t, cs, y_t1, c_t1.select(1, 0), b.flow_fw, kConfidenceAlpha);
+    const WarpedNeighbour in =
+        warp_neighbour(y_t, cs, y_t1, c_t1.select(1, 0), b.flow_fw, kConfidenceAlpha);
     const torch::Tensor refined = model.g->forward(y_t, cs, in.chroma, in.conf_c, in.conf_x);
     const torch::Tensor rgb_c = candidates_to_rgb(y_t, c_t), rgb_g = ycc_to_rgb(y_t, refined);
     for (int64_t i = 0; i < n_pairs; ++i)
@@ -58,7 +62,8 @@ void write_pictures(const std::filesystem::path& out_dir, int64_t step, const st
                     const TrainLog& log) {
   if (!png_supported()) return;
   const std::string digits = std::to_string(step);
-  write_png((out_dir / ("samples-" + std::string(8 - std::min<size_t>(8, digits.size()), '0') + digits + ".png"))
+  write_png((out_dir / ("samples-" + std::string(8 - std::min<size_t>(8, digits.size()), '0') +
+                        digits + ".png"))
                 .string(),
             sample_sheet(sample_rows(model, pack, device, samples), title));
   std::vector<double> starts;

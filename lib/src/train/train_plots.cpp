@@ -91,8 +91,10 @@ void line(torch::Tensor& canvas, int x0, int y0, int x1, int y1, Rgb8 c) {
 std::string fmt(double v) {
   char b[32];
   const double a = std::fabs(v);
-  if (a != 0 && (a < 1e-3 || a >= 1e5)) std::snprintf(b, sizeof b, "%.3e", v);
-  else std::snprintf(b, sizeof b, "%.4f", v);
+  if (a != 0 && (a < 1e-3 || a >= 1e5))
+    std::snprintf(b, sizeof b, "%.3e", v);
+  else
+    std::snprintf(b, sizeof b, "%.4f", v);
   return b;
 }
 
@@ -105,8 +107,7 @@ torch::Tensor to_u8(const torch::Tensor& img) {
 
 }  // namespace
 
-int draw_text(torch::Tensor& canvas, int x, int y, const std::string& text, Rgb8 color,
-              int scale) {
+int draw_text(torch::Tensor& canvas, int x, int y, const std::string& text, Rgb8 color, int scale) {
   check_canvas(canvas);
   uint8_t* p = canvas.data_ptr<uint8_t>();
   const int64_t w = canvas.size(1), h = canvas.size(0);
@@ -130,7 +131,8 @@ torch::Tensor sample_sheet(const std::vector<SampleRow>& rows, const std::string
   const int64_t h = rows[0].truth.size(1), w = rows[0].truth.size(2);
   const int64_t pad = 4, head = 30;
   const int64_t cols = d + 3;
-  const int64_t width = cols * (w + pad) + pad, height = head + static_cast<int64_t>(rows.size()) * (h + pad) + pad;
+  const int64_t width = cols * (w + pad) + pad,
+                height = head + static_cast<int64_t>(rows.size()) * (h + pad) + pad;
   torch::Tensor canvas = torch::full({height, width, 3}, 32, torch::kUInt8);
   const Rgb8 white{235, 235, 235};
   draw_text(canvas, static_cast<int>(pad), 4, title, white);
@@ -224,7 +226,8 @@ torch::Tensor loss_curves_image(const std::vector<LossSeries>& series,
     for (size_t i = 0; i < stage_starts.size(); ++i) {
       const int x = px(std::clamp(stage_starts[i], xmin, xmax));
       line(canvas, x, y0 + top, x, y0 + top + ph - 1, stage);
-      if (k == 0 && i < stage_names.size()) draw_text(canvas, x + 2, y0 + top + 2, stage_names[i], stage);
+      if (k == 0 && i < stage_names.size())
+        draw_text(canvas, x + 2, y0 + top + 2, stage_names[i], stage);
     }
     for (size_t i = 1; i < p.x.size(); ++i)
       line(canvas, px(p.x[i - 1]), py(p.y[i - 1]), px(p.x[i]), py(p.y[i]), curve);
@@ -232,9 +235,11 @@ torch::Tensor loss_curves_image(const std::vector<LossSeries>& series,
     draw_text(canvas, left, y0 + 4, p.s->name + "  last " + fmt(p.y.back()), black);
     draw_text(canvas, 2, y0 + top, fmt(hi), black);
     draw_text(canvas, 2, y0 + top + ph - 8, fmt(lo), black);
-    draw_text(canvas, left, y0 + top + ph + 3, "step " + std::to_string(static_cast<long long>(xmin)), black);
+    draw_text(canvas, left, y0 + top + ph + 3,
+              "step " + std::to_string(static_cast<long long>(xmin)), black);
     const std::string last = "step " + std::to_string(static_cast<long long>(xmax));
-    draw_text(canvas, left + pw - 6 * static_cast<int>(last.size()), y0 + top + ph + 3, last, black);
+    draw_text(canvas, left + pw - 6 * static_cast<int>(last.size()), y0 + top + ph + 3, last,
+              black);
   }
   return canvas;
 }

@@ -23,13 +23,16 @@ std::string hex64(uint64_t v) {
 
 }  // namespace
 
-
 const char* stage_name(StageKind k) {
   switch (k) {
-    case StageKind::FImages: return "f-images";
-    case StageKind::FVideo: return "f-video";
-    case StageKind::G: return "g";
-    case StageKind::Joint: return "joint";
+    case StageKind::FImages:
+      return "f-images";
+    case StageKind::FVideo:
+      return "f-video";
+    case StageKind::G:
+      return "g";
+    case StageKind::Joint:
+      return "joint";
   }
   return "?";
 }
@@ -64,7 +67,8 @@ std::vector<StageSpec> parse_stages(const std::string& text) {
         if (pos != m.size() || !(s.max_minutes > 0)) throw std::invalid_argument("");
       }
     } catch (const std::exception&) {
-      fail("stage \"" + item + "\": steps must be a positive integer and @minutes a positive number");
+      fail("stage \"" + item +
+           "\": steps must be a positive integer and @minutes a positive number");
     }
     out.push_back(s);
   }
@@ -96,8 +100,8 @@ nlohmann::json LossWeights::to_json() const {
 }
 
 const std::vector<std::string>& StepLosses::names() {
-  static const std::vector<std::string> n = {"loss",   "bilateral",          "diversity", "temporal",
-                                             "refine", "refine_consistency", "classes"};
+  static const std::vector<std::string> n = {
+      "loss", "bilateral", "diversity", "temporal", "refine", "refine_consistency", "classes"};
   return n;
 }
 

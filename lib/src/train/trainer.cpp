@@ -75,7 +75,8 @@ struct Trainer::Impl {
     if (o.batch_size < 1) fail("--batch must be >= 1");
     if (o.pair_every < 1) fail("--pair-every must be >= 1");
     if (o.checkpoint_every < 1) fail("--checkpoint-every must be >= 1");
-    if (!(o.coarse_fraction >= 0 && o.coarse_fraction <= 1)) fail("--coarse-fraction must be in [0, 1]");
+    if (!(o.coarse_fraction >= 0 && o.coarse_fraction <= 1))
+      fail("--coarse-fraction must be in [0, 1]");
     rank = coll->rank();
     world = coll->world_size();
     dev = parse_train_device(o.device, 0);
@@ -84,22 +85,25 @@ struct Trainer::Impl {
     pack_options.knn_device = dev;
     // The graphs serve the bilateral term only; a run without it needs none built.
     pack_options.need_knn = o.weights.bilateral != 0 &&
-        std::any_of(o.stages.begin(), o.stages.end(), [](const StageSpec& st) { return st.kind != StageKind::G; });
-    pack_options.knn_progress = [&, t0 = std::chrono::steady_clock::now()](const KnnBatchProgress& p) {
+                            std::any_of(o.stages.begin(), o.stages.end(), [](const StageSpec& st) {
+                              return st.kind != StageKind::G;
+                            });
+    pack_options.knn_progress = [&,
+                                 t0 = std::chrono::steady_clock::now()](const KnnBatchProgress& p) {
       // Only a pack written with --knn-at-load gets here; every rank builds its own copy.
       if (rank != 0 || (p.done % 100 != 0 && p.done != p.total)) return;
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "building the pack's KNN graphs on %s: %lld/%lld (%.0f s, ETA %.0f s)\n",
-                   dev.str().c_str(), static_cast<long long>(p.done), static_cast<long long>(p.total),
-                   s, s / p.done * (p.total - p.done));
+                   dev.str().c_str(), static_cast<long long>(p.done),
+                   static_cast<long long>(p.total), s, s / p.done * (p.total - p.done));
     };
     pack = std::make_unique<TrainingPack>(o.pack, pack_options);
     const int64_t s = pack->crop_size();
     if (s % 16 != 0)
       fail(o.pack + ": crop " + std::to_string(s) + " is not a multiple of 16 (f needs that)");
     if (o.coarse_size != 0 && (o.coarse_size % 16 != 0 || o.coarse_size < 16 || o.coarse_size >= s))
-      fail("--coarse-size must be a multiple of 16 in [16, " + std::to_string(s) + ") for this pack, got " +
-           std::to_string(o.coarse_size));
+      fail("--coarse-size must be a multiple of 16 in [16, " + std::to_string(s) +
+           ") for this pack, got " + std::to_string(o.coarse_size));
     for (const StageSpec& st : o.stages) {
       if (st.kind == StageKind::FImages && pack->num_images() == 0)
         fail("stage f-images needs image crops, but " + o.pack + " has none");
@@ -129,7 +133,8 @@ struct Trainer::Impl {
       load_mobilenetv2_tfjs(model.f->backbone, o.backbone_weights);
       init_source = "fresh (seed " + std::to_string(o.seed) + ")";
     }
-    if (o.backbone_weights.empty()) fail("no backbone weights for the perceptual loss (--backbone-weights DIR)");
+    if (o.backbone_weights.empty())
+      fail("no backbone weights for the perceptual loss (--backbone-weights DIR)");
     phi = MobileNetPerceptual::from_tfjs(o.backbone_weights);
     phi->to(dev);
     if (model.config.chroma_classes > 0) {
@@ -183,8 +188,8 @@ struct Trainer::Impl {
 
   // Zhang's class rebalancing from this pack's prior: the ab bins of (up to 4,000 of) its image
   // crops, or pair frames for a pack without images, at the class logits' resolution (a
-  // quarter of the crop), smoothed by a Gaussian of sigma 5 and mixed half with uniform. Deterministic (the
-  // first crops in pack order), so a resumed run gets the same weights.
+  // quarter of the crop), smoothed by a Gaussian of sigma 5 and mixed half with uniform.
+  // Deterministic (the first crops in pack order), so a resumed run gets the same weights.
   torch::Tensor training_class_weights() const {
     torch::Tensor prior = torch::zeros({kAbBinCount}, torch::kFloat64);
     const int64_t s = pack->crop_size();
@@ -193,7 +198,8 @@ struct Trainer::Impl {
     for (int64_t at = 0; at < n; at += 64) {
       std::vector<int64_t> idx;
       for (int64_t i = at; i < std::min(n, at + 64); ++i) idx.push_back(i);
-      const torch::Tensor rgb = images ? pack->images(idx, {}, /*with_knn=*/false).rgb : pack->pairs(idx).rgb.select(1, 0);
+      const torch::Tensor rgb = images ? pack->images(idx, {}, /*with_knn=*/false).rgb
+                                       : pack->pairs(idx).rgb.select(1, 0);
       prior += ab_bin_histogram(truth_ab_at(rgb, s / 4, s / 4));
     }
     const torch::Tensor w = ab_rebalance_weights(prior, 0.5, 5.0);
@@ -221,8 +227,8 @@ struct Trainer::Impl {
     nlohmann::json stages = nlohmann::json::array();
     for (size_t i = 0; i < o.stages.size(); ++i) {
       const int64_t done = i < state.stage_done.size() ? state.stage_done[i]
-                         : i == state.stage               ? state.stage_step
-                                                          : 0;
+                           : i == state.stage          ? state.stage_step
+                                                       : 0;
       nlohmann::json s = {{"stage", stage_name(o.stages[i].kind)},
                           {"steps_planned", o.stages[i].steps},
                           {"steps_done", done}};
@@ -249,20 +255,26 @@ struct Trainer::Impl {
         {"seed", o.seed},
         {"optimizer", {{"name", "adam"}, {"lr", o.lr}, {"betas", {0.9, 0.999}}}},
         {"coarse_to_fine",
-         {{"coarse_size", o.coarse_size}, {"fine_size", pack->crop_size()}, {"fraction", o.coarse_fraction}}},
+         {{"coarse_size", o.coarse_size},
+          {"fine_size", pack->crop_size()},
+          {"fraction", o.coarse_fraction}}},
         {"pair_every", o.pair_every},
         {"losses",
          {{"weights", o.weights.to_json()},
-          {"perceptual", {{"network", "MobileNetV2-0.35 ImageNet (frozen), input + strides 2..32"},
-                          {"layer_weights", phi->layer_weights()}}},
+          {"perceptual",
+           {{"network", "MobileNetV2-0.35 ImageNet (frozen), input + strides 2..32"},
+            {"layer_weights", phi->layer_weights()}}},
           {"diversity_betas", betas},
           {"confidence_alpha", kConfidenceAlpha},
-          {"knn", {{"k", pack->knn_k()},
-                   {"built_at_load", pack->knn_built_at_load()},
-                   {"lambda", pack->metadata().count("knn_lambda") ? pack->metadata().at("knn_lambda") : ""}}}}},
+          {"knn",
+           {{"k", pack->knn_k()},
+            {"built_at_load", pack->knn_built_at_load()},
+            {"lambda",
+             pack->metadata().count("knn_lambda") ? pack->metadata().at("knn_lambda") : ""}}}}},
         {"init", init_source},
-        {"backbone", {{"weights", fs::path(o.backbone_weights).filename().string()},
-                      {"finetuned", o.finetune_backbone}}},
+        {"backbone",
+         {{"weights", fs::path(o.backbone_weights).filename().string()},
+          {"finetuned", o.finetune_backbone}}},
         {"config_preset", o.init_model.empty() ? o.config_name : std::string("from init model")},
         {"final_losses", fl},
         {"wall_seconds", r.seconds},
@@ -271,22 +283,23 @@ struct Trainer::Impl {
     };
   }
 
-
   void write_outputs(TrainResult& r, double seconds_now, bool checkpoint) {
     if (rank != 0) return;
     r.seconds = seconds_now;
     r.final_losses = history.recent_means(50);
-    if (checkpoint) save_checkpoint(out("checkpoint.safetensors").string(), model, *adam, trained, fingerprint(),
-                                    state, seconds_now);
+    if (checkpoint)
+      save_checkpoint(out("checkpoint.safetensors").string(), model, *adam, trained, fingerprint(),
+                      state, seconds_now);
     Model m = model;  // shares the modules; only the provenance differs
     m.provenance = provenance(r);
     save_model(m, model_path());
     r.model_path = model_path();
     try {
-      write_pictures(o.out_dir, state.step,
-                     "step " + std::to_string(state.step) + "  stage " +
-                         (state.stage < o.stages.size() ? stage_name(o.stages[state.stage].kind) : "done"),
-                     model, *pack, dev, o.samples, history);
+      write_pictures(
+          o.out_dir, state.step,
+          "step " + std::to_string(state.step) + "  stage " +
+              (state.stage < o.stages.size() ? stage_name(o.stages[state.stage].kind) : "done"),
+          model, *pack, dev, o.samples, history);
     } catch (const Error& e) {
       say(std::string("warning: ") + e.what());
     }
@@ -296,7 +309,8 @@ struct Trainer::Impl {
 
   // One step's forward and backward on this rank: its batch, its terms, their gradients.
   StepLosses local_step(StageKind kind, int64_t crop) {
-    for (auto& p : trained.tensors) p.mutable_grad().reset();  // undefined grad: Adam skips the tensor
+    for (auto& p : trained.tensors)
+      p.mutable_grad().reset();  // undefined grad: Adam skips the tensor
     const StepBatch batch = sampler->batch(state.stage, kind, state.stage_step, crop);
     StepTerms t = step_terms({model, *phi, class_weights, o.weights}, kind, batch);
     t.total.backward();
@@ -334,7 +348,8 @@ struct Trainer::Impl {
       for (auto& p : trained.tensors)
         if (p.grad().defined()) grads.push_back(p.grad());
       std::vector<float> extra;
-      for (double v : local.values()) extra.push_back(static_cast<float>(std::isfinite(v) ? v : 0.0));
+      for (double v : local.values())
+        extra.push_back(static_cast<float>(std::isfinite(v) ? v : 0.0));
       extra.resize(n_terms + kFlags, 0.f);
       float* flags = extra.data() + n_terms;
       flags[kSignal] = o.stop && o.stop->load() ? 1.f : 0.f;
@@ -343,7 +358,8 @@ struct Trainer::Impl {
         const double now = seconds_since(t0);
         flags[kBudget] = o.max_minutes > 0 && now >= o.max_minutes * 60 ? 1.f : 0.f;
         flags[kStopAfter] = o.stop_after > 0 && state.step + 1 >= o.stop_after ? 1.f : 0.f;
-        flags[kEndStage] = spec.max_minutes > 0 && state.stage_seconds + dt >= spec.max_minutes * 60 ? 1.f : 0.f;
+        flags[kEndStage] =
+            spec.max_minutes > 0 && state.stage_seconds + dt >= spec.max_minutes * 60 ? 1.f : 0.f;
         flags[kFine] = coarse && spec.max_minutes > 0 &&
                                state.stage_seconds + dt >= o.coarse_fraction * spec.max_minutes * 60
                            ? 1.f
@@ -364,11 +380,11 @@ struct Trainer::Impl {
         ex = flat.narrow(0, at, ex.numel());
       }
       const torch::Tensor ex_cpu = ex.to(torch::kCPU).contiguous();
-      const std::vector<float> agreed(ex_cpu.data_ptr<float>(), ex_cpu.data_ptr<float>() + ex_cpu.numel());
+      const std::vector<float> agreed(ex_cpu.data_ptr<float>(),
+                                      ex_cpu.data_ptr<float>() + ex_cpu.numel());
       std::vector<double> vals(n_terms);
       const std::vector<double> lv = local.values();
-      for (size_t k = 0; k < n_terms; ++k)
-        vals[k] = std::isfinite(lv[k]) ? agreed[k] / world : NAN;
+      for (size_t k = 0; k < n_terms; ++k) vals[k] = std::isfinite(lv[k]) ? agreed[k] / world : NAN;
       const StepLosses l = StepLosses::from_values(vals);
       if (agreed[n_terms + kNonFinite] > 0 || !std::isfinite(l.total))
         fail("the loss is not finite at step " + std::to_string(state.step + 1) + " (stage " +
@@ -383,10 +399,12 @@ struct Trainer::Impl {
       if (fl[kFine] > 0 && state.fine_from < 0) state.fine_from = state.stage_step;
       const double seconds_now = state.seconds_before + seconds_since(t0);
       if (rank == 0) {
-        history.append({state.step, stage_name(spec.kind), crop_used, l.values(), o.lr, seconds_now});
+        history.append(
+            {state.step, stage_name(spec.kind), crop_used, l.values(), o.lr, seconds_now});
         if (o.progress)
-          o.progress(progress_report(state, o.stages, stage_name(spec.kind), crop_used, l, seconds_now,
-                                     seconds_since(t0), state.step - step0, o.max_minutes));
+          o.progress(progress_report(state, o.stages, stage_name(spec.kind), crop_used, l,
+                                     seconds_now, seconds_since(t0), state.step - step0,
+                                     o.max_minutes));
       }
       if (fl[kEndStage] > 0 || state.stage_step >= spec.steps) {
         if (state.stage_step < spec.steps)

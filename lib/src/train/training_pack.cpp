@@ -58,8 +58,8 @@ torch::Tensor flip_where(const torch::Tensor& t, const std::vector<bool>& flags,
 
 torch::Tensor hflip_knn(const torch::Tensor& knn, int64_t height, int64_t width) {
   if (knn.dim() != 3 || knn.size(1) != height * width)
-    throw Error("hflip_knn: knn must be [B,H*W,K] with H*W = " +
-                std::to_string(height * width) + ", got " + shape_str(knn));
+    throw Error("hflip_knn: knn must be [B,H*W,K] with H*W = " + std::to_string(height * width) +
+                ", got " + shape_str(knn));
   // m(p) mirrors the column of flat index p: y*W + x -> y*W + (W-1-x). The flipped graph's row
   // m(p) is row p with every index mirrored; m is its own inverse.
   const auto mirror = [width](const torch::Tensor& v) {
@@ -83,7 +83,7 @@ PackImageBatch PackImageBatch::to(torch::Device d) const {
 }
 
 PackPairBatch PackPairBatch::to(torch::Device d) const {
-  return {rgb.to(d),     y.to(d),       cbcr.to(d),    flow_fw.to(d),
+  return {rgb.to(d),     y.to(d),       cbcr.to(d),   flow_fw.to(d),
           flow_bw.to(d), mask_fw.to(d), mask_bw.to(d)};
 }
 
@@ -197,8 +197,10 @@ TrainingPack::TrainingPack(const std::string& path, const TrainingPackOptions& o
   }
   if (crop_ < 1 || crop_ > 4096) throw bad_pack(path, "crop size " + std::to_string(crop_));
   knn_device_ = options.knn_device;
-  if (version_ == 1) read_v1(f, options);
-  else read_v2(f, options);
+  if (version_ == 1)
+    read_v1(f, options);
+  else
+    read_v2(f, options);
   if (n_images_ == 0 && n_pairs_ == 0) throw bad_pack(path, "no images and no pairs");
 }
 
@@ -209,7 +211,8 @@ void TrainingPack::plan_knn(const TrainingPackOptions& options) {
     k = std::stoll(metadata_.at("knn_k"));
     lambda = std::stod(metadata_.at("knn_lambda"));
   } catch (const std::exception&) {
-    throw bad_pack(path_, "no \"image_knn\" and no numeric \"knn_k\", \"knn_lambda\" to build it with");
+    throw bad_pack(path_,
+                   "no \"image_knn\" and no numeric \"knn_k\", \"knn_lambda\" to build it with");
   }
   const int64_t s = crop_;
   if (k < 1 || k > s * s - 1)
@@ -247,7 +250,8 @@ void TrainingPack::read_v1(SafetensorsFile& f, const TrainingPackOptions& option
   const int64_t s = crop_;
   images_ = take_tensor(f, path, "images", torch::kUInt8);
   knn_ = take_tensor(f, path, "image_knn", torch::kInt32);
-  if (knn_.defined() && !images_.defined()) throw bad_pack(path, "\"image_knn\" without \"images\"");
+  if (knn_.defined() && !images_.defined())
+    throw bad_pack(path, "\"image_knn\" without \"images\"");
   if (images_.defined()) {
     expect_shape(path, images_, "images", {-1, 3, s, s});
     n_images_ = images_.size(0);
@@ -277,18 +281,19 @@ void TrainingPack::read_v1(SafetensorsFile& f, const TrainingPackOptions& option
 void TrainingPack::read_v2(SafetensorsFile& f, const TrainingPackOptions& options) {
   const std::string& path = path_;
   const int64_t s = crop_;
-  if (f.tensors.count("images") || f.tensors.count("pair_frames") || f.tensors.count("pair_flows") ||
-      f.tensors.count("pair_masks"))
+  if (f.tensors.count("images") || f.tensors.count("pair_frames") ||
+      f.tensors.count("pair_flows") || f.tensors.count("pair_masks"))
     throw bad_pack(path, "a version-2 pack holds version-1 tensors (\"images\", \"pair_*\")");
-  const int threads = options.decode_threads > 0
-                          ? options.decode_threads
-                          : static_cast<int>(std::min(32u, std::max(1u, std::thread::hardware_concurrency())));
+  const int threads =
+      options.decode_threads > 0
+          ? options.decode_threads
+          : static_cast<int>(std::min(32u, std::max(1u, std::thread::hardware_concurrency())));
   const auto t0 = std::chrono::steady_clock::now();
   // A declared count must agree with the tensors (a truncated list of offsets is caught here).
   const auto declared = [&](const char* key, int64_t n) {
     if (metadata_.count(key) && meta_int(metadata_, path, key) != n)
-      throw bad_pack(path, std::string("metadata \"") + key + "\" = " + metadata_.at(key) + " but the tensors hold " +
-                               std::to_string(n));
+      throw bad_pack(path, std::string("metadata \"") + key + "\" = " + metadata_.at(key) +
+                               " but the tensors hold " + std::to_string(n));
   };
 
   const torch::Tensor blob = take_tensor(f, path, "image_jpeg", torch::kUInt8);
@@ -303,7 +308,8 @@ void TrainingPack::read_v2(SafetensorsFile& f, const TrainingPackOptions& option
     n_images_ = offsets.size(0) - 1;
     declared("images", n_images_);
     images_ = torch::empty({n_images_, 3, s, s}, torch::kUInt8);
-    decode_jpegs(blob, offsets, images_, threads, "images", path + ": image", options.load_progress);
+    decode_jpegs(blob, offsets, images_, threads, "images", path + ": image",
+                 options.load_progress);
     knn_ = take_tensor(f, path, "image_knn", torch::kInt32);
     if (!knn_.defined() && options.need_knn) plan_knn(options);
     if (knn_.defined()) {
@@ -318,18 +324,22 @@ void TrainingPack::read_v2(SafetensorsFile& f, const TrainingPackOptions& option
   const torch::Tensor mask_bits = take_tensor(f, path, "pair_masks_bits", torch::kUInt8);
   if (pblob.defined() != poffsets.defined() || pblob.defined() != flows_q.defined() ||
       pblob.defined() != mask_bits.defined())
-    throw bad_pack(path, "\"pair_jpeg\", \"pair_jpeg_offsets\", \"pair_flows_q\", \"pair_masks_bits\" come together");
+    throw bad_pack(path,
+                   "\"pair_jpeg\", \"pair_jpeg_offsets\", \"pair_flows_q\", \"pair_masks_bits\" "
+                   "come together");
   if (pblob.defined()) {
     expect_shape(path, pblob, "pair_jpeg", {-1});
     check_blob_offsets(poffsets, pblob.numel(), path + ": \"pair_jpeg_offsets\"");
     const int64_t files = poffsets.size(0) - 1;
     if (files % 2 != 0)
-      throw bad_pack(path, "\"pair_jpeg_offsets\" lists " + std::to_string(files) + " frames, not 2 per pair");
+      throw bad_pack(
+          path, "\"pair_jpeg_offsets\" lists " + std::to_string(files) + " frames, not 2 per pair");
     n_pairs_ = files / 2;
     declared("pairs", n_pairs_);
     const int64_t factor = meta_int(metadata_, path, "flow_factor");
     if (factor < 1 || s % factor != 0)
-      throw bad_pack(path, "flow_factor " + std::to_string(factor) + " does not divide the crop " + std::to_string(s));
+      throw bad_pack(path, "flow_factor " + std::to_string(factor) + " does not divide the crop " +
+                               std::to_string(s));
     if (meta_int(metadata_, path, "flow_scale") != static_cast<int64_t>(kPackFlowScale))
       throw bad_pack(path, "flow_scale " + metadata_.at("flow_scale") + " (this reader knows " +
                                std::to_string(static_cast<int>(kPackFlowScale)) + ")");
@@ -345,8 +355,8 @@ void TrainingPack::read_v2(SafetensorsFile& f, const TrainingPackOptions& option
   decode_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-PackImageBatch TrainingPack::images(const std::vector<int64_t>& idx,
-                                    const std::vector<bool>& hflip, bool with_knn) const {
+PackImageBatch TrainingPack::images(const std::vector<int64_t>& idx, const std::vector<bool>& hflip,
+                                    bool with_knn) const {
   check_batch(path_, idx, hflip, n_images_, "image");
   PackImageBatch b;
   const torch::Tensor crops = select_rows(images_, idx);

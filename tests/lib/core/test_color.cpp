@@ -31,15 +31,15 @@ TEST(LumaWeights, SumToOne) {
 
 TEST(RgbToGray, PrimariesPerMatrix) {
   // round(255 * k) for each primary, per ITU-R recommendation.
-  EXPECT_EQ(gray_of(255, 0, 0, Matrix::BT601), 76);   // 76.245
-  EXPECT_EQ(gray_of(0, 255, 0, Matrix::BT601), 150);  // 149.685
-  EXPECT_EQ(gray_of(0, 0, 255, Matrix::BT601), 29);   // 29.07
-  EXPECT_EQ(gray_of(255, 0, 0, Matrix::BT709), 54);   // 54.213
-  EXPECT_EQ(gray_of(0, 255, 0, Matrix::BT709), 182);  // 182.376
-  EXPECT_EQ(gray_of(0, 0, 255, Matrix::BT709), 18);   // 18.411
-  EXPECT_EQ(gray_of(255, 0, 0, Matrix::BT2020), 67);  // 66.9885
-  EXPECT_EQ(gray_of(0, 255, 0, Matrix::BT2020), 173); // 172.89
-  EXPECT_EQ(gray_of(0, 0, 255, Matrix::BT2020), 15);  // 15.1215
+  EXPECT_EQ(gray_of(255, 0, 0, Matrix::BT601), 76);    // 76.245
+  EXPECT_EQ(gray_of(0, 255, 0, Matrix::BT601), 150);   // 149.685
+  EXPECT_EQ(gray_of(0, 0, 255, Matrix::BT601), 29);    // 29.07
+  EXPECT_EQ(gray_of(255, 0, 0, Matrix::BT709), 54);    // 54.213
+  EXPECT_EQ(gray_of(0, 255, 0, Matrix::BT709), 182);   // 182.376
+  EXPECT_EQ(gray_of(0, 0, 255, Matrix::BT709), 18);    // 18.411
+  EXPECT_EQ(gray_of(255, 0, 0, Matrix::BT2020), 67);   // 66.9885
+  EXPECT_EQ(gray_of(0, 255, 0, Matrix::BT2020), 173);  // 172.89
+  EXPECT_EQ(gray_of(0, 0, 255, Matrix::BT2020), 15);   // 15.1215
 }
 
 TEST(RgbToGray, NeutralColorsStayExact) {
@@ -148,8 +148,8 @@ TEST(LumaCodes, AnyDepthToGray) {
   EXPECT_EQ(g8[0], 0);
   EXPECT_EQ(g8[1], 255);
   EXPECT_EQ(g8[2], std::lround(438.0 * 255 / 876));
-  EXPECT_EQ(g8[3], 0);     // foot room clamps
-  EXPECT_EQ(g8[4], 255);   // head room clamps
+  EXPECT_EQ(g8[3], 0);    // foot room clamps
+  EXPECT_EQ(g8[4], 255);  // head room clamps
   EXPECT_EQ(g16[1], 65535);
   EXPECT_EQ(g16[2], std::lround(438.0 * 65535 / 876));
 }
@@ -203,7 +203,8 @@ TEST(Saturation, HandValues) {
 // (e.g. Lindbloom's calculator: red 53.2408, 80.0925, 67.2032).
 namespace {
 torch::Tensor lab_of(double r, double g, double b, torch::Dtype dtype = torch::kDouble) {
-  return rgb_to_lab(torch::tensor({r, g, b}, torch::kDouble).view({1, 3, 1, 1}).to(dtype)).flatten();
+  return rgb_to_lab(torch::tensor({r, g, b}, torch::kDouble).view({1, 3, 1, 1}).to(dtype))
+      .flatten();
 }
 void expect_lab(const torch::Tensor& lab, double l, double a, double b, double tol) {
   EXPECT_NEAR(lab[0].item<double>(), l, tol);
@@ -231,7 +232,8 @@ TEST(Lab, NeutralsHaveExactlyZeroChroma) {
     const auto lab = rgb_to_lab(ramp);
     EXPECT_EQ(lab.slice(1, 1, 3).abs().max().item<double>(), 0.0);
     // L of a neutral is gray_to_lightness of its value.
-    EXPECT_TRUE(torch::allclose(lab.slice(1, 0, 1), gray_to_lightness(ramp.slice(1, 0, 1)), 1e-5, 1e-3));
+    EXPECT_TRUE(
+        torch::allclose(lab.slice(1, 0, 1), gray_to_lightness(ramp.slice(1, 0, 1)), 1e-5, 1e-3));
   }
 }
 

@@ -16,8 +16,8 @@ using namespace vidcolor;
 
 namespace {
 
-constexpr double kRedA = 80.0925, kRedB = 67.2032;  // sRGB (1, 0, 0), D65
-const double kRedChroma = std::hypot(kRedA, kRedB);   // 104.552: passes thresholds 105..150
+constexpr double kRedA = 80.0925, kRedB = 67.2032;   // sRGB (1, 0, 0), D65
+const double kRedChroma = std::hypot(kRedA, kRedB);  // 104.552: passes thresholds 105..150
 
 // A [1,3,1,W] frame from a list of R'G'B' pixels.
 torch::Tensor frame(const std::vector<std::array<double, 3>>& px) {
@@ -199,7 +199,8 @@ TEST(ColourMetrics, WithoutTruth) {
   EXPECT_NEAR(s.tint, kRedChroma / 2, 0.01);  // mean of 104.55 and 0
   EXPECT_NEAR(s.chroma_spread, 0.0, 1e-9);
   EXPECT_GT(s.colorfulness, 0.0);
-  EXPECT_TRUE(std::isnan(s.auc) && std::isnan(s.auc_rebalanced) && std::isnan(s.chroma_spread_ratio));
+  EXPECT_TRUE(std::isnan(s.auc) && std::isnan(s.auc_rebalanced) &&
+              std::isnan(s.chroma_spread_ratio));
   EXPECT_TRUE(std::isnan(s.colorfulness_ratio) && std::isnan(s.tint_gt));
   EXPECT_THROW(film.add_frame(frame({kRed}), frame({kRed})), Error);
   ColourAccumulator with_truth;
@@ -216,6 +217,7 @@ TEST(ColourMetrics, RejectsMalformedFrames) {
   EXPECT_THROW(acc.add_frame(torch::full({1, 3, 2, 2}, NAN), torch::rand({1, 3, 2, 2})), Error);
   EXPECT_THROW(acc.add_frame(torch::ones({1, 3, 2, 2}, torch::kInt32)), Error);
   // An output scored against a frame without bins (not from truth_colour_frame).
-  EXPECT_THROW(acc.add_frame(colour_frame(torch::rand({3, 2, 2})), colour_frame(torch::rand({3, 2, 2}))),
-               Error);
+  EXPECT_THROW(
+      acc.add_frame(colour_frame(torch::rand({3, 2, 2})), colour_frame(torch::rand({3, 2, 2}))),
+      Error);
 }

@@ -234,7 +234,8 @@ TEST(WarpError, ClipIsTheMeanOverPairs) {
   const auto zero = torch::zeros({2, 2, 5, 5}, torch::kDouble);
   // (The warp samples in float, so frame values carry float rounding, ~1e-8 relative.)
   EXPECT_NEAR(warp_error(clip, zero, zero), 0.025, 1e-7);
-  EXPECT_TRUE(std::isnan(warp_error(clip.narrow(0, 0, 1), zero.narrow(0, 0, 0), zero.narrow(0, 0, 0))));
+  EXPECT_TRUE(
+      std::isnan(warp_error(clip.narrow(0, 0, 1), zero.narrow(0, 0, 0), zero.narrow(0, 0, 0))));
   EXPECT_THROW(warp_error(clip, zero.narrow(0, 0, 1), zero), Error);
 }
 

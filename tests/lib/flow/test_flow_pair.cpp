@@ -19,8 +19,9 @@ cv::Mat pattern(int w, int h, int shift) {
   cv::Mat m(h, w, CV_8UC1);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      m.at<uint8_t>(y, x) = static_cast<uint8_t>(127.5 + 60 * std::sin((x + shift) / 7.0) * std::cos(y / 9.0) +
-                                                 50 * std::sin((x + y + shift) / 23.0));
+      m.at<uint8_t>(y, x) =
+          static_cast<uint8_t>(127.5 + 60 * std::sin((x + shift) / 7.0) * std::cos(y / 9.0) +
+                               50 * std::sin((x + y + shift) / 23.0));
   return m;
 }
 

@@ -53,9 +53,7 @@ double mean_epe(const cv::Mat& flow, const cv::Mat& m, int margin) {
   return sum / static_cast<double>(n);
 }
 
-cv::Mat translation(double dx, double dy) {
-  return (cv::Mat_<double>(2, 3) << 1, 0, dx, 0, 1, dy);
-}
+cv::Mat translation(double dx, double dy) { return (cv::Mat_<double>(2, 3) << 1, 0, dx, 0, 1, dy); }
 
 cv::Mat small_affine(const cv::Size& size) {
   // 2 degrees of rotation and 3 % zoom about the centre, plus a (2, -1.5) px shift: motion
@@ -163,7 +161,8 @@ TEST(OpticalFlow, DirectionMatchesWarpConvention) {
   const auto inner = Slice(16, -16);
   const double err_warped =
       (warp(t_to, flow) - t_from).abs().index({0, 0, inner, inner}).mean().item<double>();
-  const double err_unwarped = (t_to - t_from).abs().index({0, 0, inner, inner}).mean().item<double>();
+  const double err_unwarped =
+      (t_to - t_from).abs().index({0, 0, inner, inner}).mean().item<double>();
   std::printf("mean |warp(to, F) - from| %.4f vs |to - from| %.4f\n", err_warped, err_unwarped);
   EXPECT_LT(err_warped, 0.2 * err_unwarped);
 }

@@ -259,14 +259,14 @@ TEST(ColorizeEngine, MosaicShowsEachCandidateInItsCell) {
   const int64_t ys[3] = {0, H / 2, H}, xs[3] = {0, W / 2, W};
   for (int i = 0; i < 4; ++i) {
     const int64_t r = i / 2, c = i % 2;
-    const torch::Tensor cell = m.chroma[0].narrow(1, ys[r], ys[r + 1] - ys[r])
-                                   .narrow(2, xs[c], xs[c + 1] - xs[c]);
+    const torch::Tensor cell =
+        m.chroma[0].narrow(1, ys[r], ys[r + 1] - ys[r]).narrow(2, xs[c], xs[c + 1] - xs[c]);
     EXPECT_NEAR(cell[0].min().item<float>(), kConstantChroma[i].first, 1e-4) << "cell " << i;
     EXPECT_NEAR(cell[0].max().item<float>(), kConstantChroma[i].first, 1e-4) << "cell " << i;
     EXPECT_NEAR(cell[1].mean().item<float>(), kConstantChroma[i].second, 1e-4) << "cell " << i;
     // The cell's luma is the frame scaled to the cell: same mean brightness.
-    const torch::Tensor lc = m.luma[0][0].narrow(0, ys[r], ys[r + 1] - ys[r])
-                                 .narrow(1, xs[c], xs[c + 1] - xs[c]);
+    const torch::Tensor lc =
+        m.luma[0][0].narrow(0, ys[r], ys[r + 1] - ys[r]).narrow(1, xs[c], xs[c + 1] - xs[c]);
     EXPECT_NEAR(lc.mean().item<float>(), luma.mean().item<float>(), 0.03) << "cell " << i;
   }
   EXPECT_EQ(engine.chosen_candidate(), -1);  // the mosaic does not choose

@@ -47,8 +47,8 @@ TEST(ParseDevice, CpuAndAuto) {
 }
 
 TEST(ParseDevice, UnknownSpecsAreErrors) {
-  for (const char* spec : {"", "gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", "cuda:1a", "cuda0",
-                           "cuda:12345", " cpu"})
+  for (const char* spec :
+       {"", "gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", "cuda:1a", "cuda0", "cuda:12345", " cpu"})
     expect_device_error(spec, "unknown device");
 }
 

@@ -47,11 +47,11 @@ torch::Tensor constant_flow(int64_t h, int64_t w, double dx, double dy) {
 torch::Tensor smooth(int64_t c, int64_t h, int64_t w, double lo, double hi, int seed) {
   torch::manual_seed(seed);
   auto coarse = torch::rand({1, c, 4, 4});
-  auto up = torch::nn::functional::interpolate(
-      coarse, torch::nn::functional::InterpolateFuncOptions()
-                  .size(std::vector<int64_t>{h, w})
-                  .mode(torch::kBilinear)
-                  .align_corners(false));
+  auto up =
+      torch::nn::functional::interpolate(coarse, torch::nn::functional::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{h, w})
+                                                     .mode(torch::kBilinear)
+                                                     .align_corners(false));
   return lo + (hi - lo) * up;
 }
 
@@ -186,7 +186,8 @@ TEST(RefineEngine, ConfidenceMapsOfWarpedNeighbourAgainstHandComputedValues) {
   EXPECT_NEAR(interior(in.conf_c).max().item<double>(), 0.85, 1e-4);
   EXPECT_NEAR(interior(in.conf_x).min().item<double>(), 0.25, 1e-4);
   EXPECT_NEAR(interior(in.conf_x).max().item<double>(), 0.25, 1e-4);
-  EXPECT_LT(max_abs(interior(in.c_t_warped) - interior(c_s + torch::tensor({0.02f, 0.f}).view({1, 2, 1, 1}))),
+  EXPECT_LT(max_abs(interior(in.c_t_warped) -
+                    interior(c_s + torch::tensor({0.02f, 0.f}).view({1, 2, 1, 1}))),
             1e-5);
   // weight = conf_x * mask: 0 on the masked columns, 0.25 in the interior.
   EXPECT_LT(max_abs(in.weight.narrow(3, 0, 7)), 1e-6);
@@ -270,7 +271,8 @@ TEST(RefineEngine, RunsAtTheModelsRefineInferenceSize) {
   EXPECT_EQ(w, 16);  // 21.3 rounded to a multiple of 16
   const torch::Tensor luma = torch::rand({1, 1, 240, 320});
   const torch::Tensor chroma = torch::rand({1, 2, 120, 160}) - 0.5;
-  const RefineInputs in = smaller.prepare(luma, chroma, {{luma, chroma, torch::zeros({1, 2, 60, 80}), {}}});
+  const RefineInputs in =
+      smaller.prepare(luma, chroma, {{luma, chroma, torch::zeros({1, 2, 60, 80}), {}}});
   EXPECT_EQ(in.c_t_warped.sizes(), (std::vector<int64_t>{1, 2, 16, 16}));
   RefineEngine explicit_size(m, torch::kCPU, 15.0, 48);
   explicit_size.inference_dims(320, 240, &w, &h);

@@ -28,11 +28,11 @@ std::shared_ptr<const Model> random_model() {
 torch::Tensor smooth(int64_t c, int64_t h, int64_t w, double lo, double hi, int seed) {
   torch::manual_seed(seed);
   auto coarse = torch::rand({1, c, 4, 4});
-  auto up = torch::nn::functional::interpolate(
-      coarse, torch::nn::functional::InterpolateFuncOptions()
-                  .size(std::vector<int64_t>{h, w})
-                  .mode(torch::kBilinear)
-                  .align_corners(false));
+  auto up =
+      torch::nn::functional::interpolate(coarse, torch::nn::functional::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{h, w})
+                                                     .mode(torch::kBilinear)
+                                                     .align_corners(false));
   return lo + (hi - lo) * up;
 }
 
@@ -88,7 +88,8 @@ ClipRun run_clip(RefineWindow& w, const Clip& c) {
 
 // The whole clip refined pass by pass with every neighbour that exists, written directly
 // from the definition (no window): what the window must produce once the clip is drained.
-std::vector<torch::Tensor> reference(const RefineEngine& engine, const Clip& c, int radius, int iterations) {
+std::vector<torch::Tensor> reference(const RefineEngine& engine, const Clip& c, int radius,
+                                     int iterations) {
   torch::InferenceMode guard;
   const int n = static_cast<int>(c.luma.size());
   // F_{s -> s+offset}, chained one frame at a time outwards from s.
@@ -182,11 +183,13 @@ TEST(RefineWindow, EqualsTheOldLambdaOneWindow) {
   for (int t = 0; t < 5; ++t) {
     std::vector<RefineNeighbour> nbs;
     if (t > 0)
-      nbs.push_back({clip.luma[t - 1], clip.chroma[t - 1], clip.links[t]->backward, clip.links[t]->backward_valid});
+      nbs.push_back({clip.luma[t - 1], clip.chroma[t - 1], clip.links[t]->backward,
+                     clip.links[t]->backward_valid});
     if (t < 4)
       nbs.push_back({clip.luma[t + 1], clip.chroma[t + 1], clip.links[t + 1]->forward,
                      clip.links[t + 1]->forward_valid});
-    EXPECT_TRUE(torch::equal(r.all[t].chroma, engine.refine(clip.luma[t], clip.chroma[t], nbs))) << t;
+    EXPECT_TRUE(torch::equal(r.all[t].chroma, engine.refine(clip.luma[t], clip.chroma[t], nbs)))
+        << t;
   }
 }
 
@@ -234,13 +237,15 @@ TEST(RefineWindow, FrameWithoutLinkCutsTheWindow) {
     const ClipRun r = run_clip(w, clip);
     const std::vector<torch::Tensor> ref = reference(engine, clip, radius, 2);
     ASSERT_EQ(r.all.size(), 6u);
-    for (int i = 0; i < 6; ++i) EXPECT_TRUE(torch::equal(r.all[i].chroma, ref[i])) << radius << " " << i;
+    for (int i = 0; i < 6; ++i)
+      EXPECT_TRUE(torch::equal(r.all[i].chroma, ref[i])) << radius << " " << i;
     // No information crosses the cut: the first shot alone gives the same frames.
     Clip first = clip;
     for (auto* v : {&first.luma, &first.chroma}) v->resize(3);
     first.links.resize(3);
     const std::vector<torch::Tensor> alone = reference(engine, first, radius, 2);
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::equal(r.all[i].chroma, alone[i])) << radius << " " << i;
+    for (int i = 0; i < 3; ++i)
+      EXPECT_TRUE(torch::equal(r.all[i].chroma, alone[i])) << radius << " " << i;
   }
 }
 

@@ -27,8 +27,9 @@ cv::Mat frame(int i, int w = 96, int h = 64) {
   cv::Mat m(h, w, CV_8UC1);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      m.at<uint8_t>(y, x) = static_cast<uint8_t>(127.5 + 60 * std::sin((x + 2 * i) / 6.0) * std::cos(y / 8.0) +
-                                                 50 * std::sin((x + y + i) / 19.0));
+      m.at<uint8_t>(y, x) =
+          static_cast<uint8_t>(127.5 + 60 * std::sin((x + 2 * i) / 6.0) * std::cos(y / 8.0) +
+                               50 * std::sin((x + y + i) / 19.0));
   return m;
 }
 

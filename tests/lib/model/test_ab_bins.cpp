@@ -72,7 +72,8 @@ TEST(AbBins, SoftEncodingSumsToOneAndPeaksAtTheNearestBin) {
   EXPECT_EQ((enc > 0).sum().item<int64_t>(), 5);
   // Points within 4.9 of a centre on each axis: that centre is the nearest, and the peak.
   torch::manual_seed(4);
-  const auto pts = c.index_select(0, torch::randint(313, {50})) + (torch::rand({50, 2}) - 0.5) * 9.8;
+  const auto pts =
+      c.index_select(0, torch::randint(313, {50})) + (torch::rand({50, 2}) - 0.5) * 9.8;
   const auto many = ab_soft_encode(as_ab(pts));
   EXPECT_TRUE(torch::allclose(many.sum(1), torch::ones({1, 50, 1}), 1e-5, 1e-6));
   EXPECT_TRUE(torch::equal(many.argmax(1), ab_nearest_bin(as_ab(pts))));

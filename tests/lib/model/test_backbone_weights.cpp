@@ -162,14 +162,16 @@ TEST_F(LoaderTest, ValuesLandWhereTheFileSays) {
     const auto slash = name.rfind('/');
     const std::string layer = name.substr(0, slash), kind = name.substr(slash + 1);
     if (layer == "Conv_1_bn" || layer == "Conv_1" || layer.rfind("dense", 0) == 0) continue;
-    const std::map<std::string, std::string> bn = {{"gamma", "weight"}, {"beta", "bias"},
+    const std::map<std::string, std::string> bn = {{"gamma", "weight"},
+                                                   {"beta", "bias"},
                                                    {"moving_mean", "running_mean"},
                                                    {"moving_variance", "running_var"}};
     if (!bn.count(kind)) continue;
     const torch::Tensor t = param(*net, layer + "." + bn.at(kind));
     ASSERT_EQ(t.numel(), loc.second.at(0)) << name;
     for (int64_t i = 0; i < t.numel(); ++i)
-      ASSERT_EQ(t[i].item<float>(), file_value(name, static_cast<size_t>(i))) << name << "[" << i << "]";
+      ASSERT_EQ(t[i].item<float>(), file_value(name, static_cast<size_t>(i)))
+          << name << "[" << i << "]";
     ++bn_checked;
   }
   EXPECT_EQ(bn_checked, 4 * 51);  // 52 BatchNorms in the file, minus the head's Conv_1_bn
@@ -180,14 +182,16 @@ TEST_F(LoaderTest, ValuesLandWhereTheFileSays) {
     for (int64_t i = 0; i < 3; ++i)
       for (int64_t y = 0; y < 3; ++y)
         for (int64_t x = 0; x < 3; ++x)
-          ASSERT_EQ(c1[o][i][y][x].item<float>(),
-                    file_value("Conv1/kernel", static_cast<size_t>(((y * 3 + x) * 3 + i) * 16 + o)));
+          ASSERT_EQ(
+              c1[o][i][y][x].item<float>(),
+              file_value("Conv1/kernel", static_cast<size_t>(((y * 3 + x) * 3 + i) * 16 + o)));
   const torch::Tensor dw = param(*net, "block_1_depthwise.weight");  // Keras (3,3,48,1)
   for (int64_t c = 0; c < 48; ++c)
     for (int64_t y = 0; y < 3; ++y)
       for (int64_t x = 0; x < 3; ++x)
         ASSERT_EQ(dw[c][0][y][x].item<float>(),
-                  file_value("block_1_depthwise/depthwise_kernel", static_cast<size_t>((y * 3 + x) * 48 + c)));
+                  file_value("block_1_depthwise/depthwise_kernel",
+                             static_cast<size_t>((y * 3 + x) * 48 + c)));
   const torch::Tensor pj = param(*net, "block_16_project.weight");  // Keras (1,1,336,112)
   for (int64_t o = 0; o < 112; o += 7)
     for (int64_t i = 0; i < 336; i += 5)
@@ -261,7 +265,8 @@ BnFit bn_fit(torch::nn::Module& net, const std::string& bn, const torch::Tensor&
 // Measured on these 24 photos (rms mean, rms log var): pretrained 0.02/0.08 early, 0.15/0.15
 // late; input in [0,1] instead of [-1,1] 0.12/0.90 early; one 1x1 kernel with in/out mixed
 // up 0.48/0.84 late; all moving variances 1: 0.33/0.82 early; random weights 7.5 early.
-bool fits_trained_statistics(MobileNetV2& net, const torch::Tensor& batch, BnFit* early, BnFit* late) {
+bool fits_trained_statistics(MobileNetV2& net, const torch::Tensor& batch, BnFit* early,
+                             BnFit* late) {
   net->eval();
   const std::vector<torch::Tensor> f = net->forward(batch);
   *early = bn_fit(*net, "expanded_conv_project_BN", f[0]);
@@ -287,8 +292,8 @@ TEST_F(LoaderTest, TrainedStatisticsFitRealPhotos) {
 
   BnFit early{}, late{};
   EXPECT_TRUE(fits_trained_statistics(net, batch, &early, &late))
-      << "early " << early.rms_mean << "/" << early.rms_logvar << ", late " << late.rms_mean
-      << "/" << late.rms_logvar;
+      << "early " << early.rms_mean << "/" << early.rms_logvar << ", late " << late.rms_mean << "/"
+      << late.rms_logvar;
   // The criterion is not one that anything passes:
   EXPECT_FALSE(fits_trained_statistics(net, (batch + 1) / 2, &early, &late));  // wrong scaling
   MobileNetV2 random(0.35);

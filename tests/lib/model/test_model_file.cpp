@@ -128,17 +128,22 @@ TEST_F(ModelFile, StandardSafetensorsLayoutAndMetadata) {
 
 TEST_F(ModelFile, WrongShapeDtypeMissingUnexpected) {
   expect_error(variant("shape.safetensors",
-                       [](auto& t, auto&) { t["g.head.weight"] = torch::zeros({3, 7, 1, 1}); }),
+                       [](auto& t, auto&) {
+                         t["g.head.weight"] = torch::zeros({3, 7, 1, 1});
+                       }),
                "tensor \"g.head.weight\" has shape [3, 7, 1, 1], expected [3, " +
                    std::to_string(model_.config.refiner_channels[0]) + ", 1, 1]");
-  expect_error(variant("dtype.safetensors",
-                       [](auto& t, auto&) { t["g.head.bias"] = t["g.head.bias"].to(torch::kFloat64); }),
-               "tensor \"g.head.bias\" has dtype F64, expected F32");
-  expect_error(variant("missing.safetensors",
-                       [](auto& t, auto&) { t.erase("f.backbone.block_16_project_BN.running_var"); }),
-               "tensor \"f.backbone.block_16_project_BN.running_var\" is missing");
-  expect_error(variant("extra.safetensors", [](auto& t, auto&) { t["f.extra"] = torch::zeros({1}); }),
-               "unexpected tensor \"f.extra\"");
+  expect_error(
+      variant("dtype.safetensors",
+              [](auto& t, auto&) { t["g.head.bias"] = t["g.head.bias"].to(torch::kFloat64); }),
+      "tensor \"g.head.bias\" has dtype F64, expected F32");
+  expect_error(
+      variant("missing.safetensors",
+              [](auto& t, auto&) { t.erase("f.backbone.block_16_project_BN.running_var"); }),
+      "tensor \"f.backbone.block_16_project_BN.running_var\" is missing");
+  expect_error(
+      variant("extra.safetensors", [](auto& t, auto&) { t["f.extra"] = torch::zeros({1}); }),
+      "unexpected tensor \"f.extra\"");
 }
 
 // f's class prior is the one tensor a classed file may lack (files of the morning of

@@ -167,7 +167,8 @@ TEST(ColorizerNet, ClassDebiasAddsThePriorBeforeDecoding) {
   const torch::Tensor gray = torch::rand({1, 1, 32, 48});
   const ColorizerOutputs out = f->forward_outputs(gray);
   const torch::Tensor logits = out.class_logits + 0.5 * f->class_log_prior.view({1, -1, 1, 1});
-  const torch::Tensor ab = torch::upsample_bilinear2d(ab_annealed_mean(logits, 0.6), {32, 48}, false);
+  const torch::Tensor ab =
+      torch::upsample_bilinear2d(ab_annealed_mean(logits, 0.6), {32, 48}, false);
   const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
   const torch::Tensor cbcr = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
   EXPECT_LT((out.candidates.select(1, 0) - cbcr).abs().max().item<float>(), 1e-5f);
@@ -178,7 +179,9 @@ TEST(ColorizerNet, ClassDebiasAddsThePriorBeforeDecoding) {
   for (const auto& p : f->named_parameters()) plain->named_parameters()[p.key()].copy_(p.value());
   plain->class_log_prior.copy_(f->class_log_prior);
   EXPECT_TRUE(torch::equal(plain->forward_outputs(gray).class_logits, out.class_logits));
-  EXPECT_GT((plain->forward(gray).select(1, 0) - out.candidates.select(1, 0)).abs().max().item<float>(), 1e-3f);
+  EXPECT_GT(
+      (plain->forward(gray).select(1, 0) - out.candidates.select(1, 0)).abs().max().item<float>(),
+      1e-3f);
 }
 
 // With classes, candidate 0 is the annealed mean of the class logits (made full size, as CbCr
@@ -198,11 +201,13 @@ TEST(ColorizerNet, ClassesGiveCandidateZeroByAnnealedMean) {
   EXPECT_LE(out.candidates.abs().max().item<float>(), 0.5f);
   EXPECT_TRUE(torch::equal(f->forward(gray), out.candidates));
   // Decode by hand: the annealed mean, bilinear to full size, Lab -> R'G'B' -> CbCr.
-  const torch::Tensor ab = torch::upsample_bilinear2d(ab_annealed_mean(out.class_logits, 0.38), {48, 80}, false);
+  const torch::Tensor ab =
+      torch::upsample_bilinear2d(ab_annealed_mean(out.class_logits, 0.38), {48, 80}, false);
   const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
   const torch::Tensor cbcr = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
   EXPECT_LT((out.candidates.select(1, 0) - cbcr).abs().max().item<float>(), 1e-5f);
-  EXPECT_GT((out.candidates.select(1, 1) - out.candidates.select(1, 0)).abs().max().item<float>(), 0.0f);
+  EXPECT_GT((out.candidates.select(1, 1) - out.candidates.select(1, 0)).abs().max().item<float>(),
+            0.0f);
   // One candidate: the class decode alone, no regression head.
   c.candidates = 1;
   ColorizerNet f1(c);
@@ -217,7 +222,8 @@ TEST(ColorizerNet, ShallowConfigsWork) {
   ColorizerNet f(c);
   f->eval();
   torch::NoGradGuard ng;
-  EXPECT_EQ(f->forward(torch::rand({1, 1, 32, 32})).sizes(), (std::vector<int64_t>{1, 2, 2, 32, 32}));
+  EXPECT_EQ(f->forward(torch::rand({1, 1, 32, 32})).sizes(),
+            (std::vector<int64_t>{1, 2, 2, 32, 32}));
 }
 
 TEST(RefinerNet, OutputShapeAndGradients) {

@@ -80,11 +80,11 @@ TEST(Safetensors, RoundTripEveryDtype) {
   in["i8"] = torch::randint(-128, 127, {2, 5}, torch::kInt8);
   in["u8"] = torch::randint(0, 255, {9}, torch::kUInt8);
   in["bool"] = torch::randint(0, 2, {3, 3}).to(torch::kBool);
-  in["scalar"] = torch::tensor(3.5f).reshape({});           // rank 0
-  in["empty"] = torch::zeros({0, 4});                       // zero elements
+  in["scalar"] = torch::tensor(3.5f).reshape({});                             // rank 0
+  in["empty"] = torch::zeros({0, 4});                                         // zero elements
   in["transposed"] = torch::arange(12, torch::kFloat32).reshape({3, 4}).t();  // not contiguous
-  const std::map<std::string, std::string> meta = {{"format", "test"}, {"json", "{\"a\": [1]}"},
-                                                   {"unicode", "f\xc3\xbcr"}};
+  const std::map<std::string, std::string> meta = {
+      {"format", "test"}, {"json", "{\"a\": [1]}"}, {"unicode", "f\xc3\xbcr"}};
   const std::string bytes = serialize_safetensors(in, meta);
   const SafetensorsFile out = parse(bytes);
   EXPECT_EQ(out.metadata, meta);
@@ -118,11 +118,12 @@ TEST(Safetensors, DtypeNames) {
 // must write the same bytes and read them back.
 TEST(Safetensors, ByteExactWithReferenceWriter) {
   const std::vector<uint8_t> attn0 = {
-      64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100,
-      116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34,
-      58, 91, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115,
-      101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 0, 0, 0, 0, 0, 0, 128, 63,
-      0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64};
+      64, 0,  0,   0,   0,   0,   0,   0,   123, 34,  97,  116, 116, 110, 46,  48,
+      34, 58, 123, 34,  100, 116, 121, 112, 101, 34,  58,  34,  70,  51,  50,  34,
+      44, 34, 115, 104, 97,  112, 101, 34,  58,  91,  49,  44,  50,  44,  51,  93,
+      44, 34, 100, 97,  116, 97,  95,  111, 102, 102, 115, 101, 116, 115, 34,  58,
+      91, 48, 44,  50,  52,  93,  125, 125, 0,   0,   0,   0,   0,   0,   128, 63,
+      0,  0,  0,   64,  0,   0,   64,  64,  0,   0,   128, 64,  0,   0,   160, 64};
   const torch::Tensor v = torch::arange(6, torch::kFloat32);
   EXPECT_EQ(serialize_safetensors({{"attn.0", v.reshape({1, 2, 3})}}), bytes_of(attn0));
   const SafetensorsFile f = parse(bytes_of(attn0));
@@ -130,12 +131,12 @@ TEST(Safetensors, ByteExactWithReferenceWriter) {
 
   // Header padded with spaces to a multiple of 8.
   const std::vector<uint8_t> aligned = {
-      72, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 48, 34, 58, 123, 34, 100, 116,
-      121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58,
-      91, 49, 44, 49, 44, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102,
-      115, 101, 116, 115, 34, 58, 91, 48, 44, 50, 52, 93, 125, 125, 32, 32, 32, 32, 32,
-      32, 32, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0,
-      160, 64};
+      72,  0,   0,   0,   0,   0,   0,   0,   123, 34, 97, 116, 116, 110, 48,  34,  58,  123,
+      34,  100, 116, 121, 112, 101, 34,  58,  34,  70, 51, 50,  34,  44,  34,  115, 104, 97,
+      112, 101, 34,  58,  91,  49,  44,  49,  44,  50, 44, 51,  93,  44,  34,  100, 97,  116,
+      97,  95,  111, 102, 102, 115, 101, 116, 115, 34, 58, 91,  48,  44,  50,  52,  93,  125,
+      125, 32,  32,  32,  32,  32,  32,  32,  0,   0,  0,  0,   0,   0,   128, 63,  0,   0,
+      0,   64,  0,   0,   64,  64,  0,   0,   128, 64, 0,  0,   160, 64};
   EXPECT_EQ(serialize_safetensors({{"attn0", v.reshape({1, 1, 2, 3})}}), bytes_of(aligned));
   EXPECT_TRUE(torch::equal(parse(bytes_of(aligned)).tensors.at("attn0"), v.reshape({1, 1, 2, 3})));
 
@@ -144,9 +145,9 @@ TEST(Safetensors, ByteExactWithReferenceWriter) {
   EXPECT_TRUE(parse(bytes_of(empty)).tensors.empty());
 
   const std::vector<uint8_t> with_meta = {
-      40, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95,
-      95, 34, 58, 123, 34, 102, 114, 97, 109, 101, 119, 111, 114, 107, 34, 58, 34, 112,
-      116, 34, 125, 125, 32, 32, 32, 32, 32};
+      40,  0,   0,   0,  0,  0,  0,   0,   123, 34,  95,  95,  109, 101, 116, 97,
+      100, 97,  116, 97, 95, 95, 34,  58,  123, 34,  102, 114, 97,  109, 101, 119,
+      111, 114, 107, 34, 58, 34, 112, 116, 34,  125, 125, 32,  32,  32,  32,  32};
   EXPECT_EQ(serialize_safetensors({}, {{"framework", "pt"}}), bytes_of(with_meta));
   EXPECT_EQ(parse(bytes_of(with_meta)).metadata.at("framework"), "pt");
 }
@@ -186,7 +187,8 @@ TEST(Safetensors, BadFiles) {
   expect_error(make_file(R"({"t":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data8),
                "needs 12");
   expect_error(make_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                         R"("u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data8),
+                         R"("u":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                         data8),
                "overlaps");
   expect_error(make_file(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data8),
                "gap of 4 bytes");
@@ -199,15 +201,19 @@ TEST(Safetensors, BadFiles) {
                "negative");
   expect_error(make_file(R"({"t":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", data8),
                "not a non-negative integer");
-  expect_error(make_file(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})",
-                         data8),
-               "element count overflows");
-  expect_error(make_file(R"({"t":{"dtype":"F32","shape":[18446744073709551615,18446744073709551615],"data_offsets":[0,8]}})",
-                         data8),
-               "absurdly large");
+  expect_error(
+      make_file(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})",
+                data8),
+      "element count overflows");
+  expect_error(
+      make_file(
+          R"({"t":{"dtype":"F32","shape":[18446744073709551615,18446744073709551615],"data_offsets":[0,8]}})",
+          data8),
+      "absurdly large");
   // A zero dimension makes the tensor empty but must not let a huge one through.
-  expect_error(make_file(R"({"t":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})"),
-               "absurdly large");
+  expect_error(
+      make_file(R"({"t":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})"),
+      "absurdly large");
   expect_error(make_file(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", data8),
                "not a pair");
   expect_error(make_file(R"({"t":{"shape":[2],"data_offsets":[0,8]}})", data8), "\"dtype\"");
@@ -318,8 +324,10 @@ TEST(Safetensors, FuzzMutationsNeverCrash) {
       serialize_safetensors({}),
   };
   const std::vector<std::string> splices = {
-      "{",   "}",  "[",  "]",  ",", ":",  "\"", "-1", "1e400", "18446744073709551616",
-      "0.5", "null", "\"F32\"", "\"BOOL\"", "\"__metadata__\"", "[0,0]", "\\u0000", "\xff",
+      "{",     "}",       "[",       "]",        ",",
+      ":",     "\"",      "-1",      "1e400",    "18446744073709551616",
+      "0.5",   "null",    "\"F32\"", "\"BOOL\"", "\"__metadata__\"",
+      "[0,0]", "\\u0000", "\xff",
   };
   std::mt19937_64 rng(20240601);
   int parsed_ok = 0, errors = 0;

@@ -30,9 +30,11 @@ TEST(DeviceTransfer, PacksMovesAndSplitsBack) {
 }
 
 TEST(DeviceTransfer, NothingDefinedAndMixedDtypes) {
-  const auto none = to_device_together({torch::Tensor(), torch::Tensor()}, torch::Device(torch::kCPU));
+  const auto none =
+      to_device_together({torch::Tensor(), torch::Tensor()}, torch::Device(torch::kCPU));
   EXPECT_FALSE(none[0].defined());
   EXPECT_FALSE(none[1].defined());
-  EXPECT_THROW(to_device_together({torch::rand({2}), torch::ones({2}, torch::kUInt8)}, torch::Device(torch::kCPU)),
+  EXPECT_THROW(to_device_together({torch::rand({2}), torch::ones({2}, torch::kUInt8)},
+                                  torch::Device(torch::kCPU)),
                Error);
 }

@@ -87,11 +87,14 @@ TEST(FramePlanes, RgbKeepsLumaInTheSourcesMatrix) {
   int max_err = 0;
   for (int i = 0; i < w * h; ++i) {
     const uint8_t* p = &rgb[i * 3];
-    max_err = std::max(max_err, static_cast<int>(std::lround(std::abs(k.kr * p[0] + k.kg * p[1] + k.kb * p[2] - y[i]))));
+    max_err = std::max(
+        max_err,
+        static_cast<int>(std::lround(std::abs(k.kr * p[0] + k.kg * p[1] + k.kb * p[2] - y[i]))));
   }
   EXPECT_LE(max_err, 1);
   // A mid-gray pixel with small chroma stays in gamut: R' - B' is the BT.601 colour's.
-  const Rgb plain = ycc_to_rgb({y[0] / 255.0f, c[0][0][0][0].item<float>(), c[0][1][0][0].item<float>()});
+  const Rgb plain =
+      ycc_to_rgb({y[0] / 255.0f, c[0][0][0][0].item<float>(), c[0][1][0][0].item<float>()});
   EXPECT_NEAR(rgb[0] - rgb[2], (plain.r - plain.b) * 255, 1.01);
 }
 
@@ -108,13 +111,17 @@ TEST(FramePlanes, TorchPathMatchesLoops) {
       std::vector<uint8_t> loops(stride * ph * 2, 7), torch_ops(stride * ph * 2, 7);
       auto planes = [&](std::vector<uint8_t>& v) {
         return pixel_stride == 2  // NV12-like: interleaved in one plane
-                   ? ChromaPlanes8{v.data(), size_t(stride), v.data() + 1, size_t(stride), 2, sub, sub}
-                   : ChromaPlanes8{v.data(), size_t(stride), v.data() + stride * ph, size_t(stride), 1, sub, sub};
+                   ? ChromaPlanes8{v.data(), size_t(stride), v.data() + 1, size_t(stride), 2, sub,
+                                   sub}
+                   : ChromaPlanes8{
+                         v.data(), size_t(stride), v.data() + stride * ph, size_t(stride), 1, sub,
+                         sub};
       };
       chroma_to_planes8(c, planes(loops));
       chroma_to_planes8_torch(c, planes(torch_ops));
       for (size_t i = 0; i < loops.size(); ++i)
-        EXPECT_NEAR(torch_ops[i], loops[i], 1) << "sub " << sub << " pixel_stride " << pixel_stride << " byte " << i;
+        EXPECT_NEAR(torch_ops[i], loops[i], 1)
+            << "sub " << sub << " pixel_stride " << pixel_stride << " byte " << i;
     }
   }
   std::vector<uint8_t> u(w * h), v(w * h);
@@ -140,8 +147,8 @@ TEST(FramePlanes, RgbKeepsLuma) {
     const double lum = 0.299 * p[2] + 0.587 * p[1] + 0.114 * p[0];
     max_err = std::max(max_err, static_cast<int>(std::lround(std::abs(lum - y[i]))));
     EXPECT_EQ(p[3], 255);
-    const Rgb plain = ycc_to_rgb({y[i] / 255.0f, c[0][0][i / w][i % w].item<float>(),
-                                  c[0][1][i / w][i % w].item<float>()});
+    const Rgb plain = ycc_to_rgb(
+        {y[i] / 255.0f, c[0][0][i / w][i % w].item<float>(), c[0][1][i / w][i % w].item<float>()});
     if (plain.r >= 0 && plain.r <= 1 && plain.g >= 0 && plain.g <= 1 && plain.b >= 0 &&
         plain.b <= 1) {
       ++in_gamut;
@@ -159,9 +166,10 @@ namespace {
 
 ChromaCoding coding_of(Matrix m, int depth, bool limited) {
   const float k = static_cast<float>(1 << (depth - 8));
-  return limited ? ChromaCoding{m, 128 * k, 224 * k, (1 << depth) - 1}
-                 : ChromaCoding{m, 128 * k, depth == 8 ? 255.0f : static_cast<float>((1 << depth) - 1),
-                                (1 << depth) - 1};
+  return limited
+             ? ChromaCoding{m, 128 * k, 224 * k, (1 << depth) - 1}
+             : ChromaCoding{m, 128 * k, depth == 8 ? 255.0f : static_cast<float>((1 << depth) - 1),
+                            (1 << depth) - 1};
 }
 
 }  // namespace
@@ -204,7 +212,8 @@ TEST(ChromaCodes, SitingFilters) {
   EXPECT_NEAR(cosited[1], (px[1] + 2 * px[2] + px[3]) / 4, 0.5);
   EXPECT_NEAR(cosited[3], (px[5] + 2 * px[6]) / 3, 0.5);
   const std::vector<uint16_t> four = row({4, 1, true, false});
-  EXPECT_NEAR(four[1], (1 * px[1] + 2 * px[2] + 3 * px[3] + 4 * px[4] + 3 * px[5] + 2 * px[6]) / 15, 0.5);
+  EXPECT_NEAR(four[1], (1 * px[1] + 2 * px[2] + 3 * px[3] + 4 * px[4] + 3 * px[5] + 2 * px[6]) / 15,
+              0.5);
   // A flat plane stays flat whatever the filter (vertical co-siting too).
   const torch::Tensor flat = torch::full({1, 2, 5, 5}, 0.125);
   for (ChromaLayout l : {ChromaLayout{2, 2, true, true}, ChromaLayout{4, 4, false, false}}) {
@@ -215,14 +224,17 @@ TEST(ChromaCodes, SitingFilters) {
   }
   uint16_t a = 0;
   EXPECT_THROW(chroma_to_codes(flat, exact, ChromaLayout{3, 1, false, false}, &a, &a, 1), Error);
-  EXPECT_THROW(chroma_to_codes(flat, ChromaCoding{Matrix::BT601, 0, 0, 255}, ChromaLayout{}, &a, &a, 5), Error);
+  EXPECT_THROW(
+      chroma_to_codes(flat, ChromaCoding{Matrix::BT601, 0, 0, 255}, ChromaLayout{}, &a, &a, 5),
+      Error);
 }
 
 // Range and bit depth: 10-bit limited codes 512 + 896 c and clamp to 0..1023; full-range
 // 10-bit 512 + 1023 c; another matrix converts first (gray stays neutral in every one).
 TEST(ChromaCodes, RangeDepthAndMatrix) {
   // Cb = (0.25, -0.125, 0.9), Cr = (-0.125, 0, -0.9).
-  const torch::Tensor c = torch::tensor({0.25f, -0.125f, 0.9f, -0.125f, 0.0f, -0.9f}).view({1, 2, 1, 3});
+  const torch::Tensor c =
+      torch::tensor({0.25f, -0.125f, 0.9f, -0.125f, 0.0f, -0.9f}).view({1, 2, 1, 3});
   std::vector<uint16_t> cb(3), cr(3);
   chroma_to_codes(c, coding_of(Matrix::BT601, 10, true), ChromaLayout{}, cb.data(), cr.data(), 3);
   EXPECT_EQ(cb[0], 512 + 224);
@@ -238,7 +250,8 @@ TEST(ChromaCodes, RangeDepthAndMatrix) {
   EXPECT_EQ(cb[0], std::lround(128 + 224 * (m.m[0] * 0.25 + m.m[1] * -0.125)));
   EXPECT_EQ(cr[0], std::lround(128 + 224 * (m.m[2] * 0.25 + m.m[3] * -0.125)));
   const torch::Tensor gray = torch::zeros({1, 2, 1, 1});
-  chroma_to_codes(gray, coding_of(Matrix::BT2020, 10, true), ChromaLayout{}, cb.data(), cr.data(), 1);
+  chroma_to_codes(gray, coding_of(Matrix::BT2020, 10, true), ChromaLayout{}, cb.data(), cr.data(),
+                  1);
   EXPECT_EQ(cb[0], 512);
   EXPECT_EQ(cr[0], 512);
 }
@@ -277,7 +290,8 @@ TEST(ChromaCodes, TorchPathMatchesLoops) {
       chroma_to_codes(c, coding, l, a.data(), a.data() + stride * ch, stride);
       chroma_to_codes_torch(c, coding, l, b.data(), b.data() + stride * ch, stride);
       for (size_t i = 0; i < a.size(); ++i)
-        EXPECT_NEAR(a[i], b[i], 1) << l.sub_x << "x" << l.sub_y << " cosited " << l.cosited_x << " at " << i;
+        EXPECT_NEAR(a[i], b[i], 1)
+            << l.sub_x << "x" << l.sub_y << " cosited " << l.cosited_x << " at " << i;
     }
   }
 }

@@ -59,9 +59,9 @@ void expect_error(const std::function<void()>& f, const std::string& problem) {
 TEST(GuidedUpsample, ShapesAndDtype) {
   for (auto dtype : {torch::kFloat32, torch::kFloat64}) {
     const auto o = torch::TensorOptions().dtype(dtype);
-    const torch::Tensor out = guided_upsample(torch::rand({2, 3, 9, 13}, o),
-                                              torch::rand({2, 1, 9, 13}, o),
-                                              torch::rand({2, 1, 35, 51}, o));
+    const torch::Tensor out =
+        guided_upsample(torch::rand({2, 3, 9, 13}, o), torch::rand({2, 1, 9, 13}, o),
+                        torch::rand({2, 1, 35, 51}, o));
     EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 3, 35, 51}));
     EXPECT_EQ(out.scalar_type(), dtype);
     EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
@@ -113,8 +113,10 @@ TEST(GuidedUpsample, SharperThanBilinearOnStepEdge) {
   const double e_bilinear = (bilinear - cb_hr).abs().mean().item<double>();
   RecordProperty("transition_width_guided", w_guided);
   RecordProperty("transition_width_bilinear", w_bilinear);
-  std::printf("10-90%% edge width: guided %d px, bilinear %d px; mean abs error: guided %.4f, "
-              "bilinear %.4f\n", w_guided, w_bilinear, e_guided, e_bilinear);
+  std::printf(
+      "10-90%% edge width: guided %d px, bilinear %d px; mean abs error: guided %.4f, "
+      "bilinear %.4f\n",
+      w_guided, w_bilinear, e_guided, e_bilinear);
   EXPECT_LT(w_guided, w_bilinear);
   EXPECT_LT(e_guided, 0.5 * e_bilinear);
 }

@@ -132,7 +132,9 @@ TEST(OcclusionMask, ThresholdMatchesSundaram) {
   EXPECT_TRUE(occlusion_mask(zero, constant_flow(1, h, w, 1.0, 0)).eq(0).all().item<bool>());
   // The bound grows with the motion: F = (20, 0), B = (-19, 0): 1 < 0.01 * (400 + 361) + 0.5.
   EXPECT_TRUE(occlusion_mask(constant_flow(1, h, w, 20, 0), constant_flow(1, h, w, -19, 0))
-                  .eq(1).all().item<bool>());
+                  .eq(1)
+                  .all()
+                  .item<bool>());
 }
 
 TEST(OcclusionMask, FlagsOnlyThePixelsWhoseBackwardFlowDisagrees) {
@@ -178,18 +180,20 @@ TEST(OcclusionMask, CpuKernelMatchesTheDefinition) {
                     std::vector<int64_t>{1, 2, 1, 1}}) {
     // A smooth field (so B read at x + F(x) is near -F(x)) that leaves the frame in places.
     const torch::Tensor f = torch::nn::functional::interpolate(
-        torch::randn({size[0], 2, 3, 3}) * 3.0,
-        torch::nn::functional::InterpolateFuncOptions()
-            .size(std::vector<int64_t>{size[2], size[3]})
-            .mode(torch::kBilinear)
-            .align_corners(false));
+        torch::randn({size[0], 2, 3, 3}) * 3.0, torch::nn::functional::InterpolateFuncOptions()
+                                                    .size(std::vector<int64_t>{size[2], size[3]})
+                                                    .mode(torch::kBilinear)
+                                                    .align_corners(false));
     // The backward flow: roughly -f (consistent) plus noise, so both outcomes occur.
     const torch::Tensor b = -f + torch::randn(size) * 0.6;
     const torch::Tensor fast = occlusion_mask(f, b);
     const torch::Tensor back = warp(b, f);
-    const torch::Tensor ref = (f + back).pow(2).sum(1, true)
-                                  .lt(0.01 * (f.pow(2).sum(1, true) + back.pow(2).sum(1, true)) + 0.5)
-                                  .to(torch::kFloat32);
+    const torch::Tensor ref =
+        (f + back)
+            .pow(2)
+            .sum(1, true)
+            .lt(0.01 * (f.pow(2).sum(1, true) + back.pow(2).sum(1, true)) + 0.5)
+            .to(torch::kFloat32);
     ASSERT_EQ(fast.sizes(), ref.sizes());
     // Values within float rounding of the bound may fall either way.
     EXPECT_LE((fast - ref).abs().sum().item<double>(), 2.0 + 1e-4 * ref.numel());

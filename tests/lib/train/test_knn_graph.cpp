@@ -89,7 +89,8 @@ TEST(KnnGraph, ExactOnARealCrop) {
       }
       std::sort(got.begin(), got.end());
       // The K smallest distances (ties may pick different but equally near pixels).
-      for (int j = 0; j < k; ++j) ASSERT_NEAR(got[j], all[j], 2e-6) << "pixel " << p << " method " << int(m);
+      for (int j = 0; j < k; ++j)
+        ASSERT_NEAR(got[j], all[j], 2e-6) << "pixel " << p << " method " << int(m);
     }
   }
 }
@@ -118,7 +119,8 @@ TEST(KnnGraph, Crop128TimingAndDeterminism) {
   // deterministic (packs are reproducible from their seed).
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Tensor g = knn_graph(rgb);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(g.size(0), 128 * 128);
   std::printf("knn_graph 128x128 kdtree: %.1f ms\n", ms);
   EXPECT_TRUE(torch::equal(g, knn_graph(rgb)));
@@ -207,7 +209,8 @@ TEST(KnnGraphTorch, Crop112TimingAndDeterminism) {
   o.search = KnnSearch::BruteForce;
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Tensor g = knn_graphs_torch(img, o);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("knn_graphs_torch 112x112 brute force on the CPU (%d threads): %.1f ms\n",
               torch::get_num_threads(), ms);
   EXPECT_TRUE(torch::equal(g, knn_graphs_torch(img, o)));

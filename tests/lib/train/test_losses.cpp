@@ -2,7 +2,6 @@
 // comments), plus where their gradients go.
 #include <gtest/gtest.h>
 
-
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/ab_bins.hpp"
 #include "vidcolor/train/losses.hpp"
@@ -121,7 +120,8 @@ TEST(RefinementLoss, L1AndNoGradientIntoTarget) {
   auto loss = refinement_loss(refined, target);
   EXPECT_NEAR(loss.item<float>(), 0.175f, 1e-6);
   loss.backward();
-  EXPECT_TRUE(torch::allclose(refined.grad().flatten(), torch::tensor({0.25f, 0.25f, -0.25f, 0.25f})));
+  EXPECT_TRUE(
+      torch::allclose(refined.grad().flatten(), torch::tensor({0.25f, 0.25f, -0.25f, 0.25f})));
   EXPECT_FALSE(target.grad().defined());
 }
 
@@ -129,9 +129,8 @@ TEST(RefinementLoss, ConsistencyTerms) {
   // conf [1, 0.25], refined [0.2, 0.4], warped neighbour [0, 0], current [0.4, 0.4]:
   // mean(conf |r - w|) = (0.2 + 0.1) / 2 = 0.15; mean((1-conf) |r - c|) = (0 + 0) / 2 = 0.
   const auto r = t4({0.2f, 0.4f}, 1, 1, 1, 2);
-  const auto loss = refinement_consistency_loss(r, t4({0.4f, 0.4f}, 1, 1, 1, 2),
-                                                torch::zeros({1, 1, 1, 2}),
-                                                t4({1.0f, 0.25f}, 1, 1, 1, 2));
+  const auto loss = refinement_consistency_loss(
+      r, t4({0.4f, 0.4f}, 1, 1, 1, 2), torch::zeros({1, 1, 1, 2}), t4({1.0f, 0.25f}, 1, 1, 1, 2));
   EXPECT_NEAR(loss.item<float>(), 0.15f, 1e-6);
 }
 
@@ -208,4 +207,3 @@ TEST(ChromaClassLoss, SoftTargetCrossEntropyAndRebalancing) {
   EXPECT_NEAR(chroma_class_loss(uniform, rgb, w).item<float>(), std::log(313.0f) * 2.0f, 1e-3f);
   EXPECT_THROW(chroma_class_loss(torch::zeros({1, 300, 2, 2}), rgb, none), Error);
 }
-

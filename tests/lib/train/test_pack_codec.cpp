@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("vidcolor-codec-" + std::to_string(getpid()) + "-" + name)).string();
+  return (fs::temp_directory_path() / ("vidcolor-codec-" + std::to_string(getpid()) + "-" + name))
+      .string();
 }
 
 // A smooth colour picture with a soft edge: uint8 [3,h,w] (what JPEG keeps well, like a photo;
@@ -81,9 +82,11 @@ struct HandPack {
     torch::manual_seed(3);
     masks = (torch::rand({m, 2, 1, s, s}) > 0.3).to(torch::kUInt8);
     tensors["pair_masks_bits"] = pack_bits(masks.view({m, 2, s * s}));
-    meta = {{"format", "vidcolor-pack"}, {"version", "2"}, {"crop", std::to_string(s)},
-            {"knn_k", "5"}, {"knn_lambda", "0.002"}, {"images", std::to_string(n)},
-            {"pairs", std::to_string(m)}, {"flow_factor", std::to_string(factor)}, {"flow_scale", "32"}};
+    meta = {{"format", "vidcolor-pack"},  {"version", "2"},
+            {"crop", std::to_string(s)},  {"knn_k", "5"},
+            {"knn_lambda", "0.002"},      {"images", std::to_string(n)},
+            {"pairs", std::to_string(m)}, {"flow_factor", std::to_string(factor)},
+            {"flow_scale", "32"}};
   }
   std::string write(const std::string& name) const {
     const std::string p = temp_path(name);
@@ -123,15 +126,19 @@ TEST(PackJpeg, RoundTripWithinJpegTolerance) {
   EXPECT_TRUE(torch::equal(back, again));
   // Wrong size, garbage, truncation: errors that say what and where.
   try {
-    decode_jpeg_rgb_chw(file.data(), file.size(), 32, 48, again.data_ptr<uint8_t>(), "pack.x: image 7");
+    decode_jpeg_rgb_chw(file.data(), file.size(), 32, 48, again.data_ptr<uint8_t>(),
+                        "pack.x: image 7");
     ADD_FAILURE() << "a 64x48 JPEG decoded as 32x48";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("pack.x: image 7"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("64x48"), std::string::npos) << e.what();
   }
   const std::vector<uint8_t> junk(200, 0x5a);
-  EXPECT_THROW(decode_jpeg_rgb_chw(junk.data(), junk.size(), 64, 48, again.data_ptr<uint8_t>(), "t"), Error);
-  EXPECT_THROW(decode_jpeg_rgb_chw(file.data(), file.size() / 2, 64, 48, again.data_ptr<uint8_t>(), "t"), Error);
+  EXPECT_THROW(
+      decode_jpeg_rgb_chw(junk.data(), junk.size(), 64, 48, again.data_ptr<uint8_t>(), "t"), Error);
+  EXPECT_THROW(
+      decode_jpeg_rgb_chw(file.data(), file.size() / 2, 64, 48, again.data_ptr<uint8_t>(), "t"),
+      Error);
   EXPECT_THROW(decode_jpeg_rgb_chw(file.data(), 0, 64, 48, again.data_ptr<uint8_t>(), "t"), Error);
   EXPECT_THROW(encode_jpeg_rgb(img.data_ptr<uint8_t>(), 64, 48, 0), Error);
 }
@@ -145,7 +152,8 @@ TEST(PackFlow, FixedPointStepAndClamp) {
   EXPECT_LE((decode_pack_flow(q, 1) - f).abs().max().item<double>(), 0.5 / kPackFlowScale + 1e-6);
   // Clamped to int16, non-finite values are no motion.
   const torch::Tensor odd = torch::tensor({5000.f, -5000.f, NAN, INFINITY}).view({1, 2, 1, 2});
-  const torch::Tensor back = decode_pack_flow(encode_pack_flow(odd.view({1, 2, 1, 2}).expand({1, 2, 2, 2}).contiguous(), 1), 1);
+  const torch::Tensor back = decode_pack_flow(
+      encode_pack_flow(odd.view({1, 2, 1, 2}).expand({1, 2, 2, 2}).contiguous(), 1), 1);
   EXPECT_NEAR(back[0][0][0][0].item<float>(), 32767.0 / 32, 1e-3);
   EXPECT_NEAR(back[0][0][0][1].item<float>(), -32767.0 / 32, 1e-3);
   EXPECT_EQ(back[0][1][0][0].item<float>(), 0.f);
@@ -210,7 +218,8 @@ TEST(PackVersion2, ReadBackWithinTolerancesAndGraphsPerBatch) {
   const auto b = pack.images({0, 1, 2}, {false, true, false});
   const auto src = h.images.to(torch::kFloat32) / 255.0;
   EXPECT_LT((b.rgb.select(0, 0) - src.select(0, 0)).abs().mean().item<float>(), 4.0f / 255);
-  EXPECT_LT((b.rgb.select(0, 1) - src.select(0, 1).flip({-1})).abs().mean().item<float>(), 4.0f / 255);
+  EXPECT_LT((b.rgb.select(0, 1) - src.select(0, 1).flip({-1})).abs().mean().item<float>(),
+            4.0f / 255);
   // Per-batch graphs: those of the decoded crops, flipped like a stored graph.
   ASSERT_TRUE(b.knn.defined());
   EXPECT_EQ(b.knn.sizes(), (std::vector<int64_t>{3, h.s * h.s, 5}));
@@ -264,7 +273,8 @@ TEST(PackVersion2, CorruptPacksAreClearErrors) {
   with([](HandPack& h) {  // a byte in the middle of image 1's entropy-coded data
     auto& blob = h.tensors["image_jpeg"];
     const int64_t mid = (h.tensors["image_jpeg_offsets"][1].item<int64_t>() +
-                         h.tensors["image_jpeg_offsets"][2].item<int64_t>()) / 2;
+                         h.tensors["image_jpeg_offsets"][2].item<int64_t>()) /
+                        2;
     blob[mid] = 0xff;
     blob[mid + 1] = 0xd9;  // EOI: the rest of the image is missing
   });
@@ -283,8 +293,10 @@ TEST(PackVersion2, CorruptPacksAreClearErrors) {
     h.tensors["image_jpeg_offsets"] = off;
   });
   expect_refused(p, "8x8");
-  with([](HandPack& h) { h.tensors["image_jpeg"] = torch::full({300}, 7, torch::kUInt8);
-                         h.tensors["image_jpeg_offsets"] = torch::tensor({0, 100, 200, 300}, torch::kInt64); });
+  with([](HandPack& h) {
+    h.tensors["image_jpeg"] = torch::full({300}, 7, torch::kUInt8);
+    h.tensors["image_jpeg_offsets"] = torch::tensor({0, 100, 200, 300}, torch::kInt64);
+  });
   expect_refused(p, "image 0");
   with([](HandPack& h) { h.meta["images"] = "4"; });
   expect_refused(p, "\"images\" = 4");
@@ -294,15 +306,21 @@ TEST(PackVersion2, CorruptPacksAreClearErrors) {
   expect_refused(p, "flow_factor");
   with([](HandPack& h) { h.meta["flow_scale"] = "16"; });
   expect_refused(p, "flow_scale");
-  with([](HandPack& h) { h.tensors["pair_flows_q"] = torch::zeros({2, 2, 2, 8, 8}, torch::kInt16); });
+  with([](HandPack& h) {
+    h.tensors["pair_flows_q"] = torch::zeros({2, 2, 2, 8, 8}, torch::kInt16);
+  });
   expect_refused(p, "pair_flows_q");
-  with([](HandPack& h) { h.tensors["pair_flows_q"] = torch::zeros({2, 2, 2, 4, 4}, torch::kFloat16); });
+  with([](HandPack& h) {
+    h.tensors["pair_flows_q"] = torch::zeros({2, 2, 2, 4, 4}, torch::kFloat16);
+  });
   expect_refused(p, "dtype");
   with([](HandPack& h) { h.tensors["pair_masks_bits"] = torch::zeros({2, 2, 31}, torch::kUInt8); });
   expect_refused(p, "pair_masks_bits");
   with([](HandPack& h) {  // 3 frames: not 2 per pair
     h.tensors["pair_jpeg_offsets"] = h.tensors["pair_jpeg_offsets"].narrow(0, 0, 4).clone();
-    h.tensors["pair_jpeg"] = h.tensors["pair_jpeg"].narrow(0, 0, h.tensors["pair_jpeg_offsets"][3].item<int64_t>()).clone();
+    h.tensors["pair_jpeg"] = h.tensors["pair_jpeg"]
+                                 .narrow(0, 0, h.tensors["pair_jpeg_offsets"][3].item<int64_t>())
+                                 .clone();
   });
   expect_refused(p, "2 per pair");
   with([](HandPack& h) { h.tensors["images"] = torch::zeros({1, 3, 16, 16}, torch::kUInt8); });
@@ -321,7 +339,8 @@ TEST(PackVersion2, CorruptPacksAreClearErrors) {
     d.tensors["pair_jpeg"] = h.tensors.at("pair_jpeg").clone();
     for (int k = 0; k < 1 + trial % 4; ++k) {
       torch::Tensor& t = d.tensors[(rng() & 1) ? "image_jpeg" : "pair_jpeg"];
-      t[static_cast<int64_t>(rng() % static_cast<uint32_t>(t.numel()))] = static_cast<int64_t>(rng() & 0xff);
+      t[static_cast<int64_t>(rng() % static_cast<uint32_t>(t.numel()))] =
+          static_cast<int64_t>(rng() & 0xff);
     }
     write_safetensors(p, d.tensors, d.meta);
     try {
@@ -357,6 +376,8 @@ TEST(PackVersion1, StillRead) {
   const auto b = pack.images({1, 0});
   EXPECT_TRUE(torch::equal((b.rgb * 255).round().to(torch::kUInt8),
                            f.tensors.at("images").index_select(0, torch::tensor({1, 0}))));
-  EXPECT_TRUE(torch::equal(b.knn, f.tensors.at("image_knn").index_select(0, torch::tensor({1, 0})).to(torch::kInt64)));
-  EXPECT_TRUE(torch::equal(pack.pairs({0}).flow_fw, f.tensors.at("pair_flows").select(1, 0).to(torch::kFloat32)));
+  EXPECT_TRUE(torch::equal(
+      b.knn, f.tensors.at("image_knn").index_select(0, torch::tensor({1, 0})).to(torch::kInt64)));
+  EXPECT_TRUE(torch::equal(pack.pairs({0}).flow_fw,
+                           f.tensors.at("pair_flows").select(1, 0).to(torch::kFloat32)));
 }

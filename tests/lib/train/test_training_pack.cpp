@@ -41,7 +41,8 @@ float edge_l1(const torch::Tensor& x, const torch::Tensor& knn) {
 }
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("vidcolor-" + std::to_string(getpid()) + "-" + name)).string();
+  return (fs::temp_directory_path() / ("vidcolor-" + std::to_string(getpid()) + "-" + name))
+      .string();
 }
 
 // One pack for the whole suite (packing is the slow part).
@@ -99,7 +100,8 @@ TEST(PackFlips, HandCheckedKnnAndFlow) {
   // 1x3 grid, K = 1: 0->1, 1->2, 2->1. Mirrored: pixel 0 is old 2 (->1 -> mirrored 1),
   // pixel 1 is old 1 (->2 -> mirrored 0), pixel 2 is old 0 (->1 -> 1).
   const auto knn = torch::tensor({1, 2, 1}, torch::kInt64).view({1, 3, 1});
-  EXPECT_TRUE(torch::equal(hflip_knn(knn, 1, 3), torch::tensor({1, 0, 1}, torch::kInt64).view({1, 3, 1})));
+  EXPECT_TRUE(
+      torch::equal(hflip_knn(knn, 1, 3), torch::tensor({1, 0, 1}, torch::kInt64).view({1, 3, 1})));
   // Flow (dx, dy) per pixel [(1,5), (2,6), (3,7)] -> [(-3,7), (-2,6), (-1,5)].
   const auto flow = torch::tensor({1.f, 2.f, 3.f, 5.f, 6.f, 7.f}).view({1, 2, 1, 3});
   EXPECT_TRUE(torch::equal(hflip_flow(flow),
@@ -174,8 +176,10 @@ TEST_F(PackTest, FlowsWarpTheFramesAndFlipConsistently) {
     const auto p = pack.pairs({0, 1, 2}, {flip, flip, flip});
     const auto t0 = p.rgb.select(1, 0), t1 = p.rgb.select(1, 1);
     // warp(I_{t+1}, F_{t->t+1}) ~ I_t where the mask says valid; and the other way round.
-    const auto err_fw = ((warp(t1, p.flow_fw) - t0).abs() * p.mask_fw).sum() / (3 * p.mask_fw.sum());
-    const auto err_bw = ((warp(t0, p.flow_bw) - t1).abs() * p.mask_bw).sum() / (3 * p.mask_bw.sum());
+    const auto err_fw =
+        ((warp(t1, p.flow_fw) - t0).abs() * p.mask_fw).sum() / (3 * p.mask_fw.sum());
+    const auto err_bw =
+        ((warp(t0, p.flow_bw) - t1).abs() * p.mask_bw).sum() / (3 * p.mask_bw.sum());
     const auto err_none = ((t1 - t0).abs() * p.mask_fw).sum() / (3 * p.mask_fw.sum());
     EXPECT_LT(err_fw.item<float>(), 0.04f) << "flip " << flip;
     EXPECT_LT(err_bw.item<float>(), 0.04f) << "flip " << flip;
@@ -206,7 +210,8 @@ static torch::Tensor edge_dist2(const torch::Tensor& rgb, const torch::Tensor& k
   const int64_t n = rgb.size(0), h = rgb.size(2), w = rgb.size(3), hw = h * w, k = knn.size(2);
   const auto ys = torch::arange(h).view({1, 1, h, 1}).expand({n, 1, h, w}).to(torch::kFloat64);
   const auto xs = torch::arange(w).view({1, 1, 1, w}).expand({n, 1, h, w}).to(torch::kFloat64);
-  const auto pts = torch::cat({rgb.to(torch::kFloat64), 0.002 * xs, 0.002 * ys}, 1).reshape({n, 5, hw});
+  const auto pts =
+      torch::cat({rgb.to(torch::kFloat64), 0.002 * xs, 0.002 * ys}, 1).reshape({n, 5, hw});
   const auto idx = knn.reshape({n, 1, hw * k}).expand({n, 5, hw * k});
   return (pts.unsqueeze(3) - pts.gather(2, idx).view({n, 5, hw, k})).pow(2).sum(1);
 }
@@ -244,9 +249,14 @@ TEST_F(PackTest, PackWithoutGraphsGetsThemBuiltAtLoad) {
   KnnBatchOptions ko;
   ko.search = KnnSearch::BruteForce;
   const torch::Tensor brute = knn_graphs_torch(read_safetensors(*path_).tensors.at("images"), ko);
-  const torch::Tensor stored_knn = read_safetensors(*path_).tensors.at("image_knn").to(torch::kInt64);
+  const torch::Tensor stored_knn =
+      read_safetensors(*path_).tensors.at("image_knn").to(torch::kInt64);
   const auto rgb = stored.images(all).rgb;
-  EXPECT_LT((edge_dist2(rgb, brute.to(torch::kInt64)) - edge_dist2(rgb, stored_knn)).abs().max().item<double>(), 2e-6);
+  EXPECT_LT((edge_dist2(rgb, brute.to(torch::kInt64)) - edge_dist2(rgb, stored_knn))
+                .abs()
+                .max()
+                .item<double>(),
+            2e-6);
 }
 
 TEST_F(PackTest, CompactPackHoldsTheSameSamples) {
@@ -264,7 +274,8 @@ TEST_F(PackTest, CompactPackHoldsTheSameSamples) {
   o.seed = 7;
   o.format_version = 2;
   o.flow_factor = 1;
-  const std::string full = temp_path("v2-full.safetensors"), quarter = temp_path("v2-quarter.safetensors");
+  const std::string full = temp_path("v2-full.safetensors"),
+                    quarter = temp_path("v2-quarter.safetensors");
   const PackStats sf = write_training_pack(o, full);
   o.flow_factor = 4;
   const PackStats sq = write_training_pack(o, quarter);
@@ -279,7 +290,8 @@ TEST_F(PackTest, CompactPackHoldsTheSameSamples) {
   EXPECT_EQ(raw.tensors.at("pair_masks_bits").sizes(), (std::vector<int64_t>{3, 2, 64 * 64 / 8}));
   // The writer measured what the reduced resolution costs (PackFlowError).
   EXPECT_GT(sq.flow_error.valid_pixels, 0);
-  EXPECT_LE(sf.flow_error.epe_max, std::sqrt(2.0) * 0.5 / kPackFlowScale + 1e-6);  // half a step per axis
+  EXPECT_LE(sf.flow_error.epe_max,
+            std::sqrt(2.0) * 0.5 / kPackFlowScale + 1e-6);  // half a step per axis
   EXPECT_LT(sq.flow_error.epe_mean, 0.5);
   EXPECT_LT(sq.flow_error.warp_change, sq.flow_error.warp_error_full);
 
@@ -304,7 +316,9 @@ TEST_F(PackTest, CompactPackHoldsTheSameSamples) {
   EXPECT_LE((p1.flow_bw - p2.flow_bw).abs().max().item<float>(), 1.0f / 32);
   EXPECT_TRUE(torch::equal(p1.mask_fw, p2.mask_fw));
   EXPECT_TRUE(torch::equal(p1.mask_bw, p4.mask_bw));
-  EXPECT_LT(((p1.flow_fw - p4.flow_fw).abs() * p1.mask_fw).sum().item<float>() / p1.mask_fw.sum().item<float>(), 0.5f);
+  EXPECT_LT(((p1.flow_fw - p4.flow_fw).abs() * p1.mask_fw).sum().item<float>() /
+                p1.mask_fw.sum().item<float>(),
+            0.5f);
 }
 
 TEST(PackSplit, ExcludedInputsAreLeftOut) {
@@ -367,7 +381,8 @@ TEST(PackVideo, PairsFromAVideoFile) {
 
 TEST(PackErrors, BadPacksAndOptions) {
   const std::string p = temp_path("bad.safetensors");
-  write_safetensors(p, {{"images", torch::zeros({1, 3, 4, 4}, torch::kUInt8)}}, {{"format", "other"}});
+  write_safetensors(p, {{"images", torch::zeros({1, 3, 4, 4}, torch::kUInt8)}},
+                    {{"format", "other"}});
   EXPECT_THROW(TrainingPack{p}, Error);
   // KNN indices outside the crop must be refused before gather() could see them.
   write_safetensors(p,
@@ -385,8 +400,11 @@ TEST(PackErrors, BadPacksAndOptions) {
                     {{"format", "vidcolor-pack"}, {"version", "1"}, {"crop", "4"}});
   EXPECT_THROW(TrainingPack{p}, Error);
   write_safetensors(p, {{"images", torch::zeros({1, 3, 4, 4}, torch::kUInt8)}},
-                    {{"format", "vidcolor-pack"}, {"version", "1"}, {"crop", "4"},
-                     {"knn_k", "16"}, {"knn_lambda", "0.002"}});
+                    {{"format", "vidcolor-pack"},
+                     {"version", "1"},
+                     {"crop", "4"},
+                     {"knn_k", "16"},
+                     {"knn_lambda", "0.002"}});
   EXPECT_THROW(TrainingPack{p}, Error);
   std::remove(p.c_str());
   PackOptions o;

@@ -29,8 +29,8 @@ struct PackedRgbLayout {
 // One row of packed 8-bit R'G'B' to full-range 8-bit luma. Rounds to nearest; exact
 // for the primaries (fixed point with 16 fractional bits whose weights sum to 1).
 // `in_range` is the range of the RGB values (GStreamer RGB is almost always full).
-void rgb_row_to_gray8(const uint8_t* src, PackedRgbLayout layout, uint8_t* dst, int width,
-                      Matrix m, Range in_range = Range::Full);
+void rgb_row_to_gray8(const uint8_t* src, PackedRgbLayout layout, uint8_t* dst, int width, Matrix m,
+                      Range in_range = Range::Full);
 
 // Same into 16-bit full-range luma (for callers that keep precision).
 void rgb_row_to_gray16(const uint8_t* src, PackedRgbLayout layout, uint16_t* dst, int width,

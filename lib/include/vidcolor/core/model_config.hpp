@@ -54,7 +54,9 @@ struct ModelConfig {
   // (never upscaled beyond the input), aspect kept, both sides multiples of 16.
   void inference_dims(int width, int height, int* out_width, int* out_height) const;
   // The short side g runs at: refine_inference_size, or inference_size when that is 0.
-  int refine_size() const { return refine_inference_size > 0 ? refine_inference_size : inference_size; }
+  int refine_size() const {
+    return refine_inference_size > 0 ? refine_inference_size : inference_size;
+  }
   // g's frame for a full-resolution frame: inference_dims at refine_size().
   void refine_inference_dims(int width, int height, int* out_width, int* out_height) const;
 

@@ -54,10 +54,10 @@ constexpr double kMinTruthSpread = 1e-6;
 
 // One frame's (or batch's) chroma, computed once and scored against any number of outputs.
 struct ColourFrame {
-  torch::Tensor ab;    // [N,2,H*W] double: a and b of every pixel
-  torch::Tensor bins;  // [N,H*W] int64 nearest of the 313 ab bins; only from truth_colour_frame
-  torch::Tensor spread;        // [N] double: sqrt(var a + var b) per frame
-  torch::Tensor tint;          // [N] double: |mean ab| per frame
+  torch::Tensor ab;      // [N,2,H*W] double: a and b of every pixel
+  torch::Tensor bins;    // [N,H*W] int64 nearest of the 313 ab bins; only from truth_colour_frame
+  torch::Tensor spread;  // [N] double: sqrt(var a + var b) per frame
+  torch::Tensor tint;    // [N] double: |mean ab| per frame
   torch::Tensor colorfulness;  // [N] double: Hasler & Suesstrunk per frame
 };
 
@@ -67,10 +67,10 @@ ColourFrame colour_frame(const torch::Tensor& rgb);
 ColourFrame truth_colour_frame(const torch::Tensor& rgb);
 
 struct ColourScores {
-  int64_t frames = 0;          // frames added
-  int64_t pixels = 0;          // pixels scored against truth
-  double auc = 0.0;            // "auc"
-  double auc_rebalanced = 0.0; // "auc_rebalanced"
+  int64_t frames = 0;                // frames added
+  int64_t pixels = 0;                // pixels scored against truth
+  double auc = 0.0;                  // "auc"
+  double auc_rebalanced = 0.0;       // "auc_rebalanced"
   double chroma_spread = 0.0;        // "chroma_spread" (output)
   double chroma_spread_gt = 0.0;     // "chroma_spread_gt"
   double chroma_spread_ratio = 0.0;  // "chroma_spread_ratio"

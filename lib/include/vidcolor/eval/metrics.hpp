@@ -88,8 +88,8 @@ double cdc(const torch::Tensor& frames);
 
 // --- Warp error (Lai et al., ECCV 2018) ------------------------------------------------
 //
-// E = 1/(T-1) sum_{t=1..T-1} sum_x M_t(x) |V_t(x) - warp(V_{t-1}, F_{t->t-1})(x)|^2 / (3 sum_x M_t(x))
-// where the flows are computed on the GROUND TRUTH (so every method is warped the same way)
+// E = 1/(T-1) sum_{t=1..T-1} sum_x M_t(x) |V_t(x) - warp(V_{t-1}, F_{t->t-1})(x)|^2 / (3 sum_x
+// M_t(x)) where the flows are computed on the GROUND TRUTH (so every method is warped the same way)
 // and M_t = occlusion_mask(F_{t->t-1}, F_{t-1->t}) keeps non-occluded pixels. Values in
 // [0, 1] (not x255). The per-pixel difference is averaged over the 3 channels as in the
 // authors' evaluate_WarpError.py (its occlusion mask is read as a 3-channel image, so its

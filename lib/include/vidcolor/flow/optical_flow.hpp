@@ -16,14 +16,14 @@
 namespace vidcolor {
 
 enum class FlowBackend {
-  DisUltrafast,  // OpenCV DIS, preset ULTRAFAST (fastest, coarsest)
-  DisFast,       // OpenCV DIS, preset FAST
-  DisMedium,     // OpenCV DIS, preset MEDIUM (most accurate DIS)
-  Farneback,     // OpenCV Farneback (CPU)
-  CudaNvidia,    // NVIDIA optical flow hardware (Turing+), cv::cuda::NvidiaOpticalFlow_1_0
-  CudaFarneback, // cv::cuda::FarnebackOpticalFlow
-  CudaBrox,      // cv::cuda::BroxOpticalFlow
-  CudaTvl1,      // cv::cuda::OpticalFlowDual_TVL1
+  DisUltrafast,   // OpenCV DIS, preset ULTRAFAST (fastest, coarsest)
+  DisFast,        // OpenCV DIS, preset FAST
+  DisMedium,      // OpenCV DIS, preset MEDIUM (most accurate DIS)
+  Farneback,      // OpenCV Farneback (CPU)
+  CudaNvidia,     // NVIDIA optical flow hardware (Turing+), cv::cuda::NvidiaOpticalFlow_1_0
+  CudaFarneback,  // cv::cuda::FarnebackOpticalFlow
+  CudaBrox,       // cv::cuda::BroxOpticalFlow
+  CudaTvl1,       // cv::cuda::OpticalFlowDual_TVL1
 };
 
 // "dis-ultrafast", "dis-fast", "dis-medium", "farneback", "cuda-nvidia", "cuda-farneback",

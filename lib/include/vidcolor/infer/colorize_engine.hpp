@@ -15,10 +15,10 @@
 namespace vidcolor {
 
 struct ColorizeOptions {
-  int candidate = -1;       // -1 = auto (the model's default_candidate if >= 0, else by
-                            // saturation), 0..d-1 = always this candidate
-  int inference_size = 0;   // short side f runs at; 0 = the model's config
-  int auto_frames = 8;      // auto: frames over which the candidate is chosen, then locked
+  int candidate = -1;      // -1 = auto (the model's default_candidate if >= 0, else by
+                           // saturation), 0..d-1 = always this candidate
+  int inference_size = 0;  // short side f runs at; 0 = the model's config
+  int auto_frames = 8;     // auto: frames over which the candidate is chosen, then locked
   // auto: a scene cut re-chooses. Cut = total-variation distance between the 16-bin
   // histograms of consecutive inference-size lumas (the fraction of pixels that would have
   // to change brightness bin, 0..1) above this. 0.5 ignores camera motion, pans and slow
@@ -40,9 +40,9 @@ class ColorizeEngine {
  public:
   // f of `model` runs on `device`, in eval mode and torch::InferenceMode, as the engine's own
   // copy (channels-last on the CPU, for oneDNN's speed; half precision on CUDA, untested here;
-  // the shared model is never modified). Throws vidcolor::Error for a null model, a candidate outside -1..d-1,
-  // inference_size < 0 (or 1..15), auto_frames < 1, a negative threshold or bad guide
-  // parameters.
+  // the shared model is never modified). Throws vidcolor::Error for a null model, a candidate
+  // outside -1..d-1, inference_size < 0 (or 1..15), auto_frames < 1, a negative threshold or bad
+  // guide parameters.
   ColorizeEngine(std::shared_ptr<const Model> model, torch::Device device,
                  ColorizeOptions options = {});
   ~ColorizeEngine();

@@ -56,8 +56,8 @@ class RefineEngine {
   // alpha is eq. 4's; inference_size is the short side g runs at (0 = the model's
   // config: ModelConfig::refine_size()). Throws vidcolor::Error for alpha <= 0,
   // inference_size < 0, or a model without g.
-  RefineEngine(std::shared_ptr<const Model> model, torch::Device device, double alpha = kConfidenceAlpha,
-               int inference_size = 0);
+  RefineEngine(std::shared_ptr<const Model> model, torch::Device device,
+               double alpha = kConfidenceAlpha, int inference_size = 0);
 
   // Refines C^s with its neighbours. luma: Y^s [1,1,H,W] float in [0,1]; chroma: C^s
   // [1,2,Hc,Wc] (Hc x Wc = the chroma plane size: H x W for 4:4:4, about half for 4:2:0).

@@ -80,7 +80,9 @@ class RefineWindow {
   // Frames pushed and not yet returned.
   size_t waiting() const { return frames_.size() - returned_; }
   // How many frames after s frame s comes out: radius * iterations.
-  size_t latency_frames() const { return static_cast<size_t>(options_.radius) * options_.iterations; }
+  size_t latency_frames() const {
+    return static_cast<size_t>(options_.radius) * options_.iterations;
+  }
   const RefineWindowOptions& options() const { return options_; }
 
  private:
@@ -92,8 +94,8 @@ class RefineWindow {
     std::vector<torch::Tensor> chroma;  // chroma[k]: after k passes
     bool linked = false;
     FlowLink link;
-    bool changed = false;               // some pass had a neighbour
-    std::map<int, ChainedFlow> flows;   // cache: offset -> F_{s->s+offset}
+    bool changed = false;              // some pass had a neighbour
+    std::map<int, ChainedFlow> flows;  // cache: offset -> F_{s->s+offset}
   };
 
   std::optional<ChainedFlow> flow_between(size_t p, int offset);

@@ -56,9 +56,9 @@ TORCH_MODULE(MobileNetV2);
 //
 // With chroma classes (ModelConfig::chroma_classes = 313), f also predicts, at a quarter of its
 // resolution (as Zhang's network), a distribution over Zhang's ab bins (model/ab_bins.hpp) from
-// its stride-4 level: candidate 0 is that distribution's annealed mean, made full size and turned into CbCr
-// under the frame's own lightness; candidates 1..d-1 are candidate 0 plus residuals from the
-// regression head. The classes make colour follow content (a per-pixel choice among colours,
+// its stride-4 level: candidate 0 is that distribution's annealed mean, made full size and turned
+// into CbCr under the frame's own lightness; candidates 1..d-1 are candidate 0 plus residuals from
+// the regression head. The classes make colour follow content (a per-pixel choice among colours,
 // trained with class rebalancing) where regression alone collapsed to global tints; the
 // residuals keep the paper's d diverse candidates around it.
 struct ColorizerOutputs {
@@ -130,6 +130,5 @@ std::map<std::string, torch::Tensor> model_tensors(const Model& m);
 // pass of f or g on a frame of the given inference size, for the benchmark and the docs.
 double colorizer_flops(const ModelConfig& c, int width, int height);
 double refiner_flops(const ModelConfig& c, int width, int height);
-
 
 }  // namespace vidcolor

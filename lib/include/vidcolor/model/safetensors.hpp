@@ -20,8 +20,8 @@
 namespace vidcolor {
 
 struct SafetensorsFile {
-  std::map<std::string, torch::Tensor> tensors;       // CPU, contiguous, owning their memory
-  std::map<std::string, std::string> metadata;        // "__metadata__" (empty if absent)
+  std::map<std::string, torch::Tensor> tensors;  // CPU, contiguous, owning their memory
+  std::map<std::string, std::string> metadata;   // "__metadata__" (empty if absent)
 };
 
 // The largest header the reader accepts (the reference implementation's limit too).
@@ -41,8 +41,7 @@ std::string serialize_safetensors(const std::map<std::string, torch::Tensor>& te
 
 // Writes a file atomically: to a temporary file in the same folder, fsync, then rename, so a
 // reader never sees a half-written model. Throws vidcolor::Error naming `path`.
-void write_safetensors(const std::string& path,
-                       const std::map<std::string, torch::Tensor>& tensors,
+void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
 // The safetensors dtype name of a torch dtype ("F32", ...); throws for unsupported ones.

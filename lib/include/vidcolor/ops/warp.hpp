@@ -20,7 +20,8 @@ torch::Tensor warp(const torch::Tensor& image, const torch::Tensor& flow);
 
 // Confidence map of eq. 4: W(A, B) = max(1 - alpha * mean_c |A - B|, 0) -> [N,1,H,W].
 // a and b [N,C,H,W] of the same shape.
-torch::Tensor confidence(const torch::Tensor& a, const torch::Tensor& b, double alpha = kConfidenceAlpha);
+torch::Tensor confidence(const torch::Tensor& a, const torch::Tensor& b,
+                         double alpha = kConfidenceAlpha);
 
 // Forward-backward consistency (Sundaram et al., ECCV 2010): with F = flow_st and
 // B = warp(flow_ts, flow_st), pixel x of s is valid when

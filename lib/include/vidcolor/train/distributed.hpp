@@ -73,8 +73,8 @@ bool nccl_available();
 // A world of one returns a LocalCollective. Throws vidcolor::Error when env.backend is "nccl"
 // and this build has no NCCL or `device` is not CUDA (even in a world of one), when the world
 // is larger than one and this build has no Gloo for it, or when the rendezvous fails.
-std::unique_ptr<Collective> make_collective(const DistributedEnv& env,
-                                            const torch::Device& device = torch::Device(torch::kCPU),
-                                            std::chrono::seconds timeout = std::chrono::seconds(300));
+std::unique_ptr<Collective> make_collective(
+    const DistributedEnv& env, const torch::Device& device = torch::Device(torch::kCPU),
+    std::chrono::seconds timeout = std::chrono::seconds(300));
 
 }  // namespace vidcolor

@@ -29,7 +29,7 @@ std::vector<uint8_t> encode_jpeg_rgb(const uint8_t* rgb, int width, int height, 
 // uint8 [3,S,S] tensors hold them). Throws vidcolor::Error whose message starts with `what`
 // (e.g. "pack.safetensors: image 12") for a decoding failure, a corrupt stream, other sizes
 // or another number of components.
-void decode_jpeg_rgb_chw(const uint8_t* data, size_t size, int width, int height,
-                         uint8_t* out_chw, const std::string& what);
+void decode_jpeg_rgb_chw(const uint8_t* data, size_t size, int width, int height, uint8_t* out_chw,
+                         const std::string& what);
 
 }  // namespace vidcolor

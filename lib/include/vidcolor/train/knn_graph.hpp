@@ -20,8 +20,8 @@ enum class KnnMethod {
 };
 
 struct KnnOptions {
-  int k = 5;                     // neighbours per pixel (the paper's K = 5)
-  double lambda = 1.0 / 500.0;   // weight of the pixel coordinates (colors in [0, 1])
+  int k = 5;                    // neighbours per pixel (the paper's K = 5)
+  double lambda = 1.0 / 500.0;  // weight of the pixel coordinates (colors in [0, 1])
   KnnMethod method = KnnMethod::KdTree;
 };
 

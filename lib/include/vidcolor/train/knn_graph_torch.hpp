@@ -1,5 +1,6 @@
 // The KNN graphs of knn_graph.hpp (bilateral space r, g, b, λx, λy of eq. 2) for a batch of
-// crops, in the LibTorch part of libvidcolor-train. It lets a training pack travel without its graphs
+// crops, in the LibTorch part of libvidcolor-train. It lets a training pack travel without its
+// graphs
 // (`vidcolor-pack --knn-at-load`: the graphs are 85 % of a pack's bytes) and the trainer build
 // them where it runs: with the pack writer's own KD-tree on a CPU where the build has OpenCV
 // (~50 ms per 128x128 crop), else by exact brute force on the trainer's device (a GPU; on a

@@ -46,8 +46,7 @@ torch::Tensor refinement_loss(const torch::Tensor& refined, const torch::Tensor&
 // All chroma [N,2,H,W], conf [N,1,H,W] (e.g. W(X^t, X^s) of eq. 4). Optional: eq. 5 alone
 // already supervises g with the ground truth; these terms only speed up learning the blend,
 // so the trainer gives them a small weight (or 0).
-torch::Tensor refinement_consistency_loss(const torch::Tensor& refined,
-                                          const torch::Tensor& c_s,
+torch::Tensor refinement_consistency_loss(const torch::Tensor& refined, const torch::Tensor& c_s,
                                           const torch::Tensor& c_t_warped,
                                           const torch::Tensor& conf);
 

@@ -32,7 +32,8 @@ torch::Tensor unpack_bits(const torch::Tensor& bits, int64_t count);
 
 // JPEG files back to back in one byte blob, with int64 offsets [n + 1] (offsets[i] ..
 // offsets[i+1] is file i). Returns {blob uint8 [total], offsets int64 [n + 1]}.
-std::pair<torch::Tensor, torch::Tensor> concat_blobs(const std::vector<std::vector<uint8_t>>& files);
+std::pair<torch::Tensor, torch::Tensor> concat_blobs(
+    const std::vector<std::vector<uint8_t>>& files);
 
 // Checks offsets of n files in a blob of `blob_size` bytes: int64 [n + 1], offsets[0] = 0,
 // strictly increasing (no empty file), last = blob_size. Throws vidcolor::Error starting with

@@ -18,9 +18,9 @@
 namespace vidcolor {
 
 struct PackProgress {
-  const char* stage;   // "images" or "pairs"
-  int64_t done, total; // within the stage
-  double elapsed_s;    // since the stage began
+  const char* stage;    // "images" or "pairs"
+  int64_t done, total;  // within the stage
+  double elapsed_s;     // since the stage began
 };
 
 struct PackOptions {
@@ -31,10 +31,10 @@ struct PackOptions {
   // folder, sequence, video or image whose path ends with one of these (whole path
   // components, e.g. "videos/davis2016/dog") is skipped.
   std::vector<std::string> exclude;
-  int crop = 128;                       // S: crops are S x S
-  int per_image = 1;                    // crops per still image
-  int pairs_per_seq = 8;                // consecutive pairs per sequence / video
-  int max_images = 0;                   // 0 = all; else a seeded random subset
+  int crop = 128;         // S: crops are S x S
+  int per_image = 1;      // crops per still image
+  int pairs_per_seq = 8;  // consecutive pairs per sequence / video
+  int max_images = 0;     // 0 = all; else a seeded random subset
   uint64_t seed = 1;
   // Scale jitter: each crop takes a square window of side u * (short side), u uniform in
   // [scale_min, scale_max], resized to S x S (windows never smaller than S: no upsampling
@@ -59,9 +59,9 @@ struct PackOptions {
 // mark valid, both directions of every pair.
 struct PackFlowError {
   int64_t valid_pixels = 0;
-  double epe_mean = 0;          // mean end-point error, px
-  double epe_over_1px = 0;      // share of valid pixels with an error > 1 px
-  double epe_max = 0;           // px
+  double epe_mean = 0;      // mean end-point error, px
+  double epe_over_1px = 0;  // share of valid pixels with an error > 1 px
+  double epe_max = 0;       // px
   // Mean |warp(frame_{t+1}, stored) - warp(frame_{t+1}, full)| in 8-bit R'G'B' levels: what
   // the temporal term (eq. 3) sees change ...
   double warp_change = 0;
@@ -70,12 +70,12 @@ struct PackFlowError {
 };
 
 struct PackStats {
-  int64_t images = 0, pairs = 0;       // samples written
-  int64_t skipped_files = 0;           // unreadable images / too short sequences
-  int64_t excluded = 0;                // inputs left out by PackOptions::exclude
+  int64_t images = 0, pairs = 0;  // samples written
+  int64_t skipped_files = 0;      // unreadable images / too short sequences
+  int64_t excluded = 0;           // inputs left out by PackOptions::exclude
   double seconds_images = 0, seconds_pairs = 0, seconds_write = 0;
-  int64_t bytes = 0;                   // the file's size
-  PackFlowError flow_error;            // version 2 with pairs
+  int64_t bytes = 0;         // the file's size
+  PackFlowError flow_error;  // version 2 with pairs
 };
 
 // Image files (jpg, jpeg, png, bmp, webp, tif, tiff) directly in `dir`, sorted by name.

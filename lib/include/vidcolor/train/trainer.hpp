@@ -81,7 +81,7 @@ struct TrainProgress {
   int64_t total_steps = 0;  // planned
   int stage_index = 0;
   std::string stage;
-  int64_t crop = 0;  // crop side of the last step (coarse-to-fine)
+  int64_t crop = 0;   // crop side of the last step (coarse-to-fine)
   StepLosses losses;  // of the last step (averaged over ranks)
   double elapsed_s = 0, steps_per_s = 0, eta_s = 0;
 };
@@ -89,44 +89,44 @@ struct TrainProgress {
 struct TrainOptions {
   std::string pack;  // a vidcolor-pack file
   std::vector<StageSpec> stages;
-  ModelConfig config;                  // of a fresh model (ignored with init_model)
-  std::string config_name = "fast";    // for the provenance
-  std::string init_model;              // start from this model file instead of a fresh model
-  bool fresh_g = false;                // with init_model: keep its f, start g anew (seeded init)
-  std::string backbone_weights;        // MobileNetV2-0.35 model.json: f's backbone and φ
-  bool finetune_backbone = false;      // default: the pretrained backbone stays frozen
+  ModelConfig config;                // of a fresh model (ignored with init_model)
+  std::string config_name = "fast";  // for the provenance
+  std::string init_model;            // start from this model file instead of a fresh model
+  bool fresh_g = false;              // with init_model: keep its f, start g anew (seeded init)
+  std::string backbone_weights;      // MobileNetV2-0.35 model.json: f's backbone and φ
+  bool finetune_backbone = false;    // default: the pretrained backbone stays frozen
   LossWeights weights;
-  double lr = 2e-4;                    // Adam
-  int64_t batch_size = 8;              // per rank
+  double lr = 2e-4;        // Adam
+  int64_t batch_size = 8;  // per rank
   uint64_t seed = 1;
-  int64_t pair_every = 2;              // f-video / joint: every n-th step is a pair step
+  int64_t pair_every = 2;  // f-video / joint: every n-th step is a pair step
   // Coarse-to-fine: during the first coarse_fraction of each stage (by steps, and by time
   // when the stage has a budget) the batches are random coarse_size x coarse_size sub-crops
   // of the pack's crops (KNN graphs and masks remapped exactly); then full crops. 0 = off.
   int64_t coarse_size = 0;
   double coarse_fraction = 0.5;
-  std::string out_dir;                 // checkpoint, model, CSV log, PNGs
-  std::string model_path;              // the final model; empty = out_dir/model.safetensors
-  int64_t checkpoint_every = 500;      // steps
-  double checkpoint_minutes = 15;      // also after this much time since the last one; 0 = off
-  bool resume = false;                 // continue from out_dir/checkpoint.safetensors
-  double max_minutes = 0;              // this invocation's time budget; 0 = none
-  int64_t stop_after = 0;              // stop (checkpoint + model) after this global step; 0 = off
-  std::string device = "cpu";          // cpu, cuda, cuda:N
-  int64_t samples = 4;                 // rows of the sample sheet (image crops + pairs)
-  std::string command_line;            // for the provenance
-  const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop cleanly
+  std::string out_dir;             // checkpoint, model, CSV log, PNGs
+  std::string model_path;          // the final model; empty = out_dir/model.safetensors
+  int64_t checkpoint_every = 500;  // steps
+  double checkpoint_minutes = 15;  // also after this much time since the last one; 0 = off
+  bool resume = false;             // continue from out_dir/checkpoint.safetensors
+  double max_minutes = 0;          // this invocation's time budget; 0 = none
+  int64_t stop_after = 0;          // stop (checkpoint + model) after this global step; 0 = off
+  std::string device = "cpu";      // cpu, cuda, cuda:N
+  int64_t samples = 4;             // rows of the sample sheet (image crops + pairs)
+  std::string command_line;        // for the provenance
+  const std::atomic<bool>* stop = nullptr;             // set (e.g. by SIGINT) to stop cleanly
   std::function<void(const TrainProgress&)> progress;  // rank 0, after each step
   std::function<void(const std::string&)> log;         // rank 0, messages
 };
 
 struct TrainResult {
-  int64_t steps = 0;        // global steps done
-  bool finished = false;    // every stage ran to its end (steps or its own budget)
-  std::string stopped_by;   // "", "time budget", "stop-after", "signal"
-  std::string model_path;   // written (rank 0)
-  StepLosses final_losses;  // means over the last steps
-  double seconds = 0;       // wall time of all invocations
+  int64_t steps = 0;              // global steps done
+  bool finished = false;          // every stage ran to its end (steps or its own budget)
+  std::string stopped_by;         // "", "time budget", "stop-after", "signal"
+  std::string model_path;         // written (rank 0)
+  StepLosses final_losses;        // means over the last steps
+  double seconds = 0;             // wall time of all invocations
   std::string parameters_digest;  // FNV-1a 64 of all of f's and g's tensors (hex)
 };
 

@@ -126,8 +126,8 @@ class TrainingPack {
   // Throws vidcolor::Error for an index out of range or a flag count mismatch.
   // with_knn = false leaves .knn undefined: callers that need only the colours (statistics,
   // sample sheets) then skip the per-batch graph build of a version-2 pack.
-  PackImageBatch images(const std::vector<int64_t>& indices,
-                        const std::vector<bool>& hflip = {}, bool with_knn = true) const;
+  PackImageBatch images(const std::vector<int64_t>& indices, const std::vector<bool>& hflip = {},
+                        bool with_knn = true) const;
   PackPairBatch pairs(const std::vector<int64_t>& indices,
                       const std::vector<bool>& hflip = {}) const;
 
