@@ -77,7 +77,7 @@ std::string alternate_caps(const char* format, int w, int h) {
 
 // Rows of a plane: the height of its first component.
 int plane_rows(const GstVideoInfo* info, int plane, int height) {
-  for (int c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
+  for (guint c = 0; c < GST_VIDEO_INFO_N_COMPONENTS(info); ++c)
     if (GST_VIDEO_FORMAT_INFO_PLANE(info->finfo, c) == static_cast<guint>(plane))
       return GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(info->finfo, c, height);
   return 0;
