@@ -298,11 +298,10 @@ static GstFlowReturn push_frame(GstVcRefine* self, Held& h) {
     }
     try {
       // Each picture's chroma to its own lines (a field left alone stays exact).
-      const VcPictures pictures = vc_frame_pictures_as(&frame, h.pictures);
+      VcPictures pictures = vc_frame_pictures_as(&frame, h.pictures);
       for (int i = 0; i < pictures.count; ++i) {
         const int w = pictures.parity[i];
-        if (h.changed[w])
-          write_chroma(st, const_cast<GstVideoFrame*>(&pictures.view[i]), h.chroma[w]);
+        if (h.changed[w]) write_chroma(st, &pictures.view[i], h.chroma[w]);
       }
     } catch (...) {
       gst_video_frame_unmap(&frame);

@@ -2,6 +2,15 @@
 
 namespace {
 
+// Labels `v` (a view of one picture) as what it now is: a progressive frame, without the
+// interlace flags of the buffer it views.
+void mark_progressive(GstVideoFrame* v) {
+  v->info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
+  v->flags = static_cast<GstVideoFrameFlags>(
+      v->flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED | GST_VIDEO_FRAME_FLAG_TFF |
+                   GST_VIDEO_FRAME_FLAG_RFF | GST_VIDEO_FRAME_FLAG_ONEFIELD));
+}
+
 // The progressive view of field `parity` (0 top, 1 bottom) of an interleaved frame.
 GstVideoFrame interleaved_field(const GstVideoFrame* frame, int parity) {
   GstVideoFrame v = *frame;
@@ -12,10 +21,7 @@ GstVideoFrame interleaved_field(const GstVideoFrame* frame, int parity) {
     v.data[p] = static_cast<guint8*>(frame->data[p]) + parity * info.stride[p];
     info.stride[p] *= 2;
   }
-  info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
-  v.flags = static_cast<GstVideoFrameFlags>(
-      v.flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED | GST_VIDEO_FRAME_FLAG_TFF |
-                  GST_VIDEO_FRAME_FLAG_RFF | GST_VIDEO_FRAME_FLAG_ONEFIELD));
+  mark_progressive(&v);
   return v;
 }
 
@@ -24,10 +30,7 @@ GstVideoFrame interleaved_field(const GstVideoFrame* frame, int parity) {
 GstVideoFrame alternate_field(const GstVideoFrame* frame) {
   GstVideoFrame v = *frame;
   v.info.height = GST_VIDEO_INFO_FIELD_HEIGHT(&frame->info);
-  v.info.interlace_mode = GST_VIDEO_INTERLACE_MODE_PROGRESSIVE;
-  v.flags = static_cast<GstVideoFrameFlags>(
-      v.flags & ~(GST_VIDEO_FRAME_FLAG_INTERLACED | GST_VIDEO_FRAME_FLAG_TFF |
-                  GST_VIDEO_FRAME_FLAG_RFF | GST_VIDEO_FRAME_FLAG_ONEFIELD));
+  mark_progressive(&v);
   return v;
 }
 
