@@ -285,7 +285,7 @@ if [ ! -f "$RUN/checkpoint.safetensors" ] && [ "$FRESH" = 0 ] && [ -f "$CARRY/re
 fi
 ARGS=(--pack "$PACK" --out "$RUN" --stages "$STAGES" --device "$DEVICE"
       --max-minutes "$(awk -v s="$budget_s" 'BEGIN { printf "%.2f", s / 60 }')"
-      --checkpoint-minutes 1.5 --checkpoint-every 100000000 --backbone-weights "$WEIGHTS")
+      --checkpoint-minutes 1.5 --checkpoint-every 100000000 --backbone-weights "$WEIGHTS" --phi-weights "$WEIGHTS")
 [ "$INIT" = none ] || { [ -f "$INIT" ] || die "no model at $INIT"; ARGS+=(--init "$INIT"); }
 [ -z "$BATCH" ] || ARGS+=(--batch "$BATCH")
 if [ -f "$RUN/checkpoint.safetensors" ]; then

@@ -55,12 +55,18 @@ const char* kEpilogue =
     "NCCL with --device cuda where this build has it, else over Gloo; VIDCOLOR_DIST_BACKEND=\n"
     "gloo|nccl forces one.\n";
 
+// The ImageNet MobileNetV2-0.35 of ../shared/data: the default backbone's weights and φ.
+std::string shared_backbone() {
+  return std::string(VIDCOLOR_SHARED_DATA_DIR) + "/weights/mobilenetv2-0.35";
+}
+
 // What the command line sets besides TrainOptions (packing inputs, the stage shorthand).
 struct Args {
   std::string stages_text, single_stage = "f-images", config = "fast";
   int64_t single_steps = 1000;
   int threads = 0;
-  std::string backbone = std::string(VIDCOLOR_SHARED_DATA_DIR) + "/weights/mobilenetv2-0.35";
+  std::string backbone_name;  // empty: the config's
+  std::string backbone_weights, phi_weights = shared_backbone();
   std::vector<std::string> images, frames, videos;
   int crop = 128, per_image = 1, pairs_per_seq = 8, max_images = 0;
   uint64_t pack_seed = 1;
@@ -97,10 +103,20 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
   p.flag("--config", "fast|quality|FILE.json", "architecture of a new model", &a.config);
   p.flag("--init", "MODEL", "start from a model file instead of a new model", &o.init_model);
   p.flag("--fresh-g", "with --init: keep the file's f, start g anew (seeded)", &o.fresh_g);
+  p.flag("--backbone", "NAME",
+         "a new model's backbone: mobilenetv2-0.35 or mobilenetv2-1.0-nsfwjs "
+         "(scripts/fetch-backbone.sh)",
+         &a.backbone_name)
+      .default_text("the config's");
   p.flag("--backbone-weights", "DIR",
-         "MobileNetV2-0.35 TF.js export (model.json) for f's backbone and the perceptual loss",
-         &a.backbone)
-      .default_text("the shared data's weights");
+         "TF.js export (model.json) of a new model's backbone, loaded into f",
+         &a.backbone_weights)
+      .default_text("the shared MobileNetV2-0.35, for that backbone");
+  p.flag("--phi-weights", "DIR",
+         "TF.js export of an ImageNet MobileNetV2 (input [-1, 1]): φ of the perceptual and "
+         "diversity losses",
+         &a.phi_weights)
+      .default_text("the shared MobileNetV2-0.35");
   p.flag("--finetune-backbone", "train f's backbone too (default: frozen)", &o.finetune_backbone);
   p.section("optimisation");
   p.flag("--lr", "X", "Adam's learning rate", &o.lr).min(0);
@@ -239,8 +255,25 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
       throw vidcolor::Error("--config " + a.config + ": " + e.what());
     }
   }
-  o.backbone_weights =
-      fs::is_directory(a.backbone) ? (fs::path(a.backbone) / "model.json").string() : a.backbone;
+  if (!a.backbone_name.empty()) {
+    if (!o.init_model.empty())
+      throw vctools::UsageError("--backbone and --init exclude each other (a model file carries "
+                                "its backbone)");
+    vidcolor::backbone_spec(a.backbone_name);  // names the known ones if it is not
+    o.config.backbone = a.backbone_name;
+  }
+  std::string backbone_weights = a.backbone_weights;
+  if (backbone_weights.empty() && o.init_model.empty()) {
+    if (o.config.backbone != "mobilenetv2-0.35")
+      throw vctools::UsageError("backbone " + o.config.backbone +
+                                " needs --backbone-weights DIR (scripts/fetch-backbone.sh)");
+    backbone_weights = shared_backbone();
+  }
+  auto model_json = [](const std::string& p) {
+    return fs::is_directory(p) ? (fs::path(p) / "model.json").string() : p;
+  };
+  o.backbone_weights = backbone_weights.empty() ? "" : model_json(backbone_weights);
+  o.phi_weights = model_json(a.phi_weights);
 
   const vidcolor::DistributedEnv env = vidcolor::DistributedEnv::from_environment();
   if (o.device == "cuda" && env.world_size > 1) o.device = "cuda:" + std::to_string(env.local_rank);

@@ -123,6 +123,7 @@ class TrainTest : public ::testing::Test {
     o.pack = pack();
     o.stages = parse_stages(stages);
     o.backbone_weights = backbone_json();
+    o.phi_weights = backbone_json();
     o.out_dir = dir(out).string();
     o.batch_size = 2;
     o.lr = 1e-3;

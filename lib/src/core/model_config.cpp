@@ -58,8 +58,11 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.refiner_channels = field<std::vector<int>>(j, "refiner_channels");
   c.inference_size = field<int>(j, "inference_size");
   c.color_space = field<std::string>(j, "color_space");
-  if (c.backbone != "mobilenetv2-0.35")
-    throw Error("model config: unknown backbone \"" + c.backbone + "\"");
+  try {
+    backbone_spec(c.backbone);
+  } catch (const Error& e) {
+    throw Error(std::string("model config: ") + e.what());
+  }
   if (c.candidates < 1 || c.candidates > 16)
     throw Error("model config: candidates must be 1..16, got " + std::to_string(c.candidates));
   check_channels(c.colorizer_channels, 3, 5, "colorizer_channels");
@@ -106,6 +109,16 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
 // Sized for real time on a 2-core CPU (docs/BENCHMARKS.md): at 854x480 the nets run at 192x112.
 // f keeps 4 U-Net levels (the deepest at stride 8 takes the backbone's stride 8, 16 and 32
 // features), g is thin: on chroma it only has to blend and correct smooth fields.
+const BackboneSpec& backbone_spec(const std::string& name) {
+  static const BackboneSpec kBackbones[] = {{"mobilenetv2-0.35", 0.35, -1.0, 1.0},
+                                            {"mobilenetv2-1.0-nsfwjs", 1.0, 0.0, 1.0}};
+  for (const BackboneSpec& b : kBackbones)
+    if (name == b.name) return b;
+  std::string known;
+  for (const BackboneSpec& b : kBackbones) known += std::string(known.empty() ? "" : ", ") + b.name;
+  throw Error("unknown backbone \"" + name + "\" (known: " + known + ")");
+}
+
 ModelConfig ModelConfig::fast() {
   ModelConfig c;
   c.colorizer_channels = {12, 24, 32, 48};

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,34 @@ struct Spec {
   std::string name;
   std::vector<int64_t> shape;
   uint64_t numel;
+  // TF.js weight quantization: stored as uint8/uint16 q, the value is min + scale * q.
+  // bytes = 4 (plain float32), 2 or 1.
+  uint64_t bytes = sizeof(float);
+  double qmin = 0.0, qscale = 1.0;
 };
+
+// The manifest's optional "quantization": {"dtype": "uint8"|"uint16", "min", "scale"} (the
+// affine quantization of tensorflowjs_converter --quantize_uint8/16; its float16 mode is not
+// supported).
+void parse_quantization(const json& q, Spec* s, const std::string& file, const std::string& where) {
+  if (!q.is_object()) fail(file, where + "\"quantization\" is not an object");
+  const auto dt = q.find("dtype");
+  const std::string dtype = dt != q.end() && dt->is_string() ? dt->get<std::string>() : "";
+  if (dtype == "uint8")
+    s->bytes = 1;
+  else if (dtype == "uint16")
+    s->bytes = 2;
+  else
+    fail(file, where + "quantization dtype " + (dt == q.end() ? std::string("missing") : dt->dump()) +
+                   " is not supported (uint8 or uint16)");
+  const auto mn = q.find("min"), sc = q.find("scale");
+  if (mn == q.end() || !mn->is_number() || sc == q.end() || !sc->is_number())
+    fail(file, where + "quantization needs numeric \"min\" and \"scale\"");
+  s->qmin = mn->get<double>();
+  s->qscale = sc->get<double>();
+  if (!std::isfinite(s->qmin) || !std::isfinite(s->qscale) || s->qscale < 0.0)
+    fail(file, where + "quantization min/scale are not finite, or the scale is negative");
+}
 
 Spec parse_spec(const json& w, const std::string& file) {
   if (!w.is_object()) fail(file, "a weightsManifest entry is not an object");
@@ -68,7 +96,7 @@ Spec parse_spec(const json& w, const std::string& file) {
   Spec s;
   s.name = n->get<std::string>();
   const std::string where = "tensor \"" + s.name + "\": ";
-  if (w.contains("quantization")) fail(file, where + "quantized weights are not supported");
+  if (w.contains("quantization")) parse_quantization(w["quantization"], &s, file, where);
   const auto dt = w.find("dtype");
   if (dt == w.end() || !dt->is_string() || dt->get<std::string>() != "float32")
     fail(file, where + "dtype is " + (dt == w.end() ? std::string("missing") : dt->dump()) +
@@ -117,7 +145,7 @@ std::vector<KerasWeight> read_tfjs_weights(const std::string& model_json_path) {
       specs.push_back(parse_spec(w, model_json_path));
       if (!seen.insert(specs.back().name).second)
         fail(model_json_path, "tensor \"" + specs.back().name + "\" is listed twice");
-      need += specs.back().numel * sizeof(float);  // each <= 2^42, a manifest cannot overflow this
+      need += specs.back().numel * specs.back().bytes;  // each <= 2^42: no overflow
     }
     // The group's shards are one byte stream, cut into files; weights follow in manifest order.
     std::vector<fs::path> shards;
@@ -137,15 +165,29 @@ std::vector<KerasWeight> read_tfjs_weights(const std::string& model_json_path) {
     if (have != need)
       fail(model_json_path, "shards [" + shard_names + "] hold " + std::to_string(have) +
                                 " bytes but the manifest lists " + std::to_string(need) + " (" +
-                                std::to_string(specs.size()) + " float32 tensors)");
+                                std::to_string(specs.size()) + " tensors)");
     std::string bytes;
     for (const fs::path& sp : shards) bytes += read_all(sp, need - bytes.size(), sp.string());
     if (bytes.size() != need) fail(model_json_path, "shards changed size while being read");
     size_t offset = 0;
     for (const Spec& s : specs) {
-      torch::Tensor t = torch::empty(s.shape, torch::kFloat32);
-      const size_t nbytes = static_cast<size_t>(s.numel) * sizeof(float);
-      if (nbytes) std::memcpy(t.data_ptr(), bytes.data() + offset, nbytes);
+      const size_t nbytes = static_cast<size_t>(s.numel * s.bytes);
+      torch::Tensor t;
+      if (s.bytes == sizeof(float)) {
+        t = torch::empty(s.shape, torch::kFloat32);
+        if (nbytes) std::memcpy(t.data_ptr(), bytes.data() + offset, nbytes);
+      } else {
+        // LibTorch has uint8 but no uint16: read uint16 into int32 (little-endian, like TF.js).
+        torch::Tensor q = torch::empty(s.shape, s.bytes == 1 ? torch::kUInt8 : torch::kInt32);
+        const auto* src = reinterpret_cast<const uint8_t*>(bytes.data() + offset);
+        if (s.bytes == 1) {
+          if (nbytes) std::memcpy(q.data_ptr(), src, nbytes);
+        } else {
+          int32_t* dst = q.data_ptr<int32_t>();
+          for (uint64_t i = 0; i < s.numel; ++i) dst[i] = src[2 * i] | (src[2 * i + 1] << 8);
+        }
+        t = (q.to(torch::kFloat64) * s.qscale + s.qmin).to(torch::kFloat32);
+      }
       offset += nbytes;
       if (!torch::isfinite(t).all().item<bool>())
         fail(model_json_path, "tensor \"" + s.name + "\" holds non-finite values");
@@ -245,6 +287,18 @@ void load_mobilenetv2_tfjs(MobileNetV2& net, const std::string& model_json_path)
            layer.rfind("dense", 0) == 0;
   };
   load_keras_weights(*net, weights, model_json_path, is_head);
+}
+
+double mobilenetv2_alpha_of(const std::vector<KerasWeight>& weights, const std::string& source) {
+  for (const KerasWeight& w : weights) {
+    if (w.name != "block_16_project/kernel" || w.value.dim() != 4) continue;
+    const int64_t out = w.value.size(3);  // Keras (H, W, in, out)
+    for (double alpha : {0.35, 0.5, 0.75, 1.0, 1.3, 1.4})
+      if (MobileNetV2Impl::channels(320, alpha) == out) return alpha;
+    fail(source, "block_16_project has " + std::to_string(out) +
+                     " output channels, which no MobileNetV2 width gives");
+  }
+  fail(source, "no \"block_16_project/kernel\": not a Keras MobileNetV2");
 }
 
 }  // namespace vidcolor

@@ -148,6 +148,10 @@ std::vector<torch::Tensor> MobileNetV2Impl::forward(const torch::Tensor& rgb_m11
 
 // ---------------------------------------------------------------- f
 
+int64_t MobileNetV2Impl::channels(int64_t base, double alpha) {
+  return make_divisible(static_cast<double>(base) * alpha);
+}
+
 ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
     : candidates_(c.candidates),
       classes_(c.chroma_classes),
@@ -155,8 +159,10 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
       class_debias_(c.class_debias) {
   if (classes_ != 0 && classes_ != kAbBinCount)
     throw Error("f: chroma_classes must be 0 or " + std::to_string(kAbBinCount));
-  if (c.backbone != "mobilenetv2-0.35") throw Error("unknown backbone \"" + c.backbone + "\"");
-  backbone = register_module("backbone", MobileNetV2(0.35));
+  const BackboneSpec& spec = backbone_spec(c.backbone);
+  backbone_input_low_ = spec.input_low;
+  backbone_input_span_ = spec.input_high - spec.input_low;
+  backbone = register_module("backbone", MobileNetV2(spec.alpha));
   for (const ConvCost& cc : backbone->conv_costs()) costs_.push_back(cc);
   const std::vector<int64_t> feat = backbone->feature_channels();
   const std::vector<int>& ch = c.colorizer_channels;
@@ -200,7 +206,7 @@ torch::Tensor ColorizerNetImpl::forward(const torch::Tensor& gray) {
 ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
   TORCH_CHECK(gray.dim() == 4 && gray.size(1) == 1, "f expects [N,1,H,W] gray");
   const std::vector<torch::Tensor> feats =
-      backbone->forward((gray * 2.0 - 1.0).expand({-1, 3, -1, -1}));
+      backbone->forward((gray * backbone_input_span_ + backbone_input_low_).expand({-1, 3, -1, -1}));
   const size_t levels = encoders_.size();
   std::vector<torch::Tensor> skips;
   torch::Tensor x = gray;

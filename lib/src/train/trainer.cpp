@@ -133,9 +133,8 @@ struct Trainer::Impl {
       load_mobilenetv2_tfjs(model.f->backbone, o.backbone_weights);
       init_source = "fresh (seed " + std::to_string(o.seed) + ")";
     }
-    if (o.backbone_weights.empty())
-      fail("no backbone weights for the perceptual loss (--backbone-weights DIR)");
-    phi = MobileNetPerceptual::from_tfjs(o.backbone_weights);
+    if (o.phi_weights.empty()) fail("no weights for the perceptual loss (--phi-weights DIR)");
+    phi = MobileNetPerceptual::from_tfjs(o.phi_weights);
     phi->to(dev);
     if (model.config.chroma_classes > 0) {
       class_weights = training_class_weights().to(dev);
@@ -273,8 +272,12 @@ struct Trainer::Impl {
              pack->metadata().count("knn_lambda") ? pack->metadata().at("knn_lambda") : ""}}}}},
         {"init", init_source},
         {"backbone",
-         {{"weights", fs::path(o.backbone_weights).filename().string()},
+         {{"name", model.config.backbone},
+          {"weights", o.init_model.empty()
+                          ? fs::path(o.backbone_weights).parent_path().filename().string()
+                          : std::string("from init model")},
           {"finetuned", o.finetune_backbone}}},
+        {"phi", fs::path(o.phi_weights).parent_path().filename().string()},
         {"config_preset", o.init_model.empty() ? o.config_name : std::string("from init model")},
         {"final_losses", fl},
         {"wall_seconds", r.seconds},

@@ -9,6 +9,19 @@
 
 namespace vidcolor {
 
+// A semantic encoder f can use: a Keras MobileNetV2 of width `alpha` whose pretrained weights
+// expect R'G'B' in [input_low, input_high]. The weights themselves travel in every model file;
+// the TF.js exports are only read when a new f is made (vidcolor-train --backbone-weights).
+struct BackboneSpec {
+  const char* name;
+  double alpha;
+  double input_low, input_high;
+};
+// "mobilenetv2-0.35": ImageNet, [-1, 1] (../shared/data/weights/mobilenetv2-0.35).
+// "mobilenetv2-1.0-nsfwjs": ImageNet then fine-tuned for nsfwjs' 5 classes, [0, 1]
+// (scripts/fetch-backbone.sh). Throws vidcolor::Error naming an unknown backbone.
+const BackboneSpec& backbone_spec(const std::string& name);
+
 struct ModelConfig {
   std::string backbone = "mobilenetv2-0.35";  // semantic encoder whose features feed f
   int candidates = 4;                         // d: diverse colorizations f outputs

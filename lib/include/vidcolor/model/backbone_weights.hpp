@@ -30,7 +30,8 @@ struct KerasWeight {
 };
 
 // Reads model.json's weightsManifest and its shards (paths relative to model.json's folder).
-// Validates: JSON structure, float32 only (no quantization), shard paths stay inside the
+// float32 tensors, stored plain or with TF.js' affine uint8/uint16 quantization (dequantized
+// here: min + scale * q). Validates: JSON structure, dtypes, shard paths stay inside the
 // folder, shard sizes equal the manifest's total, finite values. Throws vidcolor::Error naming
 // the file and the tensor.
 std::vector<KerasWeight> read_tfjs_weights(const std::string& model_json_path);
@@ -60,5 +61,10 @@ void load_keras_weights(torch::nn::Module& module, const std::vector<KerasWeight
 // does not have. Throws vidcolor::Error naming the file and the tensor on any mismatch (wrong
 // width multiplier, missing or extra tensors, bad shapes or sizes).
 void load_mobilenetv2_tfjs(MobileNetV2& net, const std::string& model_json_path);
+
+// The width multiplier of the Keras MobileNetV2 whose weights these are (0.35, 0.5, 0.75, 1.0,
+// 1.3 or 1.4), told by its last block's output channels. Throws vidcolor::Error naming
+// `source` when the weights are not a MobileNetV2 of a known width.
+double mobilenetv2_alpha_of(const std::vector<KerasWeight>& weights, const std::string& source);
 
 }  // namespace vidcolor

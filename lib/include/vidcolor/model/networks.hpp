@@ -29,6 +29,8 @@ class MobileNetV2Impl : public torch::nn::Module {
   // [N,3,H,W] R'G'B' in [-1, 1] -> features at strides 2, 4, 8, 16, 32.
   std::vector<torch::Tensor> forward(const torch::Tensor& rgb_m11);
   std::vector<int64_t> feature_channels() const { return feature_channels_; }
+  // Keras' channel count for a layer of `base` channels at width `alpha` (_make_divisible).
+  static int64_t channels(int64_t base, double alpha);
   const std::vector<ConvCost>& conv_costs() const { return costs_; }
 
  private:
@@ -85,6 +87,8 @@ class ColorizerNetImpl : public torch::nn::Module {
   int candidates_;
   int classes_;
   double class_temperature_, class_debias_;
+  // gray in [0, 1] -> the range the backbone's weights expect (BackboneSpec).
+  double backbone_input_low_ = -1.0, backbone_input_span_ = 2.0;
   std::vector<ConvCost> costs_;
   std::vector<torch::nn::Sequential> encoders_, decoders_;
   torch::nn::Conv2d head_{nullptr};

@@ -93,7 +93,8 @@ struct TrainOptions {
   std::string config_name = "fast";  // for the provenance
   std::string init_model;            // start from this model file instead of a fresh model
   bool fresh_g = false;              // with init_model: keep its f, start g anew (seeded init)
-  std::string backbone_weights;      // MobileNetV2-0.35 model.json: f's backbone and φ
+  std::string backbone_weights;      // TF.js model.json of a new f's backbone (its config's)
+  std::string phi_weights;           // TF.js model.json of φ, an ImageNet MobileNetV2
   bool finetune_backbone = false;    // default: the pretrained backbone stays frozen
   LossWeights weights;
   double lr = 2e-4;        // Adam
