@@ -106,9 +106,6 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   return c;
 }
 
-// Sized for real time on a 2-core CPU (docs/BENCHMARKS.md): at 854x480 the nets run at 192x112.
-// f keeps 4 U-Net levels (the deepest at stride 8 takes the backbone's stride 8, 16 and 32
-// features), g is thin: on chroma it only has to blend and correct smooth fields.
 const BackboneSpec& backbone_spec(const std::string& name) {
   static const BackboneSpec kBackbones[] = {{"mobilenetv2-0.35", 0.35, -1.0, 1.0},
                                             {"mobilenetv2-1.0-nsfwjs", 1.0, 0.0, 1.0}};
@@ -119,6 +116,9 @@ const BackboneSpec& backbone_spec(const std::string& name) {
   throw Error("unknown backbone \"" + name + "\" (known: " + known + ")");
 }
 
+// Sized for real time on a 2-core CPU (docs/BENCHMARKS.md): at 854x480 the nets run at 192x112.
+// f keeps 4 U-Net levels (the deepest at stride 8 takes the backbone's stride 8, 16 and 32
+// features), g is thin: on chroma it only has to blend and correct smooth fields.
 ModelConfig ModelConfig::fast() {
   ModelConfig c;
   c.colorizer_channels = {12, 24, 32, 48};

@@ -277,8 +277,12 @@ void load_keras_weights(torch::nn::Module& module, const std::vector<KerasWeight
 }
 
 void load_mobilenetv2_tfjs(MobileNetV2& net, const std::string& model_json_path) {
-  if (net.is_empty()) throw Error("load_mobilenetv2_tfjs: the network is empty (nullptr holder)");
-  const std::vector<KerasWeight> weights = read_tfjs_weights(model_json_path);
+  load_mobilenetv2_weights(net, read_tfjs_weights(model_json_path), model_json_path);
+}
+
+void load_mobilenetv2_weights(MobileNetV2& net, const std::vector<KerasWeight>& weights,
+                              const std::string& source) {
+  if (net.is_empty()) throw Error("load_mobilenetv2_weights: the network is empty (nullptr holder)");
   // The classifier head after the backbone's last block: Keras' Conv_1 / Conv_1_bn (1x1 conv to
   // 1280 channels) and any Dense layers on top (ImageNet "predictions" or a custom head).
   auto is_head = [](const std::string& name) {
@@ -286,7 +290,7 @@ void load_mobilenetv2_tfjs(MobileNetV2& net, const std::string& model_json_path)
     return layer == "Conv_1" || layer == "Conv_1_bn" || layer == "predictions" ||
            layer.rfind("dense", 0) == 0;
   };
-  load_keras_weights(*net, weights, model_json_path, is_head);
+  load_keras_weights(*net, weights, source, is_head);
 }
 
 double mobilenetv2_alpha_of(const std::vector<KerasWeight>& weights, const std::string& source) {

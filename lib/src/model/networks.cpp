@@ -132,8 +132,8 @@ torch::Tensor MobileNetV2Impl::run_block(const Block& blk, const torch::Tensor& 
   return b.residual ? h + x : h;
 }
 
-std::vector<torch::Tensor> MobileNetV2Impl::forward(const torch::Tensor& rgb_m11) {
-  torch::Tensor x = clamp6(bn_conv1_(conv1_(keras_stride2_pad(rgb_m11))));
+std::vector<torch::Tensor> MobileNetV2Impl::forward(const torch::Tensor& rgb) {
+  torch::Tensor x = clamp6(bn_conv1_(conv1_(keras_stride2_pad(rgb))));
   std::vector<torch::Tensor> features;
   size_t next_tap = 0;
   for (size_t i = 0; i < blocks_.size(); ++i) {

@@ -37,8 +37,9 @@ MobileNetPerceptual::MobileNetPerceptual(MobileNetV2 net, std::vector<double> we
 std::shared_ptr<MobileNetPerceptual> MobileNetPerceptual::from_tfjs(const std::string& path) {
   // Any width of Keras' ImageNet MobileNetV2 (R'G'B' in [-1, 1]); default_weights() were
   // measured on the 0.35 one.
-  MobileNetV2 net(mobilenetv2_alpha_of(read_tfjs_weights(path), path));
-  load_mobilenetv2_tfjs(net, path);
+  const std::vector<KerasWeight> weights = read_tfjs_weights(path);  // read once
+  MobileNetV2 net(mobilenetv2_alpha_of(weights, path));
+  load_mobilenetv2_weights(net, weights, path);
   return std::make_shared<MobileNetPerceptual>(net);
 }
 

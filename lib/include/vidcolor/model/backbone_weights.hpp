@@ -61,6 +61,10 @@ void load_keras_weights(torch::nn::Module& module, const std::vector<KerasWeight
 // does not have. Throws vidcolor::Error naming the file and the tensor on any mismatch (wrong
 // width multiplier, missing or extra tensors, bad shapes or sizes).
 void load_mobilenetv2_tfjs(MobileNetV2& net, const std::string& model_json_path);
+// The same from weights already read (e.g. to tell their width first); `source` names them in
+// errors.
+void load_mobilenetv2_weights(MobileNetV2& net, const std::vector<KerasWeight>& weights,
+                              const std::string& source);
 
 // The width multiplier of the Keras MobileNetV2 whose weights these are (0.35, 0.5, 0.75, 1.0,
 // 1.3 or 1.4), told by its last block's output channels. Throws vidcolor::Error naming

@@ -26,8 +26,9 @@ struct ConvCost {
 class MobileNetV2Impl : public torch::nn::Module {
  public:
   explicit MobileNetV2Impl(double alpha = 0.35);
-  // [N,3,H,W] R'G'B' in [-1, 1] -> features at strides 2, 4, 8, 16, 32.
-  std::vector<torch::Tensor> forward(const torch::Tensor& rgb_m11);
+  // [N,3,H,W] R'G'B' in the range its weights were trained on (BackboneSpec: [-1, 1] for
+  // Keras' ImageNet weights, [0, 1] for nsfwjs') -> features at strides 2, 4, 8, 16, 32.
+  std::vector<torch::Tensor> forward(const torch::Tensor& rgb);
   std::vector<int64_t> feature_channels() const { return feature_channels_; }
   // Keras' channel count for a layer of `base` channels at width `alpha` (_make_divisible).
   static int64_t channels(int64_t base, double alpha);
