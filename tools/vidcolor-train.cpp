@@ -124,6 +124,11 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
   p.flag("--seed", "N", "random seed", &o.seed);
   p.flag("--pair-every", "N", "f-video / joint: every N-th step is a pair step", &o.pair_every)
       .min(1);
+  p.flag("--diversity-samples", "N",
+         "the diversity term on the first N (random) samples of each batch only, 0 = all: "
+         "φ on d candidates is about half of an f step on a CPU",
+         &o.diversity_samples)
+      .min(0);
   p.flag("--coarse-size", "C",
          "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction "
          "of each "

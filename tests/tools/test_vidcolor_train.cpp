@@ -400,6 +400,22 @@ TEST_F(TrainTest, PackWithoutGraphsTrainsLikeThePackWithThem) {
             false);
 }
 
+// --diversity-samples: covering the whole batch (or more) is the plain term, bit for bit; fewer
+// samples is another step. The provenance records it.
+TEST_F(TrainTest, DiversityOnFewerSamplesIsItsOwnStep) {
+  auto run = [&](const std::string& out, int64_t n) {
+    TrainOptions o = options(out, "f-images:2");
+    o.diversity_samples = n;
+    return Trainer(o).run();
+  };
+  const TrainResult all = run("div-all", 0), two = run("div-2", 2), many = run("div-9", 9),
+                    one = run("div-1", 1);
+  EXPECT_EQ(two.parameters_digest, all.parameters_digest);  // batch 2
+  EXPECT_EQ(many.parameters_digest, all.parameters_digest);
+  EXPECT_NE(one.parameters_digest, all.parameters_digest);
+  EXPECT_EQ(load_model(one.model_path).provenance.at("diversity_samples"), 1);
+}
+
 TEST_F(TrainTest, RejectsBadOptions) {
   TrainOptions o = options("bad", "f-images:1");
   o.coarse_size = 40;  // not a multiple of 16

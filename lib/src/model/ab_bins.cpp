@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
+#include <utility>
 #include <string>
 
 #include "core/shape_string.hpp"
@@ -43,7 +45,81 @@ torch::Tensor grid_to_bin() {
   return (cells.unsqueeze(1) - ab_bin_centres().unsqueeze(0)).pow(2).sum(2).argmin(1);
 }
 
+// For every grid cell, the index of its bin, or -1 outside the hull: [23*23] int64.
+torch::Tensor grid_cell_bins() {
+  const torch::Tensor cell = ((ab_bin_centres() - kGridMin) / kAbBinSide).round().to(torch::kInt64);
+  torch::Tensor table = torch::full({kGridCells * kGridCells}, -1, torch::kInt64);
+  table.index_put_({cell.select(1, 0) * kGridCells + cell.select(1, 1)},
+                   torch::arange(kAbBinCount, torch::kInt64));
+  return table;
+}
+
+// The k nearest bins of points [P,2] among all 313: squared distances and indices [P,k],
+// nearest first.
+std::pair<torch::Tensor, torch::Tensor> nearest_bins_all(const torch::Tensor& px, int64_t k) {
+  const torch::Tensor centres = ab_bin_centres().to(px.device());
+  // Squared distances by broadcast differences (exact; the matmul form loses digits near 0).
+  const torch::Tensor d2 = (px.unsqueeze(1) - centres.unsqueeze(0)).pow(2).sum(2);
+  auto [near_d2, near_idx] = d2.topk(k, 1, /*largest=*/false);
+  return {near_d2, near_idx};
+}
+
 }  // namespace
+
+std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& points, int64_t k) {
+  // The bins sit on a grid of side 10, so a point's k nearest are usually among the 5 x 5 grid
+  // cells around it: search those (12x fewer distances than all 313 bins, the costliest part of
+  // the class loss on a CPU), and prove it. A point whose k-th distance is not below its
+  // distance to the window's outside (any bin out there is at least that far) is searched
+  // among all bins again, so the result is the full search's (up to the order of exact ties).
+  constexpr int64_t kRadius = 2, kSide = 2 * kRadius + 1;
+  if (points.dim() != 2 || points.size(1) != 2)
+    fail("ab_nearest_bins needs points [P,2], got " + shape_str(points));
+  if (k < 1 || k > kAbBinCount) fail("ab_nearest_bins needs 1 <= k <= 313");
+  const torch::Tensor px = points.to(torch::kFloat32);
+  if (k > kSide * kSide || px.size(0) == 0) return nearest_bins_all(px, k);
+  const auto dev = px.device();
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
+  const torch::Tensor cell =
+      ((px - kGridMin) / kAbBinSide).round().clamp(0, kGridCells - 1).to(torch::kInt64);
+  const torch::Tensor offsets = torch::arange(-kRadius, kRadius + 1, i64);
+  const torch::Tensor ia = cell.select(1, 0).unsqueeze(1) + offsets;  // [P,5] window rows (a)
+  const torch::Tensor ib = cell.select(1, 1).unsqueeze(1) + offsets;  // [P,5] window columns (b)
+  const auto on_grid = [](const torch::Tensor& i) { return (i >= 0) & (i < kGridCells); };
+  const torch::Tensor flat_cell = (ia.clamp(0, kGridCells - 1).unsqueeze(2) * kGridCells +
+                                   ib.clamp(0, kGridCells - 1).unsqueeze(1))
+                                      .flatten(1);  // [P,25]
+  const torch::Tensor bin = grid_cell_bins().to(dev).index({flat_cell});
+  const torch::Tensor valid =
+      (on_grid(ia).unsqueeze(2) & on_grid(ib).unsqueeze(1)).flatten(1) & (bin >= 0);
+  // The same arithmetic as the full search: (a - a_c)^2 + (b - b_c)^2 in float32.
+  const auto grid_coord = [](const torch::Tensor& i) {
+    return (i * kAbBinSide + kGridMin).to(torch::kFloat32);
+  };
+  const torch::Tensor da = (px.select(1, 0).unsqueeze(1) - grid_coord(ia)).pow(2);
+  const torch::Tensor db = (px.select(1, 1).unsqueeze(1) - grid_coord(ib)).pow(2);
+  const torch::Tensor d2 = (da.unsqueeze(2) + db.unsqueeze(1))
+                               .flatten(1)
+                               .masked_fill(~valid, std::numeric_limits<float>::infinity());
+  auto [near_d2, pos] = d2.topk(k, 1, /*largest=*/false);
+  torch::Tensor near_idx = bin.gather(1, pos);
+  // Distance from each point to the nearest grid line outside its window.
+  const torch::Tensor a = px.select(1, 0), b = px.select(1, 1);
+  const torch::Tensor lo_a = grid_coord(ia.select(1, 0)) - kAbBinSide;
+  const torch::Tensor hi_a = grid_coord(ia.select(1, kSide - 1)) + kAbBinSide;
+  const torch::Tensor lo_b = grid_coord(ib.select(1, 0)) - kAbBinSide;
+  const torch::Tensor hi_b = grid_coord(ib.select(1, kSide - 1)) + kAbBinSide;
+  const torch::Tensor outside =
+      torch::minimum(torch::minimum(a - lo_a, hi_a - a), torch::minimum(b - lo_b, hi_b - b))
+          .clamp_min(0);
+  const torch::Tensor unproven = (near_d2.select(1, k - 1) >= outside * outside).nonzero().flatten();
+  if (unproven.numel() > 0) {
+    const auto [all_d2, all_idx] = nearest_bins_all(px.index_select(0, unproven), k);
+    near_d2.index_copy_(0, unproven, all_d2);
+    near_idx.index_copy_(0, unproven, all_idx);
+  }
+  return {near_d2, near_idx};
+}
 
 torch::Tensor ab_bin_centres() {
   std::vector<float> ab;
@@ -68,21 +144,25 @@ torch::Tensor ab_nearest_bin(const torch::Tensor& ab) {
   return table.index({cell.select(1, 0) * kGridCells + cell.select(1, 1)});
 }
 
-torch::Tensor ab_soft_encode(const torch::Tensor& ab, int64_t k, double sigma) {
+AbSoftCode ab_soft_encode_sparse(const torch::Tensor& ab, int64_t k, double sigma) {
   check_ab(ab, "ab_soft_encode");
   if (k < 1 || k > kAbBinCount || !(sigma > 0))
     fail("soft encoding needs 1 <= k <= 313, sigma > 0");
   const int64_t n = ab.size(0), h = ab.size(2), w = ab.size(3);
-  const torch::Tensor centres = ab_bin_centres().to(ab.device());
   const torch::Tensor px = ab.to(torch::kFloat32).permute({0, 2, 3, 1}).reshape({-1, 2});
-  // Squared distances by broadcast differences (exact; the matmul form loses digits near 0).
-  const torch::Tensor d2 = (px.unsqueeze(1) - centres.unsqueeze(0)).pow(2).sum(2);
-  const auto [near_d2, near_idx] = d2.topk(k, 1, /*largest=*/false);
+  const auto [near_d2, near_idx] = ab_nearest_bins(px, k);
   torch::Tensor wts = torch::exp(-near_d2 / (2 * sigma * sigma));
   wts = wts / wts.sum(1, true);
-  torch::Tensor out = torch::zeros({px.size(0), kAbBinCount}, px.options());
-  out.scatter_(1, near_idx, wts);
-  return out.view({n, h, w, kAbBinCount}).permute({0, 3, 1, 2}).contiguous();
+  const auto to_nkhw = [&](const torch::Tensor& t) {
+    return t.view({n, h, w, k}).permute({0, 3, 1, 2}).contiguous();
+  };
+  return {to_nkhw(near_idx), to_nkhw(wts)};
+}
+
+torch::Tensor ab_soft_encode(const torch::Tensor& ab, int64_t k, double sigma) {
+  const AbSoftCode code = ab_soft_encode_sparse(ab, k, sigma);
+  return torch::zeros({ab.size(0), kAbBinCount, ab.size(2), ab.size(3)}, code.weights.options())
+      .scatter_(1, code.bins, code.weights);
 }
 
 torch::Tensor ab_bin_histogram(const torch::Tensor& ab) {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/model/memory_format.hpp"
 #include "vidcolor/core/error.hpp"
 
 namespace vidcolor {
@@ -32,6 +33,9 @@ MobileNetPerceptual::MobileNetPerceptual(MobileNetV2 net, std::vector<double> we
          std::to_string(weights_.size()));
   net_->eval();
   for (auto& p : net_->parameters()) p.set_requires_grad(false);
+  // φ runs on d candidates a sample and is backpropagated through: the costliest part of an f
+  // step on a CPU, where its depthwise convolutions are ~25 % faster channels-last.
+  use_channels_last(*net_);
 }
 
 std::shared_ptr<MobileNetPerceptual> MobileNetPerceptual::from_tfjs(const std::string& path) {

@@ -1,6 +1,8 @@
 // The loss terms of a training step (see the header).
 #include "train/step_terms.hpp"
 
+#include <algorithm>
+
 #include "vidcolor/core/chain_defaults.hpp"
 #include "vidcolor/core/color_tensors.hpp"
 #include "vidcolor/ops/neighbour_warp.hpp"
@@ -21,9 +23,13 @@ void add(StepTerms& t, const torch::Tensor& term, double w, double StepLosses::*
 // part of an f step on a CPU) and the chroma classes.
 void f_shared_terms(const StepNets& n, const ColorizerOutputs& f, const torch::Tensor& y,
                     const torch::Tensor& rgb, StepTerms& t) {
-  if (n.weights.diversity != 0)
-    add(t, diversity_loss(n.phi, candidates_to_rgb(y, f.candidates), rgb).loss, n.weights.diversity,
-        &StepLosses::diversity);
+  if (n.weights.diversity != 0) {
+    const int64_t rows = y.size(0);
+    const int64_t m = n.diversity_samples > 0 ? std::min(n.diversity_samples, rows) : rows;
+    const auto first = [m](const torch::Tensor& x) { return x.narrow(0, 0, m); };
+    add(t, diversity_loss(n.phi, candidates_to_rgb(first(y), first(f.candidates)), first(rgb)).loss,
+        n.weights.diversity, &StepLosses::diversity);
+  }
   if (f.class_logits.defined() && n.weights.classes != 0)
     add(t, chroma_class_loss(f.class_logits, rgb, n.class_weights), n.weights.classes,
         &StepLosses::classes);

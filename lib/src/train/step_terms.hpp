@@ -23,6 +23,7 @@ struct StepNets {
   PerceptualNet& phi;                  // φ of the diversity term
   const torch::Tensor& class_weights;  // [313] rebalancing; undefined without chroma classes
   const LossWeights& weights;
+  int64_t diversity_samples = 0;  // TrainOptions::diversity_samples
 };
 
 // The weighted sum to backpropagate and the unweighted terms to log (StepLosses::total is

@@ -38,7 +38,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
                                const ModelConfig& config, int world) {
   nlohmann::json packmeta = nlohmann::json::object();
   for (const auto& [k, v] : pack.metadata()) packmeta[k] = v;
-  return {{"pack", packmeta},
+  nlohmann::json fp = {{"pack", packmeta},
           {"stages", stages_to_string(o.stages)},
           {"config", config.to_json()},
           {"finetune_backbone", o.finetune_backbone},
@@ -50,6 +50,9 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
           {"coarse_size", o.coarse_size},
           {"coarse_fraction", o.coarse_fraction},
           {"world_size", world}};
+  // Only when set, so that checkpoints written before the option still resume.
+  if (o.diversity_samples > 0) fp["diversity_samples"] = o.diversity_samples;
+  return fp;
 }
 
 void save_checkpoint(const std::string& path, const Model& model, torch::optim::Adam& adam,

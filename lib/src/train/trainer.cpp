@@ -21,6 +21,7 @@
 #include "vidcolor/core/chain_defaults.hpp"
 #include "vidcolor/model/ab_bins.hpp"
 #include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/model/memory_format.hpp"
 #include "vidcolor/model/model_file.hpp"
 #include "vidcolor/train/losses.hpp"
 #include "vidcolor/train/mobilenet_perceptual.hpp"
@@ -146,6 +147,7 @@ struct Trainer::Impl {
     }
     model.f->to(dev);
     model.g->to(dev);
+    use_channels_last(*model.f);  // faster convolutions; the values and the file are the same
     // Eval mode throughout: f's only BatchNorms are the backbone's, whose ImageNet statistics
     // must not drift with small colorization batches; the U-Nets have neither BN nor dropout.
     model.f->eval();
@@ -258,6 +260,7 @@ struct Trainer::Impl {
           {"fine_size", pack->crop_size()},
           {"fraction", o.coarse_fraction}}},
         {"pair_every", o.pair_every},
+        {"diversity_samples", o.diversity_samples},
         {"losses",
          {{"weights", o.weights.to_json()},
           {"perceptual",
@@ -315,7 +318,7 @@ struct Trainer::Impl {
     for (auto& p : trained.tensors)
       p.mutable_grad().reset();  // undefined grad: Adam skips the tensor
     const StepBatch batch = sampler->batch(state.stage, kind, state.stage_step, crop);
-    StepTerms t = step_terms({model, *phi, class_weights, o.weights}, kind, batch);
+    StepTerms t = step_terms({model, *phi, class_weights, o.weights, o.diversity_samples}, kind, batch);
     t.total.backward();
     t.losses.total = t.total.item<double>();
     return t.losses;

@@ -80,6 +80,36 @@ TEST(AbBins, SoftEncodingSumsToOneAndPeaksAtTheNearestBin) {
   EXPECT_THROW(ab_soft_encode(as_ab(pts), 0), Error);
 }
 
+// The windowed search must find what comparing with all 313 centres finds: the same distances
+// bit for bit, each index at its distance, for points inside the gamut, near its edge, far
+// outside it (where the window holds too few bins and the full search takes over), on centres
+// and halfway between them (ties); and for every k up to the window's 25 and beyond.
+TEST(AbBins, NearestBinsAreExactlyTheFullSearchs) {
+  const auto c = ab_bin_centres();
+  torch::manual_seed(9);
+  const torch::Tensor pts = torch::cat({
+      (torch::rand({3000, 2}) - 0.5) * 240,                          // the plane and beyond
+      c.index_select(0, torch::randint(313, {200})),                 // on centres
+      c.index_select(0, torch::randint(313, {200})) + 5,             // halfway (ties)
+      torch::tensor({{-300.f, 0.f}, {0.f, 400.f}, {120.f, -120.f}}),  // far out
+  });
+  const auto full_d2 = (pts.unsqueeze(1) - c.unsqueeze(0)).pow(2).sum(2);
+  for (const int64_t k : {1, 5, 25, 26, 313}) {
+    SCOPED_TRACE(k);
+    const auto [d2, idx] = ab_nearest_bins(pts, k);
+    const auto [ref_d2, ref_idx] = full_d2.topk(k, 1, /*largest=*/false);
+    ASSERT_EQ(d2.sizes(), ref_d2.sizes());
+    EXPECT_TRUE(torch::equal(d2, ref_d2));
+    EXPECT_TRUE(torch::equal(full_d2.gather(1, idx), d2));  // each index is at its distance
+    // no bin twice in a row of the result
+    const auto sorted = std::get<0>(idx.sort(1));
+    if (k > 1)
+      EXPECT_FALSE((sorted.narrow(1, 1, k - 1) == sorted.narrow(1, 0, k - 1)).any().item<bool>());
+  }
+  EXPECT_THROW(ab_nearest_bins(pts, 0), Error);
+  EXPECT_THROW(ab_nearest_bins(pts.view({-1}), 5), Error);
+}
+
 TEST(AbBins, AnnealedMeanOfAOneHotLogitIsThatCentre) {
   const auto c = ab_bin_centres();
   auto logits = torch::zeros({1, 313, 1, 2});

@@ -5,6 +5,8 @@
 // evaluation's class-rebalanced AuC use the same bins and weights.
 #pragma once
 
+#include <utility>
+
 #include <torch/types.h>
 
 namespace vidcolor {
@@ -22,6 +24,20 @@ torch::Tensor ab_nearest_bin(const torch::Tensor& ab);
 // Soft encoding of ab [N,2,H,W]: Gaussian weights (sigma in Lab units) on the k nearest bin
 // centres, normalised to sum 1 -> [N,313,H,W] (float32).
 torch::Tensor ab_soft_encode(const torch::Tensor& ab, int64_t k = 5, double sigma = 5.0);
+
+// The k nearest bin centres of ab points [P,2] (float32): squared distances and bin indices,
+// both [P,k], nearest first; exact (the bins are searched near each point, then all of them
+// where that could miss one).
+std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& points, int64_t k);
+
+// The same encoding kept sparse: for each pixel its k nearest bins and their weights, both
+// [N,k,H,W] (int64 and float32). A loss reads the k log-probabilities with gather instead of
+// multiplying a dense [N,313,H,W] target, which on a CPU cost more than the rest of the class
+// loss together.
+struct AbSoftCode {
+  torch::Tensor bins, weights;
+};
+AbSoftCode ab_soft_encode_sparse(const torch::Tensor& ab, int64_t k = 5, double sigma = 5.0);
 
 // Pixel counts per bin of ab [N,2,H,W] (nearest bin) -> [313] float64.
 torch::Tensor ab_bin_histogram(const torch::Tensor& ab);

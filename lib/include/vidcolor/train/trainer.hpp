@@ -101,6 +101,10 @@ struct TrainOptions {
   int64_t batch_size = 8;  // per rank
   uint64_t seed = 1;
   int64_t pair_every = 2;  // f-video / joint: every n-th step is a pair step
+  // The diversity term (φ on d candidates a sample, forward and backward: about half of an f
+  // step on a CPU) on the first n samples of each batch only; 0 = all. The samples are drawn
+  // at random, so this estimates the batch's term without bias, with more noise.
+  int64_t diversity_samples = 0;
   // Coarse-to-fine: during the first coarse_fraction of each stage (by steps, and by time
   // when the stage has a budget) the batches are random coarse_size x coarse_size sub-crops
   // of the pack's crops (KNN graphs and masks remapped exactly); then full crops. 0 = off.
