@@ -7,6 +7,7 @@
 
 #include "vidcolor-config.h"
 #include "vidcolor/core/error.hpp"
+#include "vidcolor/model/memory_format.hpp"
 
 namespace vidcolor {
 
@@ -91,9 +92,7 @@ void place_for_inference(const torch::nn::Module& source, torch::nn::Module& cop
   for (auto& b : copy.named_buffers(true)) b.value().copy_(buffers[b.key()]);
   copy.to(device, network_dtype(device));
   copy.eval();
-  if (device.is_cpu())
-    for (auto& p : copy.parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  if (device.is_cpu()) use_channels_last(copy);
 }
 
 torch::Tensor network_input(const torch::Tensor& t, const torch::Device& device) {
