@@ -77,7 +77,8 @@ std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& poi
     fail("ab_nearest_bins needs points [P,2], got " + shape_str(points));
   if (k < 1 || k > kAbBinCount) fail("ab_nearest_bins needs 1 <= k <= 313");
   const torch::Tensor px = points.to(torch::kFloat32);
-  if (k > kSide * kSide || px.size(0) == 0) return nearest_bins_all(px, k);
+  // On a GPU the full search is cheap and needs no host sync (the window's proof does).
+  if (k > kSide * kSide || px.size(0) == 0 || !px.device().is_cpu()) return nearest_bins_all(px, k);
   const auto dev = px.device();
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
   const torch::Tensor cell =
