@@ -45,9 +45,22 @@ torch::Tensor grid_to_bin() {
   return (cells.unsqueeze(1) - ab_bin_centres().unsqueeze(0)).pow(2).sum(2).argmin(1);
 }
 
+// The grid row (of a) or column (of b), 0..22, nearest to each value: int64, same shape.
+torch::Tensor grid_index(const torch::Tensor& v) {
+  return ((v.to(torch::kFloat32) - kGridMin) / kAbBinSide)
+      .round()
+      .clamp(0, kGridCells - 1)
+      .to(torch::kInt64);
+}
+
+// A grid row's or column's a or b value (float32): grid_index's inverse.
+torch::Tensor grid_coord(const torch::Tensor& i) {
+  return (i * kAbBinSide + kGridMin).to(torch::kFloat32);
+}
+
 // For every grid cell, the index of its bin, or -1 outside the hull: [23*23] int64.
 torch::Tensor grid_cell_bins() {
-  const torch::Tensor cell = ((ab_bin_centres() - kGridMin) / kAbBinSide).round().to(torch::kInt64);
+  const torch::Tensor cell = grid_index(ab_bin_centres());
   torch::Tensor table = torch::full({kGridCells * kGridCells}, -1, torch::kInt64);
   table.index_put_({cell.select(1, 0) * kGridCells + cell.select(1, 1)},
                    torch::arange(kAbBinCount, torch::kInt64));
@@ -81,8 +94,7 @@ std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& poi
   if (k > kSide * kSide || px.size(0) == 0 || !px.device().is_cpu()) return nearest_bins_all(px, k);
   const auto dev = px.device();
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
-  const torch::Tensor cell =
-      ((px - kGridMin) / kAbBinSide).round().clamp(0, kGridCells - 1).to(torch::kInt64);
+  const torch::Tensor cell = grid_index(px);
   const torch::Tensor offsets = torch::arange(-kRadius, kRadius + 1, i64);
   const torch::Tensor ia = cell.select(1, 0).unsqueeze(1) + offsets;  // [P,5] window rows (a)
   const torch::Tensor ib = cell.select(1, 1).unsqueeze(1) + offsets;  // [P,5] window columns (b)
@@ -94,9 +106,6 @@ std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& poi
   const torch::Tensor valid =
       (on_grid(ia).unsqueeze(2) & on_grid(ib).unsqueeze(1)).flatten(1) & (bin >= 0);
   // The same arithmetic as the full search: (a - a_c)^2 + (b - b_c)^2 in float32.
-  const auto grid_coord = [](const torch::Tensor& i) {
-    return (i * kAbBinSide + kGridMin).to(torch::kFloat32);
-  };
   const torch::Tensor da = (px.select(1, 0).unsqueeze(1) - grid_coord(ia)).pow(2);
   const torch::Tensor db = (px.select(1, 1).unsqueeze(1) - grid_coord(ib)).pow(2);
   const torch::Tensor d2 = (da.unsqueeze(2) + db.unsqueeze(1))
@@ -113,7 +122,8 @@ std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& poi
   const torch::Tensor outside =
       torch::minimum(torch::minimum(a - lo_a, hi_a - a), torch::minimum(b - lo_b, hi_b - b))
           .clamp_min(0);
-  const torch::Tensor unproven = (near_d2.select(1, k - 1) >= outside * outside).nonzero().flatten();
+  const torch::Tensor unproven =
+      (near_d2.select(1, k - 1) >= outside * outside).nonzero().flatten();
   if (unproven.numel() > 0) {
     const auto [all_d2, all_idx] = nearest_bins_all(px.index_select(0, unproven), k);
     near_d2.index_copy_(0, unproven, all_d2);
@@ -138,10 +148,7 @@ torch::Tensor ab_nearest_bin(const torch::Tensor& ab) {
   check_ab(ab, "ab_nearest_bin");
   static_assert(kGridCells == 23, "grid of 23 cells of 10 over [-110, 110]");
   const torch::Tensor table = grid_to_bin().to(ab.device());
-  const torch::Tensor cell = ((ab.to(torch::kFloat32) - kGridMin) / kAbBinSide)
-                                 .round()
-                                 .clamp(0, kGridCells - 1)
-                                 .to(torch::kInt64);
+  const torch::Tensor cell = grid_index(ab);
   return table.index({cell.select(1, 0) * kGridCells + cell.select(1, 1)});
 }
 

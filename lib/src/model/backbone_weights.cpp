@@ -282,7 +282,8 @@ void load_mobilenetv2_tfjs(MobileNetV2& net, const std::string& model_json_path)
 
 void load_mobilenetv2_weights(MobileNetV2& net, const std::vector<KerasWeight>& weights,
                               const std::string& source) {
-  if (net.is_empty()) throw Error("load_mobilenetv2_weights: the network is empty (nullptr holder)");
+  if (net.is_empty())
+    throw Error("load_mobilenetv2_weights: the network is empty (nullptr holder)");
   // The classifier head after the backbone's last block: Keras' Conv_1 / Conv_1_bn (1x1 conv to
   // 1280 channels) and any Dense layers on top (ImageNet "predictions" or a custom head).
   auto is_head = [](const std::string& name) {

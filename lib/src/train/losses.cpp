@@ -165,9 +165,9 @@ torch::Tensor chroma_class_loss(const torch::Tensor& logits, const torch::Tensor
                 shape_str(logits) + " and " + shape_str(rgb_truth));
   const torch::Tensor ab = truth_ab_at(rgb_truth, logits.size(2), logits.size(3));
   const AbSoftCode target = ab_soft_encode_sparse(ab);
-  const torch::Tensor ce =
-      -(target.weights.to(logits.scalar_type()) * torch::log_softmax(logits, 1).gather(1, target.bins))
-           .sum(1);  // [N,h,w]
+  const torch::Tensor ce = -(target.weights.to(logits.scalar_type()) *
+                             torch::log_softmax(logits, 1).gather(1, target.bins))
+                                .sum(1);  // [N,h,w]
   if (!class_weights.defined()) return ce.mean();
   const torch::Tensor w =
       class_weights.to(logits.device(), logits.scalar_type()).index({ab_nearest_bin(ab)});

@@ -39,17 +39,17 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
   nlohmann::json packmeta = nlohmann::json::object();
   for (const auto& [k, v] : pack.metadata()) packmeta[k] = v;
   nlohmann::json fp = {{"pack", packmeta},
-          {"stages", stages_to_string(o.stages)},
-          {"config", config.to_json()},
-          {"finetune_backbone", o.finetune_backbone},
-          {"weights", o.weights.to_json()},
-          {"lr", o.lr},
-          {"batch_size", o.batch_size},
-          {"seed", o.seed},
-          {"pair_every", o.pair_every},
-          {"coarse_size", o.coarse_size},
-          {"coarse_fraction", o.coarse_fraction},
-          {"world_size", world}};
+                       {"stages", stages_to_string(o.stages)},
+                       {"config", config.to_json()},
+                       {"finetune_backbone", o.finetune_backbone},
+                       {"weights", o.weights.to_json()},
+                       {"lr", o.lr},
+                       {"batch_size", o.batch_size},
+                       {"seed", o.seed},
+                       {"pair_every", o.pair_every},
+                       {"coarse_size", o.coarse_size},
+                       {"coarse_fraction", o.coarse_fraction},
+                       {"world_size", world}};
   // Only when set, so that checkpoints written before the option still resume.
   if (o.diversity_samples > 0) fp["diversity_samples"] = o.diversity_samples;
   return fp;

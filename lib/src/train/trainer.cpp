@@ -318,7 +318,8 @@ struct Trainer::Impl {
     for (auto& p : trained.tensors)
       p.mutable_grad().reset();  // undefined grad: Adam skips the tensor
     const StepBatch batch = sampler->batch(state.stage, kind, state.stage_step, crop);
-    StepTerms t = step_terms({model, *phi, class_weights, o.weights, o.diversity_samples}, kind, batch);
+    StepTerms t =
+        step_terms({model, *phi, class_weights, o.weights, o.diversity_samples}, kind, batch);
     t.total.backward();
     t.losses.total = t.total.item<double>();
     return t.losses;

@@ -88,9 +88,9 @@ TEST(AbBins, NearestBinsAreExactlyTheFullSearchs) {
   const auto c = ab_bin_centres();
   torch::manual_seed(9);
   const torch::Tensor pts = torch::cat({
-      (torch::rand({3000, 2}) - 0.5) * 240,                          // the plane and beyond
-      c.index_select(0, torch::randint(313, {200})),                 // on centres
-      c.index_select(0, torch::randint(313, {200})) + 5,             // halfway (ties)
+      (torch::rand({3000, 2}) - 0.5) * 240,                           // the plane and beyond
+      c.index_select(0, torch::randint(313, {200})),                  // on centres
+      c.index_select(0, torch::randint(313, {200})) + 5,              // halfway (ties)
       torch::tensor({{-300.f, 0.f}, {0.f, 400.f}, {120.f, -120.f}}),  // far out
   });
   const auto full_d2 = (pts.unsqueeze(1) - c.unsqueeze(0)).pow(2).sum(2);
