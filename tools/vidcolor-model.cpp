@@ -6,8 +6,11 @@
 //   combine: f of one model file with g of another (same config): g is trained with f frozen,
 //         so a g trained on one f can be paired with a retrained f and both scored.
 //   set: the same networks with another operating point (inference sizes, default candidate).
+//   widen: the same model with a wider f that computes exactly what the narrow one did (new
+//         units start with a zero output side), so training can continue with more capacity.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +23,7 @@
 #include "vidcolor/model/backbone_weights.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/model_file.hpp"
+#include "vidcolor/model/widen.hpp"
 
 namespace {
 
@@ -41,6 +45,12 @@ struct Cli {
     double class_temperature = 0;                         // 0 = keep
     double class_debias = -1;                             // -1 = keep
   } set;
+  struct {
+    std::vector<std::string> in;
+    std::vector<int> channels;
+    unsigned long seed = 0;
+    std::string out;
+  } widen;
 
   vctools::FlagParser init_flags{
       "vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N] -o "
@@ -52,6 +62,8 @@ struct Cli {
       "vidcolor-model set FILE [--inference-size N] [--refine-inference-size N] "
       "[--default-candidate N] "
       "[--class-temperature T] [--class-debias B] -o OUT.safetensors"};
+  vctools::FlagParser widen_flags{
+      "vidcolor-model widen FILE --f-channels C0,C1,... [--seed N] -o OUT.safetensors"};
 
   Cli() {
     init_flags.intro(
@@ -113,11 +125,36 @@ struct Cli {
         .range(0, 1)
         .default_text("unchanged");
     set_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &set.out);
+
+    widen_flags.intro(
+        "widen: the same model with more channels per level in f's U-Net; the wider f computes\n"
+        "exactly what FILE's did (Net2Net: the new units' outputs start at zero) and training\n"
+        "continues from it with `vidcolor-train --init OUT`\n");
+    widen_flags.positional("FILE", "the model file to start from", &widen.in, 1);
+    widen_flags.flag("--f-channels", "C0,C1,...",
+                     "f's channels per level, as many levels as FILE's and none narrower",
+                     [this](const std::string& v) {
+                       widen.channels.clear();
+                       size_t at = 0;
+                       while (at <= v.size()) {
+                         const size_t comma = std::min(v.find(',', at), v.size());
+                         const std::string item = v.substr(at, comma - at);
+                         size_t used = 0;
+                         const int c = std::stoi(item, &used);
+                         if (used != item.size() || c <= 0)
+                           throw vctools::UsageError("not a channel count: '" + item + "'");
+                         widen.channels.push_back(c);
+                         at = comma + 1;
+                       }
+                     });
+    widen_flags.flag("--seed", "N", "seed of the new units' random input weights", &widen.seed);
+    widen_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &widen.out);
   }
 
   // The synopsis of every command, then each command's text and flags.
   std::string usage() const {
-    const vctools::FlagParser* all[] = {&init_flags, &info_flags, &combine_flags, &set_flags};
+    const vctools::FlagParser* all[] = {&init_flags, &info_flags, &combine_flags, &set_flags,
+                                        &widen_flags};
     std::string u;
     for (const auto* p : all) {
       const std::string first = p->usage().substr(0, p->usage().find('\n') + 1);
@@ -276,6 +313,25 @@ int cmd_set(const Cli& cli) {
   return 0;
 }
 
+int cmd_widen(const Cli& cli) {
+  const std::string in = cli.widen.in.empty() ? std::string() : cli.widen.in[0];
+  const std::string& out = cli.widen.out;
+  if (in.empty() || out.empty() || cli.widen.channels.empty())
+    throw vctools::UsageError("widen needs FILE, --f-channels C0,C1,... and -o OUT.safetensors");
+  const vidcolor::Model narrow = vidcolor::load_model(in);
+  vidcolor::Model wide = vidcolor::widen_colorizer(narrow, cli.widen.channels, cli.widen.seed);
+  wide.provenance = {
+      {"created_by", std::string("vidcolor-model widen (vidcolor ") + VIDCOLOR_VERSION + ")"},
+      {"colorizer_channels_before", narrow.config.colorizer_channels},
+      {"seed", cli.widen.seed},
+      {"from", {{"file", in}, {"provenance", narrow.provenance}}},
+  };
+  vidcolor::save_model(wide, out);
+  std::printf("wrote %s: the model of %s with f's channels %s\n", out.c_str(), in.c_str(),
+              nlohmann::json(wide.config.colorizer_channels).dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,7 +349,8 @@ int main(int argc, char** argv) {
     } commands[] = {{"init", &cli.init_flags, cmd_init},
                     {"info", &cli.info_flags, cmd_info},
                     {"combine", &cli.combine_flags, cmd_combine},
-                    {"set", &cli.set_flags, cmd_set}};
+                    {"set", &cli.set_flags, cmd_set},
+                    {"widen", &cli.widen_flags, cmd_widen}};
     for (const auto& c : commands) {
       if (args[0] != c.name) continue;
       if (!c.flags->parse(args, 1)) {

@@ -276,3 +276,31 @@ TEST_F(ModelTool, FailuresExitNonZeroWithAClearMessage) {
   EXPECT_NE(info.output.find(path("m.safetensors")), std::string::npos) << info.output;
   EXPECT_NE(info.output.find("past the end"), std::string::npos) << info.output;
 }
+
+// widen on the shipped model: a wider f with the same outputs, the rest unchanged; bad channel
+// lists are refused with the reason.
+TEST_F(ModelTool, WidenKeepsWhatTheShippedModelComputes) {
+  const char* src = std::getenv("VIDCOLOR_SOURCE_DIR");
+  if (!src) GTEST_SKIP() << "VIDCOLOR_SOURCE_DIR not set";
+  const std::string shipped = (fs::path(src) / "models" / "vidcolor-default.safetensors").string();
+  const ToolRun r =
+      run("widen " + shipped + " --f-channels 16,32,64,64 --seed 3 -o " + path("w.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  Model narrow = load_model(shipped), wide = load_model(path("w.safetensors"));
+  EXPECT_EQ(wide.config.colorizer_channels, (std::vector<int>{16, 32, 64, 64}));
+  EXPECT_EQ(wide.config.class_debias, narrow.config.class_debias);
+  EXPECT_EQ(wide.provenance.at("seed"), 3);
+  EXPECT_EQ(wide.provenance.at("from").at("file"), shipped);
+  torch::NoGradGuard ng;
+  const torch::Tensor gray = torch::rand({1, 1, 64, 80});
+  EXPECT_LT((wide.f->forward(gray) - narrow.f->forward(gray)).abs().max().item<float>(), 1e-5f);
+
+  const ToolRun narrower =
+      run("widen " + shipped + " --f-channels 8,32,64,64 -o " + path("n.safetensors"));
+  EXPECT_EQ(narrower.status, 1);
+  EXPECT_NE(narrower.output.find("level 0"), std::string::npos) << narrower.output;
+  EXPECT_FALSE(fs::exists(path("n.safetensors")));
+  EXPECT_EQ(run("widen " + shipped + " --f-channels 16,x,64,64 -o " + path("x.safetensors")).status,
+            2);
+  EXPECT_EQ(run("widen " + shipped + " -o " + path("x.safetensors")).status, 2);  // no channels
+}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "vidcolor/core/color_tensors.hpp"
 #include "vidcolor/core/error.hpp"
@@ -170,31 +171,40 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
 
   // Encoder level l works at stride 2^l and receives the backbone features of that stride;
   // the deepest level also receives every deeper feature map (upsampled).
-  for (int64_t l = 0; l < levels; ++l) {
-    int64_t in = l == 0 ? 1 : ch[l - 1];
-    if (l >= 1) in += feat[l - 1];
-    if (l == levels - 1)
-      for (int64_t k = l; k < static_cast<int64_t>(feat.size()); ++k) in += feat[k];
+  // A level's first conv reads the concatenated `parts`; a second one (below full resolution,
+  // the costly level) reads the first's output.
+  auto add_level = [&](const std::string& name, const std::vector<int64_t>& parts, int64_t l) {
+    const int64_t in = std::accumulate(parts.begin(), parts.end(), int64_t{0});
     std::vector<std::pair<int64_t, int64_t>> io = {{in, ch[l]}};
-    if (l > 0) io.push_back({ch[l], ch[l]});  // full resolution is the costly level: one conv
-    encoders_.push_back(register_module("enc" + std::to_string(l), conv_block(io, &costs_, l)));
+    inputs_.push_back({name + ".0", parts});
+    if (l > 0) {
+      io.push_back({ch[l], ch[l]});
+      inputs_.push_back({name + ".2", {ch[l]}});  // index 1 of the block is its LeakyReLU
+    }
+    return register_module(name, conv_block(io, &costs_, l));
+  };
+  for (int64_t l = 0; l < levels; ++l) {
+    std::vector<int64_t> parts = {l == 0 ? 1 : ch[l - 1]};
+    if (l >= 1) parts.push_back(feat[l - 1]);
+    if (l == levels - 1)
+      for (int64_t k = l; k < static_cast<int64_t>(feat.size()); ++k) parts.push_back(feat[k]);
+    encoders_.push_back(add_level("enc" + std::to_string(l), parts, l));
   }
   // Decoder level l: upsampled level l+1 concatenated with the encoder's skip.
-  for (int64_t l = levels - 2; l >= 0; --l) {
-    std::vector<std::pair<int64_t, int64_t>> io = {{ch[l + 1] + ch[l], ch[l]}};
-    if (l > 0) io.push_back({ch[l], ch[l]});
-    decoders_.push_back(register_module("dec" + std::to_string(l), conv_block(io, &costs_, l)));
-  }
+  for (int64_t l = levels - 2; l >= 0; --l)
+    decoders_.push_back(add_level("dec" + std::to_string(l), {ch[l + 1], ch[l]}, l));
   // With classes, candidate 0 comes from the class head and the regression head gives the
   // residuals of the other d - 1 candidates.
   const int64_t regressed = classes_ > 0 ? candidates_ - 1 : candidates_;
   if (regressed > 0) {
     head_ = register_module("head", conv(ch[0], 2 * regressed, 1, 1, 1, 0, true));
     costs_.push_back({ch[0], 2 * regressed, 1, 1, 0});
+    inputs_.push_back({"head", {ch[0]}});
   }
   if (classes_ > 0) {
     class_head_ = register_module("class_head", conv(ch[2], classes_, 1, 1, 1, 0, true));
     costs_.push_back({ch[2], classes_, 1, 1, 2});
+    inputs_.push_back({"class_head", {ch[2]}});
     class_log_prior = register_buffer("class_log_prior", torch::zeros({classes_}));
   }
 }

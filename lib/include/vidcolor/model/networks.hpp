@@ -64,6 +64,14 @@ TORCH_MODULE(MobileNetV2);
 // the regression head. The classes make colour follow content (a per-pixel choice among colours,
 // trained with class rebalancing) where regression alone collapsed to global tints; the
 // residuals keep the paper's d diverse candidates around it.
+// One of f's own (non-backbone) convolutions and the concatenated parts its input is made of,
+// in order (e.g. {upsampled level l+1, skip of level l}): what function-preserving widening
+// (model/widen.hpp) has to map channel by channel.
+struct ConvInputs {
+  std::string path;            // module path, e.g. "enc1.0", "dec2.2", "class_head"
+  std::vector<int64_t> parts;  // channels of each concatenated input part
+};
+
 struct ColorizerOutputs {
   torch::Tensor candidates;    // [N,d,2,H,W] chroma in [-0.5, 0.5]
   torch::Tensor class_logits;  // [N,313,H/4,W/4]; undefined without chroma classes
@@ -79,6 +87,7 @@ class ColorizerNetImpl : public torch::nn::Module {
 
   MobileNetV2 backbone{nullptr};
   const std::vector<ConvCost>& conv_costs() const { return costs_; }
+  const std::vector<ConvInputs>& conv_inputs() const { return inputs_; }
   // With chroma classes: [313] log of the mixed prior the class loss was rebalanced with
   // ((1 - 0.5) p + 0.5 / 313, up to a constant), a buffer the trainer sets; zeros = unknown.
   // Decoding adds class_debias times it to the logits (ModelConfig::class_debias).
@@ -91,6 +100,7 @@ class ColorizerNetImpl : public torch::nn::Module {
   // gray in [0, 1] -> the range the backbone's weights expect (BackboneSpec).
   double backbone_input_low_ = -1.0, backbone_input_span_ = 2.0;
   std::vector<ConvCost> costs_;
+  std::vector<ConvInputs> inputs_;
   std::vector<torch::nn::Sequential> encoders_, decoders_;
   torch::nn::Conv2d head_{nullptr};
   torch::nn::Conv2d class_head_{nullptr};  // only with chroma classes
