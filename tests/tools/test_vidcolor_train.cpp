@@ -511,4 +511,38 @@ TEST_F(TrainTest, TwoProcessesOverGlooStayInStep) {
   EXPECT_EQ(m.provenance.at("global_batch"), 2);
 }
 
+// scripts/train-local.sh: the same run as N one-thread processes of this machine, launched,
+// logged and awaited by the script; a rank that fails makes the script fail with its reason.
+TEST_F(TrainTest, TrainLocalRunsOneProcessPerCore) {
+  const char* tool = std::getenv("VIDCOLOR_TRAIN_TOOL");
+  const char* src = std::getenv("VIDCOLOR_SOURCE_DIR");
+  if (!tool || !src) GTEST_SKIP() << "VIDCOLOR_TRAIN_TOOL or VIDCOLOR_SOURCE_DIR not set";
+  if (!gloo_available()) GTEST_SKIP() << "this build has no c10d Gloo";
+  const std::string script =
+      "VIDCOLOR_TRAIN=" + std::string(tool) + " timeout 120 " + src + "/scripts/train-local.sh";
+  const fs::path out = dir("local");
+  const std::string args = " --pack " + pack() +
+                           " --stages f-images:2 --batch 1 --backbone-weights " + backbone_json() +
+                           " --out " + out.string();
+  const vctest::CommandResult r = vctest::run_command(script + " --ranks 2" + args + " 2>&1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("2 processes over gloo"), std::string::npos) << r.output;
+  const std::regex digest("rank ([01]) parameters fnv1a64 ([0-9a-f]{16})");
+  std::smatch m0, m1;
+  const std::string log0 = read_file(out / "rank-0.log"), log1 = read_file(out / "rank-1.log");
+  ASSERT_TRUE(std::regex_search(log0, m0, digest)) << log0;
+  ASSERT_TRUE(std::regex_search(log1, m1, digest)) << log1;
+  EXPECT_EQ(m0[2], m1[2]) << "ranks diverged";
+  EXPECT_NE(log0.find("1 threads"), std::string::npos) << log0;
+  EXPECT_EQ(load_model((out / "model.safetensors").string()).provenance.at("world_size"), 2);
+
+  const vctest::CommandResult bad =
+      vctest::run_command(script + " --ranks 2 --pack " + (out / "none.safetensors").string() +
+                          " --stages f-images:2 --out " + dir("local-bad").string() + " 2>&1");
+  EXPECT_NE(bad.status, 0) << bad.output;
+  EXPECT_NE(bad.output.find("none.safetensors"), std::string::npos) << bad.output;
+  EXPECT_NE(vctest::run_command(script + " --ranks 2 --stages f-images:2 2>&1").status,
+            0);  // no --out
+}
+
 }  // namespace
