@@ -169,8 +169,6 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
   const std::vector<int>& ch = c.colorizer_channels;
   const int64_t levels = static_cast<int64_t>(ch.size());
 
-  // Encoder level l works at stride 2^l and receives the backbone features of that stride;
-  // the deepest level also receives every deeper feature map (upsampled).
   // A level's first conv reads the concatenated `parts`; a second one (below full resolution,
   // the costly level) reads the first's output.
   auto add_level = [&](const std::string& name, const std::vector<int64_t>& parts, int64_t l) {
@@ -183,6 +181,8 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
     }
     return register_module(name, conv_block(io, &costs_, l));
   };
+  // Encoder level l works at stride 2^l and receives the backbone features of that stride;
+  // the deepest level also receives every deeper feature map (upsampled).
   for (int64_t l = 0; l < levels; ++l) {
     std::vector<int64_t> parts = {l == 0 ? 1 : ch[l - 1]};
     if (l >= 1) parts.push_back(feat[l - 1]);
