@@ -64,7 +64,10 @@ while [ ${#running[@]} -gt 0 ]; do
   fi
 done
 wait "$shower" 2>/dev/null || true
-for ((r = 1; r < ranks; r++)); do
-  if [ "$status" -ne 0 ] && [ "$interrupted" -eq 0 ]; then echo "--- rank $r (last lines)" >&2; tail -n 5 "$out/rank-$r.log" >&2; fi
-done
+if [ "$status" -ne 0 ] && [ "$interrupted" -eq 0 ]; then
+  for ((r = 1; r < ranks; r++)); do
+    echo "--- rank $r (last lines)" >&2
+    tail -n 5 "$out/rank-$r.log" >&2
+  done
+fi
 exit "$status"

@@ -52,6 +52,14 @@ class MobileNetV2Impl : public torch::nn::Module {
 };
 TORCH_MODULE(MobileNetV2);
 
+// One of f's own (non-backbone) convolutions and the concatenated parts its input is made of,
+// in order (e.g. {upsampled level l+1, skip of level l}): what function-preserving widening
+// (model/widen.hpp) has to map channel by channel.
+struct ConvInputs {
+  std::string path;            // module path, e.g. "enc1.0", "dec2.2", "class_head"
+  std::vector<int64_t> parts;  // channels of each concatenated input part
+};
+
 // f: a U-Net on the gray frame whose encoder levels also receive the backbone's features at
 // the same stride (the hypercolumn of the paper, injected where it is cheapest: each feature
 // map joins the U-Net level of its own resolution instead of being upsampled to full size).
@@ -64,14 +72,6 @@ TORCH_MODULE(MobileNetV2);
 // the regression head. The classes make colour follow content (a per-pixel choice among colours,
 // trained with class rebalancing) where regression alone collapsed to global tints; the
 // residuals keep the paper's d diverse candidates around it.
-// One of f's own (non-backbone) convolutions and the concatenated parts its input is made of,
-// in order (e.g. {upsampled level l+1, skip of level l}): what function-preserving widening
-// (model/widen.hpp) has to map channel by channel.
-struct ConvInputs {
-  std::string path;            // module path, e.g. "enc1.0", "dec2.2", "class_head"
-  std::vector<int64_t> parts;  // channels of each concatenated input part
-};
-
 struct ColorizerOutputs {
   torch::Tensor candidates;    // [N,d,2,H,W] chroma in [-0.5, 0.5]
   torch::Tensor class_logits;  // [N,313,H/4,W/4]; undefined without chroma classes
