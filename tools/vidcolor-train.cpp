@@ -129,6 +129,11 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
          "φ on d candidates is about half of an f step on a CPU",
          &o.diversity_samples)
       .min(0);
+  p.flag("--class-rebalance", "MIX",
+         "chroma classes: Zhang's rebalancing mixes the colour prior with MIX of uniform; "
+         "towards 1 rare colours are pushed less, 1 = no rebalancing",
+         &o.class_rebalance_mix)
+      .range(0.01, 1);
   p.flag("--coarse-size", "C",
          "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction "
          "of each "

@@ -416,6 +416,29 @@ TEST_F(TrainTest, DiversityOnFewerSamplesIsItsOwnStep) {
   EXPECT_EQ(load_model(one.model_path).provenance.at("diversity_samples"), 1);
 }
 
+// --class-rebalance: the mix with uniform sets how hard rare colours are pushed, and f's stored
+// prior (what decoding's class_debias undoes) follows it: its spread shrinks as the mix grows
+// and vanishes at 1 (no rebalancing). A different mix is a different step.
+TEST_F(TrainTest, ClassRebalanceMixSetsTheWeightsAndTheStoredPrior) {
+  auto run = [&](const std::string& out, double mix) {
+    TrainOptions o = options(out, "f-images:1");
+    o.config.chroma_classes = 313;
+    o.class_rebalance_mix = mix;
+    return Trainer(o).run();
+  };
+  const TrainResult zhang = run("mix-05", 0.5), weak = run("mix-08", 0.8), none = run("mix-1", 1);
+  auto prior_spread = [](const TrainResult& r) {
+    const Model m = load_model(r.model_path);
+    const torch::Tensor p = m.f->class_log_prior;
+    return (p.max() - p.min()).item<double>();
+  };
+  EXPECT_GT(prior_spread(zhang), prior_spread(weak));
+  EXPECT_GT(prior_spread(weak), 0.1);
+  EXPECT_LT(prior_spread(none), 1e-5);
+  EXPECT_NE(zhang.parameters_digest, weak.parameters_digest);
+  EXPECT_EQ(load_model(weak.model_path).provenance.at("class_rebalance_mix"), 0.8);
+}
+
 TEST_F(TrainTest, RejectsBadOptions) {
   TrainOptions o = options("bad", "f-images:1");
   o.coarse_size = 40;  // not a multiple of 16

@@ -189,7 +189,8 @@ struct Trainer::Impl {
 
   // Zhang's class rebalancing from this pack's prior: the ab bins of (up to 4,000 of) its image
   // crops, or pair frames for a pack without images, at the class logits' resolution (a
-  // quarter of the crop), smoothed by a Gaussian of sigma 5 and mixed half with uniform.
+  // quarter of the crop), smoothed by a Gaussian of sigma 5 and mixed with uniform
+  // (TrainOptions::class_rebalance_mix).
   // Deterministic (the first crops in pack order), so a resumed run gets the same weights.
   torch::Tensor training_class_weights() const {
     torch::Tensor prior = torch::zeros({kAbBinCount}, torch::kFloat64);
@@ -203,7 +204,7 @@ struct Trainer::Impl {
                                        : pack->pairs(idx).rgb.select(1, 0);
       prior += ab_bin_histogram(truth_ab_at(rgb, s / 4, s / 4));
     }
-    const torch::Tensor w = ab_rebalance_weights(prior, 0.5, 5.0);
+    const torch::Tensor w = ab_rebalance_weights(prior, o.class_rebalance_mix, 5.0);
     say("chroma classes: rebalancing weights from " + std::to_string(n) + " crops (" +
         std::to_string((prior > 0).sum().item<int64_t>()) + " of 313 bins seen), weights " +
         std::to_string(w.min().item<float>()) + " .. " + std::to_string(w.max().item<float>()));
@@ -261,6 +262,7 @@ struct Trainer::Impl {
           {"fraction", o.coarse_fraction}}},
         {"pair_every", o.pair_every},
         {"diversity_samples", o.diversity_samples},
+        {"class_rebalance_mix", o.class_rebalance_mix},
         {"losses",
          {{"weights", o.weights.to_json()},
           {"perceptual",

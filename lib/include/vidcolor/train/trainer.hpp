@@ -105,6 +105,10 @@ struct TrainOptions {
   // step on a CPU) on the first n samples of each batch only; 0 = all. The samples are drawn
   // at random, so this estimates the batch's term without bias, with more noise.
   int64_t diversity_samples = 0;
+  // Zhang's class rebalancing: the weight of bin q is 1 / ((1 - mix) p_q + mix / 313), p the
+  // pack's smoothed ab prior. 0.5 is Zhang's; towards 1 the rare colours are pushed less (1 = no
+  // rebalancing). f's class_log_prior follows, so decoding's class_debias still undoes it.
+  double class_rebalance_mix = 0.5;
   // Coarse-to-fine: during the first coarse_fraction of each stage (by steps, and by time
   // when the stage has a budget) the batches are random coarse_size x coarse_size sub-crops
   // of the pack's crops (KNN graphs and masks remapped exactly); then full crops. 0 = off.
