@@ -118,6 +118,11 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
          &a.phi_weights)
       .default_text("the shared MobileNetV2-0.35");
   p.flag("--finetune-backbone", "train f's backbone too (default: frozen)", &o.finetune_backbone);
+  p.flag("--backbone-lr-scale", "X",
+         "with --finetune-backbone: the backbone's learning rate is --lr times X (pretrained "
+         "features move slower than the layers on top)",
+         &o.backbone_lr_scale)
+      .range(0, 1);
   p.section("optimisation");
   p.flag("--lr", "X", "Adam's learning rate", &o.lr).min(0);
   p.flag("--batch", "N", "batch size per process", &o.batch_size).min(1);

@@ -439,6 +439,24 @@ TEST_F(TrainTest, ClassRebalanceMixSetsTheWeightsAndTheStoredPrior) {
   EXPECT_EQ(load_model(weak.model_path).provenance.at("class_rebalance_mix"), 0.8);
 }
 
+// --backbone-lr-scale: the fine-tuned backbone is Adam's second group at lr * scale. At 0 the
+// backbone stays as loaded and the rest takes exactly the frozen run's steps; in between it is
+// its own run, apart from the full rate's.
+TEST_F(TrainTest, BackboneLearningRateScale) {
+  auto run = [&](const std::string& out, bool finetune, double scale) {
+    TrainOptions o = options(out, "f-images:2");
+    o.finetune_backbone = finetune;
+    o.backbone_lr_scale = scale;
+    return Trainer(o).run();
+  };
+  const TrainResult frozen = run("bb-frozen", false, 1), still = run("bb-0", true, 0),
+                    slow = run("bb-01", true, 0.1), full = run("bb-1", true, 1);
+  EXPECT_EQ(still.parameters_digest, frozen.parameters_digest);
+  EXPECT_NE(slow.parameters_digest, frozen.parameters_digest);
+  EXPECT_NE(slow.parameters_digest, full.parameters_digest);
+  EXPECT_EQ(load_model(slow.model_path).provenance.at("backbone").at("lr_scale"), 0.1);
+}
+
 TEST_F(TrainTest, RejectsBadOptions) {
   TrainOptions o = options("bad", "f-images:1");
   o.coarse_size = 40;  // not a multiple of 16

@@ -52,6 +52,8 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
                        {"world_size", world}};
   // Only when set, so that checkpoints written before the option still resume.
   if (o.diversity_samples > 0) fp["diversity_samples"] = o.diversity_samples;
+  if (o.finetune_backbone && o.backbone_lr_scale != 1.0)
+    fp["backbone_lr_scale"] = o.backbone_lr_scale;
   if (o.class_rebalance_mix != 0.5) fp["class_rebalance_mix"] = o.class_rebalance_mix;
   return fp;
 }

@@ -160,7 +160,7 @@ struct Trainer::Impl {
       trained.names.push_back(name);
       trained.tensors.push_back(t);
     }
-    adam = std::make_unique<torch::optim::Adam>(trained.tensors, torch::optim::AdamOptions(o.lr));
+    adam = make_adam();
 
     const fs::path ckpt = out("checkpoint.safetensors");
     if (o.resume) {
@@ -185,6 +185,24 @@ struct Trainer::Impl {
       }
     }
     if (!png_supported()) say("note: this build has no libpng; no PNGs will be written");
+  }
+
+  // Adam over the trained tensors: one group at --lr, or, with a fine-tuned backbone at another
+  // rate, the backbone's tensors as a second group at lr * backbone_lr_scale (the usual
+  // discriminative rates: pretrained features move slower than the new layers on top).
+  std::unique_ptr<torch::optim::Adam> make_adam() const {
+    if (!o.finetune_backbone || o.backbone_lr_scale == 1.0)
+      return std::make_unique<torch::optim::Adam>(trained.tensors, torch::optim::AdamOptions(o.lr));
+    std::vector<torch::Tensor> backbone, rest;
+    for (size_t i = 0; i < trained.names.size(); ++i)
+      (trained.names[i].rfind("f.backbone.", 0) == 0 ? backbone : rest)
+          .push_back(trained.tensors[i]);
+    if (backbone.empty()) fail("--backbone-lr-scale: f has no trained backbone tensors");
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(rest, std::make_unique<torch::optim::AdamOptions>(o.lr));
+    groups.emplace_back(backbone,
+                        std::make_unique<torch::optim::AdamOptions>(o.lr * o.backbone_lr_scale));
+    return std::make_unique<torch::optim::Adam>(std::move(groups), torch::optim::AdamOptions(o.lr));
   }
 
   // Zhang's class rebalancing from this pack's prior: the ab bins of (up to 4,000 of) its image
@@ -281,7 +299,8 @@ struct Trainer::Impl {
           {"weights", o.init_model.empty()
                           ? fs::path(o.backbone_weights).parent_path().filename().string()
                           : std::string("from init model")},
-          {"finetuned", o.finetune_backbone}}},
+          {"finetuned", o.finetune_backbone},
+          {"lr_scale", o.finetune_backbone ? o.backbone_lr_scale : 0.0}}},
         {"phi", fs::path(o.phi_weights).parent_path().filename().string()},
         {"config_preset", o.init_model.empty() ? o.config_name : std::string("from init model")},
         {"final_losses", fl},

@@ -96,6 +96,7 @@ struct TrainOptions {
   std::string backbone_weights;      // TF.js model.json of a new f's backbone (its config's)
   std::string phi_weights;           // TF.js model.json of φ, an ImageNet MobileNetV2
   bool finetune_backbone = false;    // default: the pretrained backbone stays frozen
+  double backbone_lr_scale = 1.0;    // with finetune_backbone: its Adam rate is lr * this
   LossWeights weights;
   double lr = 2e-4;        // Adam
   int64_t batch_size = 8;  // per rank
