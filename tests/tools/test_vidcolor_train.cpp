@@ -455,6 +455,18 @@ TEST_F(TrainTest, BackboneLearningRateScale) {
   EXPECT_NE(slow.parameters_digest, frozen.parameters_digest);
   EXPECT_NE(slow.parameters_digest, full.parameters_digest);
   EXPECT_EQ(load_model(slow.model_path).provenance.at("backbone").at("lr_scale"), 0.1);
+
+  // Both groups' Adam state survives a resume: stopped after one step and resumed, the run
+  // ends where the whole run did.
+  TrainOptions first = options("bb-01-split", "f-images:2");
+  first.finetune_backbone = true;
+  first.backbone_lr_scale = 0.1;
+  first.stop_after = 1;
+  Trainer(first).run();
+  TrainOptions second = first;
+  second.stop_after = 0;
+  second.resume = true;
+  EXPECT_EQ(Trainer(second).run().parameters_digest, slow.parameters_digest);
 }
 
 TEST_F(TrainTest, RejectsBadOptions) {
