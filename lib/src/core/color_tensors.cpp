@@ -156,7 +156,22 @@ torch::Tensor lab_to_rgb(const torch::Tensor& lab) {
   const torch::Tensor fx = fy + lab.select(1, 1) / 500, fz = fy - lab.select(1, 2) / 200;
   const torch::Tensor xyz = lab_f_inv(torch::stack({fx, fy, fz}, 1));
   const torch::Tensor lin = torch::einsum("ij,njhw->nihw", {xyzn_to_linear_rgb_matrix(xyz), xyz});
-  return srgb_encode(lin.clamp(0, 1)).clamp(0, 1);
+  // Gamut mapping: an out-of-gamut colour moves along the straight line in linear RGB towards
+  // the gray of its own luminance (R = G = B = Y: the white point maps to 1, 1, 1) until every
+  // channel is in [0, 1]. That line keeps luminance and chromaticity, so L and hue stay and only
+  // the chroma shrinks. Clamping each channel instead shifts the hue (a warm ab under a dark L
+  // came out purple-red) and keeps more chroma than the lightness can carry. In-gamut colours
+  // are untouched (t = 1). The denominators are floored so that torch::where's untaken branch
+  // has no division by zero (its gradient would be NaN).
+  const torch::Tensor gray = xyz.narrow(1, 1, 1).clamp(0, 1);
+  const torch::Tensor d = lin - gray;
+  const torch::Tensor t_low = gray / (-d).clamp_min(1e-12),
+                      t_high = (1 - gray) / d.clamp_min(1e-12);
+  const torch::Tensor t =
+      torch::where(lin < 0, t_low, torch::where(lin > 1, t_high, torch::ones_like(d)))
+          .amin(1, /*keepdim=*/true)
+          .clamp(0, 1);
+  return srgb_encode((gray + t * d).clamp(0, 1)).clamp(0, 1);
 }
 
 torch::Tensor gray_to_lightness(const torch::Tensor& y) {

@@ -262,3 +262,36 @@ TEST(Lab, PlainLoopMatchesTensorPath) {
     EXPECT_LT((plain - ops).abs().max().item<double>(), dtype == torch::kDouble ? 1e-9 : 1e-3);
   }
 }
+
+// Out-of-gamut Lab keeps its lightness and hue and loses only chroma (per-channel clamping
+// shifted the hue: warm ab under a dark L came out purple-red), with finite gradients.
+TEST(Lab, OutOfGamutKeepsLightnessAndHue) {
+  const auto lab = torch::tensor({50.0, 120.0, -120.0,  // far out, magenta-blue
+                                  15.0, 30.0, 45.0,     // dark and warm: out of gamut
+                                  90.0, -60.0, 90.0,    // bright yellow-green, out
+                                  60.0, 20.0, 20.0},    // in gamut
+                                 torch::kDouble)
+                       .view({4, 3, 1, 1})
+                       .requires_grad_(true);
+  const auto rgb = lab_to_rgb(lab);
+  EXPECT_GE(rgb.min().item<double>(), 0.0);
+  EXPECT_LE(rgb.max().item<double>(), 1.0);
+  const auto back = rgb_to_lab(rgb.detach());
+  const auto in = lab.detach();
+  for (int i = 0; i < 4; ++i) {
+    const double l0 = in[i][0].item<double>(), a0 = in[i][1].item<double>(),
+                 b0 = in[i][2].item<double>();
+    const double l1 = back[i][0].item<double>(), a1 = back[i][1].item<double>(),
+                 b1 = back[i][2].item<double>();
+    EXPECT_NEAR(l1, l0, 1e-5) << "sample " << i;
+    const double hue_change = std::remainder(std::atan2(b1, a1) - std::atan2(b0, a0), 2 * M_PI);
+    EXPECT_LT(std::abs(hue_change), 8.0 * M_PI / 180) << "sample " << i;  // degrees
+    EXPECT_LE(std::hypot(a1, b1), std::hypot(a0, b0) + 1e-6) << "sample " << i;
+    if (i < 3) {
+      EXPECT_LT(std::hypot(a1, b1), std::hypot(a0, b0) - 1) << "sample " << i;
+    }
+  }
+  EXPECT_NEAR(back[3][1].item<double>(), 20.0, 1e-6);  // in gamut: untouched
+  rgb.sum().backward();
+  EXPECT_TRUE(torch::isfinite(lab.grad()).all().item<bool>());
+}

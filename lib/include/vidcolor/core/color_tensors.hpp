@@ -19,7 +19,8 @@ torch::Tensor rgb_to_ycc(const torch::Tensor& rgb);
 // there (Zhang et al. 2016), because equal steps of ab are roughly equal steps to the eye.
 // R'G'B' [N,3,H,W] in [0,1] (clamped first) -> Lab [N,3,H,W]: L in [0,100], a and b ~[-110,110].
 torch::Tensor rgb_to_lab(const torch::Tensor& rgb);
-// Lab [N,3,H,W] -> R'G'B' [N,3,H,W], clamped to [0,1] (out-of-gamut ab saturate).
+// Lab [N,3,H,W] -> R'G'B' [N,3,H,W] in [0,1]. An out-of-gamut colour keeps its L and hue and
+// loses chroma until it fits (the line to the gray of its luminance, in linear RGB).
 torch::Tensor lab_to_rgb(const torch::Tensor& lab);
 // L* of a gray frame: Y' [N,1,H,W] in [0,1] taken as R' = G' = B' (the L of a neutral pixel).
 torch::Tensor gray_to_lightness(const torch::Tensor& y);
