@@ -481,6 +481,12 @@ TEST_F(TrainTest, RejectsBadOptions) {
   o = options("bad", "f-images:1");
   o.pack = (dir("bad") / "missing.safetensors").string();
   EXPECT_THROW(Trainer{o}, Error);
+  o = options("bad", "f-images:1");
+  o.backbone_lr_scale = -0.5;
+  EXPECT_THROW(Trainer{o}, Error);
+  o = options("bad", "f-images:1");
+  o.class_rebalance_mix = 0;  // all prior, no uniform: rare bins would get infinite weight
+  EXPECT_THROW(Trainer{o}, Error);
 }
 
 // The tool: trains, reports, writes a model that loads; refuses bad arguments clearly.

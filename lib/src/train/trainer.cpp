@@ -78,6 +78,10 @@ struct Trainer::Impl {
     if (o.checkpoint_every < 1) fail("--checkpoint-every must be >= 1");
     if (!(o.coarse_fraction >= 0 && o.coarse_fraction <= 1))
       fail("--coarse-fraction must be in [0, 1]");
+    if (!(o.backbone_lr_scale >= 0 && o.backbone_lr_scale <= 1))
+      fail("--backbone-lr-scale must be in [0, 1]");
+    if (!(o.class_rebalance_mix > 0 && o.class_rebalance_mix <= 1))
+      fail("--class-rebalance must be in (0, 1]");
     rank = coll->rank();
     world = coll->world_size();
     dev = parse_train_device(o.device, 0);

@@ -263,8 +263,9 @@ TEST(Lab, PlainLoopMatchesTensorPath) {
   }
 }
 
-// Out-of-gamut Lab keeps its lightness and hue and loses only chroma (per-channel clamping
-// shifted the hue: warm ab under a dark L came out purple-red), with finite gradients.
+// Out-of-gamut Lab keeps its lightness and hue and loses only chroma, with finite gradients
+// (per-channel clamping, the earlier conversion, moved L by up to 1.2 and the hue of the dark
+// warm sample by more than 8 degrees).
 TEST(Lab, OutOfGamutKeepsLightnessAndHue) {
   const auto lab = torch::tensor({50.0, 120.0, -120.0,  // far out, magenta-blue
                                   15.0, 30.0, 45.0,     // dark and warm: out of gamut
