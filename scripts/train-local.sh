@@ -3,7 +3,7 @@
 # vidcolor-train on every core of this machine as N data-parallel processes of one thread each
 # (c10d Gloo over loopback; docs/TRAINING.md, "Distributed"), instead of one process with N
 # intra-op threads: f's small convolutions scale poorly across threads, processes do not
-# (measured on 2 cores in docs/TRAINING.md, "Where an f step's time goes").
+# (measured on 2 cores in docs/TRAINING.md, "Both cores as two processes").
 #   --ranks N   processes (default: nproc). `--batch` is per process: with 2 ranks, --batch 8
 #               trains on the same global batch of 16 as one process with --batch 16.
 # Every rank's output goes to OUT/rank-R.log (OUT from --out); rank 0's is also shown here.
