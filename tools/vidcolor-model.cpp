@@ -44,6 +44,7 @@ struct Cli {
     int default_candidate = -2;                           // -2 = keep, -1 = none
     double class_temperature = 0;                         // 0 = keep
     double class_debias = -1;                             // -1 = keep
+    double class_mode_radius = -1;                        // -1 = keep, 0 = annealed mean
   } set;
   struct {
     std::vector<std::string> in;
@@ -61,7 +62,7 @@ struct Cli {
   vctools::FlagParser set_flags{
       "vidcolor-model set FILE [--inference-size N] [--refine-inference-size N] "
       "[--default-candidate N] "
-      "[--class-temperature T] [--class-debias B] -o OUT.safetensors"};
+      "[--class-temperature T] [--class-debias B] [--class-mode-radius R] -o OUT.safetensors"};
   vctools::FlagParser widen_flags{
       "vidcolor-model widen FILE --f-channels C0,C1,... [--seed N] -o OUT.safetensors"};
 
@@ -123,6 +124,14 @@ struct Cli {
               "duller)",
               &set.class_debias)
         .range(0, 1)
+        .default_text("unchanged");
+    set_flags
+        .flag("--class-mode-radius", "R",
+              "decode f's chroma classes by the mean near the distribution's mode, within a "
+              "Gaussian of sigma R in Lab units (a pixel torn between navy and maroon gets one, "
+              "not purple); 0 = the annealed mean",
+              &set.class_mode_radius)
+        .range(0, 1000)
         .default_text("unchanged");
     set_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &set.out);
 
@@ -275,13 +284,14 @@ int cmd_set(const Cli& cli) {
   const int inference_size = cli.set.inference_size,
             refine_inference_size = cli.set.refine_inference_size;
   const int default_candidate = cli.set.default_candidate;
-  const double class_temperature = cli.set.class_temperature, class_debias = cli.set.class_debias;
+  const double class_temperature = cli.set.class_temperature, class_debias = cli.set.class_debias,
+               class_mode_radius = cli.set.class_mode_radius;
   if (in.empty() || out.empty()) throw vctools::UsageError("set needs FILE and -o OUT.safetensors");
   if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 &&
-      class_temperature == 0 && class_debias < 0)
+      class_temperature == 0 && class_debias < 0 && class_mode_radius < 0)
     throw vctools::UsageError(
         "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate, "
-        "--class-temperature, --class-debias)");
+        "--class-temperature, --class-debias, --class-mode-radius)");
   vidcolor::Model m = vidcolor::load_model(in);
   const nlohmann::json before = m.config.to_json();
   if (inference_size >= 0) m.config.inference_size = inference_size;
@@ -300,6 +310,11 @@ int cmd_set(const Cli& cli) {
                             " has no class prior (f.class_log_prior: a file from before "
                             "the trainer wrote it), so nothing to undo");
     m.config.class_debias = class_debias;
+  }
+  if (class_mode_radius >= 0) {
+    if (m.config.chroma_classes == 0)
+      throw vidcolor::Error("set: " + in + " has no chroma classes, so no class mode radius");
+    m.config.class_mode_radius = class_mode_radius;
   }
   m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation
   m.provenance = {

@@ -220,6 +220,25 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
       run("set " + path("trained.safetensors") + " --class-debias 2 -o " + path("d6.safetensors"))
           .status,
       2);
+
+  // The mode radius: set, kept with the rest, cleared with 0, refused out of range.
+  ASSERT_EQ(
+      run("set " + path("d5.safetensors") + " --class-mode-radius 25 -o " + path("r25.safetensors"))
+          .status,
+      0);
+  const Model r25 = load_model(path("r25.safetensors"));
+  EXPECT_DOUBLE_EQ(r25.config.class_mode_radius, 25);
+  EXPECT_DOUBLE_EQ(r25.config.class_debias, 0.5);
+  ASSERT_EQ(
+      run("set " + path("r25.safetensors") + " --class-mode-radius 0 -o " + path("r0.safetensors"))
+          .status,
+      0);
+  EXPECT_EQ(load_model(path("r0.safetensors")).config, d5.config);
+  EXPECT_EQ(
+      run("set " + path("d5.safetensors") + " --class-mode-radius -3 -o " + path("r-3.safetensors"))
+          .status,
+      2);
+  EXPECT_FALSE(fs::exists(path("r-3.safetensors")));
 }
 
 // set --default-candidate: the candidate auto shows, validated against the model's d

@@ -21,6 +21,7 @@ nlohmann::json ModelConfig::to_json() const {
     j["chroma_classes"] = chroma_classes;
     j["class_temperature"] = class_temperature;
     if (class_debias != 0.0) j["class_debias"] = class_debias;
+    if (class_mode_radius != 0.0) j["class_mode_radius"] = class_mode_radius;
   }
   return j;
 }
@@ -100,6 +101,12 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     c.class_debias = field<double>(j, "class_debias");
     if (!(c.class_debias >= 0 && c.class_debias <= 1))
       throw Error("model config: class_debias must be 0..1, got " + std::to_string(c.class_debias));
+  }
+  if (j.contains("class_mode_radius")) {
+    c.class_mode_radius = field<double>(j, "class_mode_radius");
+    if (!(c.class_mode_radius >= 0 && c.class_mode_radius <= 1000))
+      throw Error("model config: class_mode_radius must be 0..1000, got " +
+                  std::to_string(c.class_mode_radius));
   }
   if (c.color_space != "ycbcr-bt601-full")
     throw Error("model config: unknown color space \"" + c.color_space + "\"");

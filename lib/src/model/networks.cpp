@@ -157,7 +157,8 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
     : candidates_(c.candidates),
       classes_(c.chroma_classes),
       class_temperature_(c.class_temperature),
-      class_debias_(c.class_debias) {
+      class_debias_(c.class_debias),
+      class_mode_radius_(c.class_mode_radius) {
   if (classes_ != 0 && classes_ != kAbBinCount)
     throw Error("f: chroma_classes must be 0 or " + std::to_string(kAbBinCount));
   const BackboneSpec& spec = backbone_spec(c.backbone);
@@ -246,16 +247,19 @@ ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
     return out;
   }
   out.class_logits = class_head_(stride4);
-  // Candidate 0: the annealed mean in ab, full size, as CbCr under the frame's lightness. The
-  // trainer's loss sees the raw logits; decoding may undo part of the rebalancing first.
+  // Candidate 0: the annealed mean in ab (or its mean near the mode, ModelConfig::
+  // class_mode_radius), full size, as CbCr under the frame's lightness. The trainer's loss sees
+  // the raw logits; decoding may undo part of the rebalancing first.
   const torch::Tensor decoded =
       class_debias_ == 0.0 ? out.class_logits
                            : out.class_logits + class_debias_ * class_log_prior.view({1, -1, 1, 1});
-  const torch::Tensor ab = F::interpolate(ab_annealed_mean(decoded, class_temperature_),
-                                          F::InterpolateFuncOptions()
-                                              .size(std::vector<int64_t>{h, w})
-                                              .mode(torch::kBilinear)
-                                              .align_corners(false));
+  const torch::Tensor ab = F::interpolate(
+      class_mode_radius_ > 0 ? ab_mode_mean(decoded, class_temperature_, class_mode_radius_)
+                             : ab_annealed_mean(decoded, class_temperature_),
+      F::InterpolateFuncOptions()
+          .size(std::vector<int64_t>{h, w})
+          .mode(torch::kBilinear)
+          .align_corners(false));
   const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
   const torch::Tensor base = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
   if (candidates_ == 1) {

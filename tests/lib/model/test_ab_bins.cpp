@@ -126,6 +126,87 @@ TEST(AbBins, AnnealedMeanOfAOneHotLogitIsThatCentre) {
   EXPECT_THROW(ab_annealed_mean(logits, 0.0), Error);
 }
 
+// Two bins 60 apart with p 0.6 and 0.4, radius 20: the Gaussian between them is exp(-60² / (2 ·
+// 20²)) = e^-4.5, so the density is 0.6 + 0.4 e^-4.5 = 0.604 at the first, 0.4 + 0.6 e^-4.5 at
+// the second, and below 0.55 at every bin between (0.6 e^-0.125 + 0.4 e^-3.125 = 0.547 at the
+// nearest): the mode is the first bin, and the mean around it gives the second the weight
+// 0.4 e^-4.5 / (0.6 + 0.4 e^-4.5) = 0.0074. The annealed mean gives it 0.4.
+TEST(AbBins, ModeMeanOfTwoBinsByHand) {
+  const auto c = ab_bin_centres();
+  const auto find = [&](double a, double b) {
+    return ((c.select(1, 0) - a).abs() + (c.select(1, 1) - b).abs()).argmin().item<int64_t>();
+  };
+  const int64_t maroon = find(40, 20), navy = find(40, -40);
+  ASSERT_LT((c[maroon] - torch::tensor({40.0f, 20.0f})).abs().max().item<float>(), 1e-6f);
+  ASSERT_LT((c[navy] - torch::tensor({40.0f, -40.0f})).abs().max().item<float>(), 1e-6f);
+  auto logits = torch::full({1, 313, 1, 1}, -1e4);
+  logits[0][maroon][0][0] = std::log(0.6);
+  logits[0][navy][0][0] = std::log(0.4);
+  const double e = std::exp(-4.5), w_navy = 0.4 * e / (0.6 + 0.4 * e);
+  const auto ab = ab_mode_mean(logits, 1.0, 20.0).flatten();
+  EXPECT_NEAR(ab[0].item<double>(), 40.0, 1e-3);
+  EXPECT_NEAR(ab[1].item<double>(), 20.0 - 60.0 * w_navy, 1e-3);
+  const auto mean = ab_annealed_mean(logits, 1.0).flatten();
+  EXPECT_NEAR(mean[1].item<double>(), 20.0 - 60.0 * 0.4, 1e-3);
+  // The weaker bin made the stronger: the mode follows.
+  logits[0][navy][0][0] = std::log(0.7);
+  EXPECT_NEAR(ab_mode_mean(logits, 1.0, 20.0).flatten()[1].item<double>(),
+              -40.0 + 60.0 * (0.6 * e / (0.7 + 0.6 * e)), 1e-3);
+}
+
+// The separable grid computes what the 313 x 313 kernel does: against that, written out, on
+// random distributions at several radii and temperatures.
+TEST(AbBins, ModeMeanEqualsTheDenseKernel) {
+  const auto c = ab_bin_centres().to(torch::kDouble);
+  torch::manual_seed(8);
+  const auto logits = torch::randn({2, 313, 3, 5}) * 3;
+  for (const double radius : {8.0, 20.0, 45.0})
+    for (const double t : {0.5, 1.0}) {
+      const auto p =
+          torch::softmax(logits.to(torch::kDouble) / t, 1).permute({0, 2, 3, 1}).reshape({-1, 313});
+      const auto kernel =
+          torch::exp(-(c.unsqueeze(1) - c.unsqueeze(0)).pow(2).sum(2) / (2 * radius * radius));
+      const auto mode = torch::matmul(p, kernel).argmax(1);
+      const auto w = p * kernel.index_select(0, mode);
+      const auto want =
+          (torch::matmul(w, c) / w.sum(1, true)).view({2, 3, 5, 2}).permute({0, 3, 1, 2});
+      const auto got = ab_mode_mean(logits, t, radius).to(torch::kDouble);
+      EXPECT_LT((got - want).abs().max().item<double>(), 1e-3) << "radius " << radius << " T " << t;
+    }
+}
+
+// The mode is that of the density, not the most probable bin: a blue spread over nine bins (0.6
+// in all) beats a single gray bin of 0.4, so the pixel is blue, where the most probable bin is
+// gray. A radius far above the gamut gives the annealed mean; bad arguments are refused.
+TEST(AbBins, ModeMeanFollowsTheDensityAndTendsToTheMean) {
+  const auto c = ab_bin_centres();
+  const auto near = [&](double a, double b) {
+    return ((c.select(1, 0) - a).pow(2) + (c.select(1, 1) - b).pow(2)).le(15 * 15);
+  };
+  const auto blue = near(0, -40).nonzero().flatten();  // (0,-40) and its 8 neighbours
+  ASSERT_EQ(blue.numel(), 9);
+  const auto gray = near(0, 0).logical_and((c.abs().sum(1) == 0)).nonzero().flatten();
+  ASSERT_EQ(gray.numel(), 1);
+  auto prob = torch::full({313}, 1e-9);
+  prob.index_fill_(0, blue, 0.6 / 9);
+  prob.index_fill_(0, gray, 0.4);
+  const auto logits = prob.log().view({1, 313, 1, 1});
+  const auto ab = ab_mode_mean(logits, 1.0, 15.0).flatten();
+  EXPECT_NEAR(ab[0].item<double>(), 0.0, 0.5);
+  EXPECT_LT(ab[1].item<double>(), -35.0);  // blue, near (0, -40)
+  const auto mean = ab_annealed_mean(logits, 1.0).flatten();
+  EXPECT_NEAR(mean[1].item<double>(), -24.0, 0.5);  // 0.6 · -40: a dull blue
+  // Random distributions: a huge radius is the annealed mean.
+  torch::manual_seed(3);
+  const auto random = torch::randn({2, 313, 3, 4}) * 2;
+  EXPECT_TRUE(
+      torch::allclose(ab_mode_mean(random, 0.7, 1e5), ab_annealed_mean(random, 0.7), 1e-3, 1e-3));
+  EXPECT_EQ(ab_mode_mean(random, 0.7, 20).sizes(), (std::vector<int64_t>{2, 2, 3, 4}));
+  EXPECT_THROW(ab_mode_mean(random, 0.7, 0.0), Error);
+  EXPECT_THROW(ab_mode_mean(random, 0.0, 20.0), Error);
+  EXPECT_THROW(ab_mode_mean(random.view({2, 313, 12}), 0.7, 20.0), Error);
+}
+
 // w ∝ 1 / (0.5 p + 0.5 / 313), scaled so that sum p w = 1: rarer bins weigh more, an empty bin
 // most; a uniform prior gives w = 1 everywhere.
 TEST(AbBins, RebalanceWeightsHaveExpectationOneAndFavourRareBins) {

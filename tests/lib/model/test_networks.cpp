@@ -148,6 +148,13 @@ TEST(ModelConfig, ChromaClasses) {
   EXPECT_DOUBLE_EQ(ModelConfig::from_json(c.to_json()).class_debias, 0.75);
   j["class_debias"] = 1.5;
   EXPECT_THROW(ModelConfig::from_json(j), Error);
+  // So is the mode radius (0 = the annealed mean), and it must be 0..1000.
+  j["class_debias"] = 0.5;
+  EXPECT_FALSE(j.contains("class_mode_radius"));
+  c.class_mode_radius = 30;
+  EXPECT_DOUBLE_EQ(ModelConfig::from_json(c.to_json()).class_mode_radius, 30);
+  j["class_mode_radius"] = -1;
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
 }
 
 // Debias: decoding adds class_debias * f's prior buffer to the logits before the annealed mean;
@@ -182,6 +189,30 @@ TEST(ColorizerNet, ClassDebiasAddsThePriorBeforeDecoding) {
   EXPECT_GT(
       (plain->forward(gray).select(1, 0) - out.candidates.select(1, 0)).abs().max().item<float>(),
       1e-3f);
+}
+
+// With a mode radius, candidate 0 decodes through ab_mode_mean instead (same logits, same debias),
+// and differs from the annealed mean's.
+TEST(ColorizerNet, ClassModeRadiusDecodesByTheModeMean) {
+  ModelConfig c;
+  c.chroma_classes = 313;
+  c.class_temperature = 1.0;
+  c.class_mode_radius = 20;
+  torch::manual_seed(5);
+  ColorizerNet f(c);
+  f->eval();
+  torch::NoGradGuard ng;
+  const torch::Tensor gray = torch::rand({1, 1, 32, 48});
+  const ColorizerOutputs out = f->forward_outputs(gray);
+  const auto decode = [&](const torch::Tensor& ab_lr) {
+    const torch::Tensor ab = torch::upsample_bilinear2d(ab_lr, {32, 48}, false);
+    const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
+    return rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+  };
+  const torch::Tensor by_mode = decode(ab_mode_mean(out.class_logits, 1.0, 20.0));
+  EXPECT_LT((out.candidates.select(1, 0) - by_mode).abs().max().item<float>(), 1e-5f);
+  const torch::Tensor by_mean = decode(ab_annealed_mean(out.class_logits, 1.0));
+  EXPECT_GT((by_mode - by_mean).abs().max().item<float>(), 1e-4f);
 }
 
 // With classes, candidate 0 is the annealed mean of the class logits (made full size, as CbCr

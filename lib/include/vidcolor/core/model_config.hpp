@@ -52,6 +52,10 @@ struct ModelConfig {
   // (its mean is the least-squares colour: accurate, duller). The prior is f's buffer
   // `class_log_prior`, written by the trainer. Chosen per model on validation clips.
   double class_debias = 0.0;
+  // 0 = decode by the annealed mean. Above 0, by the mean near the distribution's mode, within a
+  // Gaussian of this sigma in Lab units (ab_mode_mean in model/ab_bins.hpp): a pixel torn
+  // between navy and maroon gets one of them, not purple. Chosen per model on validation clips.
+  double class_mode_radius = 0.0;
   std::string color_space = "ycbcr-bt601-full";
 
   nlohmann::json to_json() const;

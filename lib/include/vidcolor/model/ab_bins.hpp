@@ -54,4 +54,12 @@ torch::Tensor ab_rebalance_weights(const torch::Tensor& prior, double mix = 0.5,
 // Zhang's choice between the two (vivid yet spatially consistent).
 torch::Tensor ab_annealed_mean(const torch::Tensor& logits, double temperature = 0.38);
 
+// The annealed distribution's mean near its mode. The annealed mean of a pixel that could be
+// navy or maroon is purple, and of one that could be blue or orange a gray: a colour of neither.
+// This finds the mode of the distribution's kernel density (a Gaussian of sigma `radius`, in Lab
+// units), then takes the mean of the distribution weighted by that Gaussian around the mode. A
+// radius much larger than the gamut gives the annealed mean; a radius below the bin side, the
+// most probable bin. logits [N,313,H,W] -> ab [N,2,H,W].
+torch::Tensor ab_mode_mean(const torch::Tensor& logits, double temperature, double radius);
+
 }  // namespace vidcolor

@@ -96,7 +96,7 @@ class ColorizerNetImpl : public torch::nn::Module {
  private:
   int candidates_;
   int classes_;
-  double class_temperature_, class_debias_;
+  double class_temperature_, class_debias_, class_mode_radius_;
   // gray in [0, 1] -> the range the backbone's weights expect (BackboneSpec).
   double backbone_input_low_ = -1.0, backbone_input_span_ = 2.0;
   std::vector<ConvCost> costs_;
