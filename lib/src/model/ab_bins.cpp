@@ -209,38 +209,24 @@ torch::Tensor ab_mode_mean(const torch::Tensor& logits, double temperature, doub
     fail("mode mean needs logits [N,313,H,W], got " + shape_str(logits));
   if (!(temperature > 0)) fail("temperature must be > 0");
   if (!(radius > 0)) fail("mode radius must be > 0");
-  const int64_t n = logits.size(0), h = logits.size(2), w = logits.size(3), pixels = n * h * w;
+  const int64_t n = logits.size(0), h = logits.size(2), w = logits.size(3);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(logits.device());
-  // [P,313]: one distribution per pixel.
-  const torch::Tensor prob = torch::softmax(logits.to(torch::kFloat32) / temperature, 1)
-                                 .permute({0, 2, 3, 1})
-                                 .reshape({pixels, kAbBinCount});
-  // The kernel density on the 23 x 23 grid of bin sides: the distribution placed in its cells,
-  // then a Gaussian of sigma `radius` along a and along b. The Gaussian is separable, so two
-  // 23 x 23 products per pixel give what the 313 x 313 kernel would, at a quarter of its cost.
-  const torch::Tensor cells = grid_cell_bins().to(logits.device());  // [529], -1 outside
-  const torch::Tensor inside = cells.ge(0);
-  torch::Tensor grid = torch::zeros({pixels, kGridCells * kGridCells}, opts);
-  grid.index_copy_(1, inside.nonzero().flatten(),
-                   prob.index_select(1, cells.masked_select(inside)));
-  const torch::Tensor steps = torch::arange(kGridCells, opts) * kAbBinSide;
-  const torch::Tensor gauss =
-      torch::exp(-(steps.unsqueeze(1) - steps.unsqueeze(0)).pow(2) / (2 * radius * radius));
-  const torch::Tensor density =
-      torch::matmul(torch::matmul(gauss, grid.view({pixels, kGridCells, kGridCells})), gauss)
-          .view({pixels, kGridCells * kGridCells})
-          .masked_fill(inside.logical_not(), -1.0f);
-  // The mode: the bin whose cell has the highest density.
-  const torch::Tensor mode = cells.index_select(0, density.argmax(1));  // [P]
+  // Bins along dim 1 as they come, pixels flattened: [N,313,P]. Every step below is a matrix
+  // product or a gather in this layout, with no permuted copy. The kernel product is the cost:
+  // 313 x 313 per pixel, about 5 ms for f's 28 x 50 map on one core (docs/BENCHMARKS.md).
+  const torch::Tensor prob =
+      torch::softmax(logits.to(torch::kFloat32) / temperature, 1).reshape({n, kAbBinCount, h * w});
+  const torch::Tensor centres = ab_bin_centres().to(opts);
+  const torch::Tensor kernel = torch::exp(
+      -(centres.unsqueeze(1) - centres.unsqueeze(0)).pow(2).sum(2) / (2 * radius * radius));
+  // The mode: the bin where the kernel density (one product: kernel x distribution) peaks.
+  const torch::Tensor mode = torch::matmul(kernel, prob).argmax(1);  // [N,P]
   // The mean of the distribution weighted by the same Gaussian around the mode: one mean-shift
   // step from it, so the colour stays within the mode instead of averaging across modes.
-  const torch::Tensor centres = ab_bin_centres().to(opts);
-  const torch::Tensor local = torch::exp(
-      -(centres.index_select(0, mode).unsqueeze(1) - centres.unsqueeze(0)).pow(2).sum(2) /
-      (2 * radius * radius));
-  const torch::Tensor weights = prob * local;
-  const torch::Tensor ab = torch::matmul(weights, centres) / weights.sum(1, true);
-  return ab.view({n, h, w, 2}).permute({0, 3, 1, 2}).contiguous().to(logits.scalar_type());
+  const torch::Tensor weights =
+      prob * kernel.index_select(0, mode.flatten()).view({n, h * w, kAbBinCount}).transpose(1, 2);
+  const torch::Tensor ab = torch::matmul(centres.t(), weights) / weights.sum(1, true);
+  return ab.view({n, 2, h, w}).to(logits.scalar_type());
 }
 
 }  // namespace vidcolor

@@ -154,8 +154,8 @@ TEST(AbBins, ModeMeanOfTwoBinsByHand) {
               -40.0 + 60.0 * (0.6 * e / (0.7 + 0.6 * e)), 1e-3);
 }
 
-// The separable grid computes what the 313 x 313 kernel does: against that, written out, on
-// random distributions at several radii and temperatures.
+// Against the definition written out in double precision, pixel by pixel, on random
+// distributions at several radii and temperatures.
 TEST(AbBins, ModeMeanEqualsTheDenseKernel) {
   const auto c = ab_bin_centres().to(torch::kDouble);
   torch::manual_seed(8);
