@@ -213,7 +213,8 @@ torch::Tensor ab_mode_mean(const torch::Tensor& logits, double temperature, doub
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(logits.device());
   // Bins along dim 1 as they come, pixels flattened: [N,313,P]. Every step below is a matrix
   // product or a gather in this layout, with no permuted copy. The kernel product is the cost:
-  // 313 x 313 per pixel, about 5 ms for f's 28 x 50 map on one core (docs/BENCHMARKS.md).
+  // 313 x 313 per pixel, about 5 ms for f's 28 x 50 map on one core (docs/BENCHMARKS.md, which
+  // also has the separable-grid form measured).
   const torch::Tensor prob =
       torch::softmax(logits.to(torch::kFloat32) / temperature, 1).reshape({n, kAbBinCount, h * w});
   const torch::Tensor centres = ab_bin_centres().to(opts);
