@@ -103,8 +103,9 @@ TEST(AbBins, NearestBinsAreExactlyTheFullSearchs) {
     EXPECT_TRUE(torch::equal(full_d2.gather(1, idx), d2));  // each index is at its distance
     // no bin twice in a row of the result
     const auto sorted = std::get<0>(idx.sort(1));
-    if (k > 1)
+    if (k > 1) {
       EXPECT_FALSE((sorted.narrow(1, 1, k - 1) == sorted.narrow(1, 0, k - 1)).any().item<bool>());
+    }
   }
   EXPECT_THROW(ab_nearest_bins(pts, 0), Error);
   EXPECT_THROW(ab_nearest_bins(pts.view({-1}), 5), Error);
