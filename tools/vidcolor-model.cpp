@@ -297,14 +297,17 @@ int cmd_set(const Cli& cli) {
   if (inference_size >= 0) m.config.inference_size = inference_size;
   if (refine_inference_size >= 0) m.config.refine_inference_size = refine_inference_size;
   if (default_candidate >= -1) m.config.default_candidate = default_candidate;
-  if (class_temperature > 0) {
+  // The decoding settings of f's chroma classes mean nothing for a file without them.
+  const auto require_classes = [&](const char* setting) {
     if (m.config.chroma_classes == 0)
-      throw vidcolor::Error("set: " + in + " has no chroma classes, so no class temperature");
+      throw vidcolor::Error("set: " + in + " has no chroma classes, so no " + setting);
+  };
+  if (class_temperature > 0) {
+    require_classes("class temperature");
     m.config.class_temperature = class_temperature;
   }
   if (class_debias >= 0) {
-    if (m.config.chroma_classes == 0)
-      throw vidcolor::Error("set: " + in + " has no chroma classes, so no class debias");
+    require_classes("class debias");
     if (class_debias > 0 && m.f->class_log_prior.abs().max().item<float>() == 0.0f)
       throw vidcolor::Error("set: " + in +
                             " has no class prior (f.class_log_prior: a file from before "
@@ -312,8 +315,7 @@ int cmd_set(const Cli& cli) {
     m.config.class_debias = class_debias;
   }
   if (class_mode_radius >= 0) {
-    if (m.config.chroma_classes == 0)
-      throw vidcolor::Error("set: " + in + " has no chroma classes, so no class mode radius");
+    require_classes("class mode radius");
     m.config.class_mode_radius = class_mode_radius;
   }
   m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation

@@ -160,9 +160,9 @@ torch::Tensor lab_to_rgb(const torch::Tensor& lab) {
   // the gray of its own luminance (R = G = B = Y: the white point maps to 1, 1, 1) until every
   // channel is in [0, 1]. That line keeps luminance and chromaticity, so L and hue stay and only
   // the chroma shrinks. Clamping each channel instead moved L (by 1.2 at L 50) and the hue of
-  // dark warm colours (test_color). In-gamut colours
-  // are untouched (t = 1). The denominators are floored so that torch::where's untaken branch
-  // has no division by zero (its gradient would be NaN).
+  // dark warm colours (test_color). In-gamut colours are untouched (t = 1). The denominators are
+  // floored so that torch::where's untaken branch has no division by zero (its gradient would be
+  // NaN).
   const torch::Tensor gray = xyz.narrow(1, 1, 1).clamp(0, 1);
   const torch::Tensor d = lin - gray;
   const torch::Tensor t_low = gray / (-d).clamp_min(1e-12),

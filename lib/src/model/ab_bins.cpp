@@ -77,6 +77,22 @@ std::pair<torch::Tensor, torch::Tensor> nearest_bins_all(const torch::Tensor& px
   return {near_d2, near_idx};
 }
 
+// A Gaussian of sigma between every two bin centres, [313,313] in the centres' dtype and device:
+// the smoothing of the rebalancing prior and the kernel density of the mode mean.
+torch::Tensor centre_gaussian(const torch::Tensor& centres, double sigma) {
+  return torch::exp(-(centres.unsqueeze(1) - centres.unsqueeze(0)).pow(2).sum(2) /
+                    (2 * sigma * sigma));
+}
+
+// softmax(logits / T) over the bins, after checking both: what both decodings start from.
+torch::Tensor annealed_distribution(const torch::Tensor& logits, double temperature,
+                                    const char* who) {
+  if (logits.dim() != 4 || logits.size(1) != kAbBinCount)
+    fail(std::string(who) + " needs logits [N,313,H,W], got " + shape_str(logits));
+  if (!(temperature > 0)) fail("temperature must be > 0");
+  return torch::softmax(logits / temperature, 1);
+}
+
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> ab_nearest_bins(const torch::Tensor& points, int64_t k) {
@@ -185,9 +201,8 @@ torch::Tensor ab_rebalance_weights(const torch::Tensor& prior, double mix, doubl
   if (p.sum().item<double>() <= 0) fail("prior is empty");
   p = p / p.sum();
   if (smooth_sigma > 0) {
-    const torch::Tensor c = ab_bin_centres().to(torch::kFloat64);
-    const torch::Tensor kernel = torch::exp(-(c.unsqueeze(1) - c.unsqueeze(0)).pow(2).sum(2) /
-                                            (2 * smooth_sigma * smooth_sigma));
+    const torch::Tensor kernel =
+        centre_gaussian(ab_bin_centres().to(torch::kFloat64), smooth_sigma);
     p = torch::matmul(kernel / kernel.sum(1, true), p);
     p = p / p.sum();
   }
@@ -196,18 +211,14 @@ torch::Tensor ab_rebalance_weights(const torch::Tensor& prior, double mix, doubl
 }
 
 torch::Tensor ab_annealed_mean(const torch::Tensor& logits, double temperature) {
-  if (logits.dim() != 4 || logits.size(1) != kAbBinCount)
-    fail("annealed mean needs logits [N,313,H,W], got " + shape_str(logits));
-  if (!(temperature > 0)) fail("temperature must be > 0");
-  const torch::Tensor prob = torch::softmax(logits / temperature, 1);
+  const torch::Tensor prob = annealed_distribution(logits, temperature, "annealed mean");
   const torch::Tensor centres = ab_bin_centres().to(logits.device(), logits.scalar_type());
   return torch::einsum("nqhw,qc->nchw", {prob, centres});
 }
 
 torch::Tensor ab_mode_mean(const torch::Tensor& logits, double temperature, double radius) {
-  if (logits.dim() != 4 || logits.size(1) != kAbBinCount)
-    fail("mode mean needs logits [N,313,H,W], got " + shape_str(logits));
-  if (!(temperature > 0)) fail("temperature must be > 0");
+  const torch::Tensor distribution =
+      annealed_distribution(logits.to(torch::kFloat32), temperature, "mode mean");
   if (!(radius > 0)) fail("mode radius must be > 0");
   const int64_t n = logits.size(0), h = logits.size(2), w = logits.size(3);
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(logits.device());
@@ -215,11 +226,9 @@ torch::Tensor ab_mode_mean(const torch::Tensor& logits, double temperature, doub
   // product or a gather in this layout, with no permuted copy. The kernel product is the cost:
   // 313 x 313 per pixel, about 5 ms for f's 28 x 50 map on one core (docs/BENCHMARKS.md, which
   // also has the separable-grid form measured).
-  const torch::Tensor prob =
-      torch::softmax(logits.to(torch::kFloat32) / temperature, 1).reshape({n, kAbBinCount, h * w});
+  const torch::Tensor prob = distribution.reshape({n, kAbBinCount, h * w});
   const torch::Tensor centres = ab_bin_centres().to(opts);
-  const torch::Tensor kernel = torch::exp(
-      -(centres.unsqueeze(1) - centres.unsqueeze(0)).pow(2).sum(2) / (2 * radius * radius));
+  const torch::Tensor kernel = centre_gaussian(centres, radius);
   // The mode: the bin where the kernel density (one product: kernel x distribution) peaks.
   const torch::Tensor mode = torch::matmul(kernel, prob).argmax(1);  // [N,P]
   // The mean of the distribution weighted by the same Gaussian around the mode: one mean-shift

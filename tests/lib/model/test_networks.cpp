@@ -157,6 +157,16 @@ TEST(ModelConfig, ChromaClasses) {
   EXPECT_THROW(ModelConfig::from_json(j), Error);
 }
 
+namespace {
+// f's candidate 0 decoded by hand from ab at the class map's size: bilinear to the gray frame's
+// size, under its lightness, Lab -> R'G'B' -> CbCr.
+torch::Tensor decode_by_hand(const torch::Tensor& ab_lr, const torch::Tensor& gray) {
+  const torch::Tensor ab = torch::upsample_bilinear2d(ab_lr, {gray.size(2), gray.size(3)}, false);
+  const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
+  return rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+}
+}  // namespace
+
 // Debias: decoding adds class_debias * f's prior buffer to the logits before the annealed mean;
 // the logits the trainer sees are unchanged.
 TEST(ColorizerNet, ClassDebiasAddsThePriorBeforeDecoding) {
@@ -174,10 +184,7 @@ TEST(ColorizerNet, ClassDebiasAddsThePriorBeforeDecoding) {
   const torch::Tensor gray = torch::rand({1, 1, 32, 48});
   const ColorizerOutputs out = f->forward_outputs(gray);
   const torch::Tensor logits = out.class_logits + 0.5 * f->class_log_prior.view({1, -1, 1, 1});
-  const torch::Tensor ab =
-      torch::upsample_bilinear2d(ab_annealed_mean(logits, 0.6), {32, 48}, false);
-  const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
-  const torch::Tensor cbcr = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+  const torch::Tensor cbcr = decode_by_hand(ab_annealed_mean(logits, 0.6), gray);
   EXPECT_LT((out.candidates.select(1, 0) - cbcr).abs().max().item<float>(), 1e-5f);
   // Without the debias the same weights decode differently (the prior matters).
   c.class_debias = 0.0;
@@ -204,14 +211,9 @@ TEST(ColorizerNet, ClassModeRadiusDecodesByTheModeMean) {
   torch::NoGradGuard ng;
   const torch::Tensor gray = torch::rand({1, 1, 32, 48});
   const ColorizerOutputs out = f->forward_outputs(gray);
-  const auto decode = [&](const torch::Tensor& ab_lr) {
-    const torch::Tensor ab = torch::upsample_bilinear2d(ab_lr, {32, 48}, false);
-    const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
-    return rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
-  };
-  const torch::Tensor by_mode = decode(ab_mode_mean(out.class_logits, 1.0, 20.0));
+  const torch::Tensor by_mode = decode_by_hand(ab_mode_mean(out.class_logits, 1.0, 20.0), gray);
   EXPECT_LT((out.candidates.select(1, 0) - by_mode).abs().max().item<float>(), 1e-5f);
-  const torch::Tensor by_mean = decode(ab_annealed_mean(out.class_logits, 1.0));
+  const torch::Tensor by_mean = decode_by_hand(ab_annealed_mean(out.class_logits, 1.0), gray);
   EXPECT_GT((by_mode - by_mean).abs().max().item<float>(), 1e-4f);
 }
 
@@ -232,10 +234,7 @@ TEST(ColorizerNet, ClassesGiveCandidateZeroByAnnealedMean) {
   EXPECT_LE(out.candidates.abs().max().item<float>(), 0.5f);
   EXPECT_TRUE(torch::equal(f->forward(gray), out.candidates));
   // Decode by hand: the annealed mean, bilinear to full size, Lab -> R'G'B' -> CbCr.
-  const torch::Tensor ab =
-      torch::upsample_bilinear2d(ab_annealed_mean(out.class_logits, 0.38), {48, 80}, false);
-  const torch::Tensor rgb = lab_to_rgb(torch::cat({gray_to_lightness(gray), ab}, 1));
-  const torch::Tensor cbcr = rgb_to_ycc(rgb).narrow(1, 1, 2).clamp(-0.5, 0.5);
+  const torch::Tensor cbcr = decode_by_hand(ab_annealed_mean(out.class_logits, 0.38), gray);
   EXPECT_LT((out.candidates.select(1, 0) - cbcr).abs().max().item<float>(), 1e-5f);
   EXPECT_GT((out.candidates.select(1, 1) - out.candidates.select(1, 0)).abs().max().item<float>(),
             0.0f);
