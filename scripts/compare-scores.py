@@ -2,6 +2,8 @@
 """Compares two scores.json files of scripts/score-model.sh (vidcolor-eval --json) clip by clip.
 
     scripts/compare-scores.py CANDIDATE/scores.json BASELINE/scores.json
+    scripts/compare-scores.py --frontier CAND.json... --baseline BASE.json... [--margin-db 0.2]
+                              [--margin-auc 0.002]
 
 For PSNR, class-rebalanced AuC, chroma spread ratio and colorfulness ratio (the four numbers the
 shipping rule reads, models/MODEL_CARD.md) and CDC, it prints the overall difference, each clip's
@@ -12,6 +14,19 @@ usually well inside it.
 
 Exit status: 0 when the candidate is at least the baseline on all four overall (the rule), 1 when
 not, 2 on bad input.
+
+--frontier compares operating points instead of two files (models/MODEL_CARD.md, "The shipping
+rule"). Each file is one operating point of a model (a temperature, debias or radius, scored on
+the same clips); PSNR and AuC trade against colour along a debias sweep, so a point is judged
+against the baseline's frontier at the same chroma spread ratio: the baseline's PSNR and AuC are
+interpolated linearly between its two points of nearest spread on either side (points outside
+the baseline's spread range are not judged). Spread, not colorfulness, is the colour axis, as
+colorfulness also counts the mean chroma: a global warm cast raises it. A point is better when it
+leads by at least the margin in PSNR or AuC and trails by less than the margin in the other,
+worse when it trails by the margin in either, and otherwise within noise. The margins default to
+what a seed replicate moves a checkpoint by (docs/TRAINING.md, "How large a difference the
+validation clips resolve"). Exit status: 0 when some point is better and none worse, 1 otherwise,
+2 on bad input.
 """
 import json
 import math
@@ -56,7 +71,103 @@ def value(scores, key, path):
     return float(v)
 
 
+def frontier_args(argv):
+    cands, bases, margins = [], [], {"--margin-db": 0.2, "--margin-auc": 0.002}
+    target = cands
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        if a == "--frontier":
+            target = cands
+        elif a == "--baseline":
+            target = bases
+        elif a in margins:
+            if i + 1 >= len(argv):
+                fail("%s needs a number" % a)
+            try:
+                margins[a] = float(argv[i + 1])
+            except ValueError:
+                fail("%s needs a number, got %r" % (a, argv[i + 1]))
+            if not margins[a] >= 0:
+                fail("%s must be >= 0" % a)
+            i += 1
+        elif a.startswith("--"):
+            fail("unknown option %s" % a)
+        else:
+            target.append(a)
+        i += 1
+    if not cands:
+        fail("--frontier needs at least one candidate file")
+    if len(bases) < 2:
+        fail("--baseline needs at least two operating points (a frontier), got %d" % len(bases))
+    return cands, bases, margins["--margin-db"], margins["--margin-auc"]
+
+
+def operating_point(path):
+    overall, clips = load(path)
+    return {"path": path, "clips": sorted(clips),
+            "spread": value(overall, "chroma_spread_ratio", path),
+            "psnr": value(overall, "psnr", path),
+            "auc": value(overall, "auc_rebalanced", path)}
+
+
+def on_frontier(frontier, spread):
+    """The baseline's (psnr, auc) at this spread ratio, linear between its neighbours; None outside."""
+    for lo, hi in zip(frontier, frontier[1:]):
+        if lo["spread"] <= spread <= hi["spread"]:
+            span = hi["spread"] - lo["spread"]
+            t = 0.0 if span == 0 else (spread - lo["spread"]) / span
+            return (lo["psnr"] + t * (hi["psnr"] - lo["psnr"]),
+                    lo["auc"] + t * (hi["auc"] - lo["auc"]))
+    return None
+
+
+def verdict(d_psnr, d_auc, margin_db, margin_auc):
+    if d_psnr <= -margin_db or d_auc <= -margin_auc:
+        return "worse"
+    if d_psnr >= margin_db or d_auc >= margin_auc:
+        return "better"
+    return "within noise"
+
+
+def compare_frontier(argv):
+    cand_paths, base_paths, margin_db, margin_auc = frontier_args(argv)
+    cands = [operating_point(p) for p in cand_paths]
+    frontier = sorted((operating_point(p) for p in base_paths), key=lambda b: b["spread"])
+    for point in cands + frontier[1:]:
+        if point["clips"] != frontier[0]["clips"]:
+            fail("%s scores other clips than %s" % (point["path"], frontier[0]["path"]))
+    print("baseline frontier: %d points, spread ratio %.4f .. %.4f; margins %.3f dB, %.4f AuC" %
+          (len(frontier), frontier[0]["spread"], frontier[-1]["spread"], margin_db, margin_auc))
+    print("%-40s %8s %9s %9s %9s %9s  %s" %
+          ("candidate point", "spread", "PSNR", "frontier", "AuC", "frontier", "verdict"))
+    verdicts = []
+    for c in cands:
+        at = on_frontier(frontier, c["spread"])
+        if at is None:
+            print("%-40s %8.4f %9.4f %9s %9.4f %9s  outside the baseline's spread range" %
+                  (c["path"][-40:], c["spread"], c["psnr"], "-", c["auc"], "-"))
+            continue
+        v = verdict(c["psnr"] - at[0], c["auc"] - at[1], margin_db, margin_auc)
+        verdicts.append(v)
+        print("%-40s %8.4f %9.4f %9.4f %9.4f %9.4f  %s (%+.3f dB, %+.4f AuC)" %
+              (c["path"][-40:], c["spread"], c["psnr"], at[0], c["auc"], at[1], v,
+               c["psnr"] - at[0], c["auc"] - at[1]))
+    if not verdicts:
+        overall = "no candidate point inside the baseline's spread range"
+    elif "worse" in verdicts:
+        overall = "worse"
+    elif "better" in verdicts:
+        overall = "better"
+    else:
+        overall = "within noise"
+    print("frontier verdict: %s" % overall)
+    return 0 if overall == "better" else 1
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--frontier":
+        return compare_frontier(argv)
     if len(argv) != 3 or argv[1] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
