@@ -36,7 +36,13 @@
 #                      out/device/resume/) and start from --init
 #   --pack-seed N      --prepare / rehearsal pack: crop and subset seed (default 1; another
 #                      seed = another 16,000 of the 20,550 photos and other crops and pairs)
-#   -- ARGS...         further vidcolor-train arguments (e.g. -- --lr 1e-4)
+#   -- ARGS...         further vidcolor-train arguments (e.g. -- --lr 1e-4); they come after the
+#                      recipe below, so they override it
+#
+# The recipe: f trains as the shipped f was (models/MODEL_CARD.md): the class loss and the ranked
+# diversity term, no bilateral term (the paper's losses alone collapse to tints at this compute:
+# the model card's ablation). vidcolor-train gets --w-bilateral 0 --w-classes 1 --w-diversity 1
+# before ARGS; `-- --w-bilateral 1` brings the paper's term back.
 #
 # Carried folder (ignored by git; the run tool's carry: ["out/device"]):
 #   out/device/pack.safetensors       compact pack (vidcolor-pack --format 2), <= ~50 MiB
@@ -283,6 +289,7 @@ if [ ! -f "$RUN/checkpoint.safetensors" ] && [ "$FRESH" = 0 ] && [ -f "$CARRY/re
   [ -f "$CARRY/resume/train-log.csv" ] && cp "$CARRY/resume/train-log.csv" "$RUN/"
   say "continuing the carried checkpoint $CARRY/resume/checkpoint.safetensors"
 fi
+RECIPE=(--w-bilateral 0 --w-classes 1 --w-diversity 1)
 ARGS=(--pack "$PACK" --out "$RUN" --stages "$STAGES" --device "$DEVICE"
       --max-minutes "$(awk -v s="$budget_s" 'BEGIN { printf "%.2f", s / 60 }')"
       --checkpoint-minutes 1.5 --checkpoint-every 100000000 --backbone-weights "$WEIGHTS" --phi-weights "$WEIGHTS")
@@ -334,9 +341,9 @@ copy_out() {  # the latest outputs into OUTDIR (atomic renames), a status line a
   mv -f "$OUTDIR/.status.json.part" "$OUTDIR/status.json"
 }
 
-say "training ${budget_s} s on $DEVICE: $TRAINER ${ARGS[*]} ${EXTRA[*]}"
+say "training ${budget_s} s on $DEVICE: $TRAINER ${ARGS[*]} ${RECIPE[*]} ${EXTRA[*]}"
 T_TRAIN=$(date +%s)
-"$TRAINER" "${ARGS[@]}" "${EXTRA[@]}" &
+"$TRAINER" "${ARGS[@]}" "${RECIPE[@]}" "${EXTRA[@]}" &
 TPID=$!
 trap 'kill -TERM $TPID 2>/dev/null || true' INT TERM
 while kill -0 "$TPID" 2>/dev/null; do

@@ -37,6 +37,14 @@ EOF
 for f in model.safetensors checkpoint.safetensors train-log.csv status.json device.log; do
   [ -s "$tmp/r/$f" ] || fail "no $f in the rehearsal's folder"
 done
+# The recipe (the shipped f's): class loss and diversity on every f step, no bilateral term.
+python3 - "$tmp/r/train-log.csv" <<'EOF' || fail "train-log.csv does not show the shipped f's recipe"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert rows, "no rows"
+for r in rows:
+    assert r["bilateral"] == "" and r["classes"] != "" and r["diversity"] != "", r
+EOF
 if grep -q 'VIDCOLOR_HAVE_PNG 1' "$build/vidcolor-config.h"; then
   for f in loss-curves.png samples.png; do [ -s "$tmp/r/$f" ] || fail "no $f"; done
 fi
