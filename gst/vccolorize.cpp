@@ -13,6 +13,14 @@
  * predicted, at the inference size (#GstVcColorize:inference-size), and brought to full
  * resolution with a guided filter on the full-resolution luma.
  *
+ * With a model whose f predicts a distribution over colours (chroma classes, as the shipped
+ * one), #GstVcColorize:class-debias and #GstVcColorize:class-temperature move the decoding of
+ * that distribution off the operating point the model file names: more colour and more of the
+ * rare colours (a lower debias), or duller and closer to the average colour (a higher one).
+ * The file's point was chosen on held-out clips (models/MODEL_CARD.md); these are for a film
+ * that comes out too strong or too faint. Like the candidate and the inference size, they may
+ * change while playing (f is rebuilt between two frames).
+ *
  * Behind vcgray the output is, by default, the format vcgray's input had (8- or 10-bit,
  * planar, semi-planar, packed 4:2:2, v210; #GstVcColorize:output-format chooses another),
  * with that input's colorimetry (range, matrix, transfer, primaries) and chroma-site, and
@@ -53,7 +61,8 @@
  * |[
  * gst-launch-1.0 filesrc location=film.mp4 ! decodebin ! vcgray ! vccolorize threads=0 !
  * videoconvert ! autovideosink gst-launch-1.0 videotestsrc ! vcgray ! vccolorize mosaic=true !
- * videoconvert ! autovideosink
+ * videoconvert ! autovideosink gst-launch-1.0 filesrc location=film.mp4 ! decodebin ! vcgray !
+ * vccolorize class-debias=0.9 ! videoconvert ! autovideosink
  * ]|
  */
 #include "vccolorize.h"
@@ -89,6 +98,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 #define MAX_CANDIDATE 7
 #define DEFAULT_MOSAIC FALSE
 #define DEFAULT_OUTPUT_FORMAT GST_VIDEO_FORMAT_UNKNOWN  // auto: the source's format
+#define DEFAULT_CLASS_TEMPERATURE 0.0                   // the model file's
+#define DEFAULT_CLASS_DEBIAS -1.0                       // the model file's
 
 // The shared properties, start and error guard (network_element.h). f's engine is rebuilt
 // between frames, so its inference size may change while playing; below 64 the backbone's
@@ -104,7 +115,13 @@ static const VcNetworkClassInfo kNetwork = {
     true};
 
 // The element's own properties follow the shared ones.
-enum { PROP_CANDIDATE = VC_NETWORK_PROP_N, PROP_MOSAIC, PROP_OUTPUT_FORMAT };
+enum {
+  PROP_CANDIDATE = VC_NETWORK_PROP_N,
+  PROP_MOSAIC,
+  PROP_OUTPUT_FORMAT,
+  PROP_CLASS_TEMPERATURE,
+  PROP_CLASS_DEBIAS
+};
 
 namespace {
 
@@ -113,6 +130,8 @@ struct Settings {
   int candidate = DEFAULT_CANDIDATE;
   bool mosaic = DEFAULT_MOSAIC;
   GstVideoFormat output_format = DEFAULT_OUTPUT_FORMAT;
+  double class_temperature = DEFAULT_CLASS_TEMPERATURE;
+  double class_debias = DEFAULT_CLASS_DEBIAS;
 };
 
 struct Snapshot {
@@ -126,7 +145,8 @@ struct State {
   std::unique_ptr<vidcolor::ColorizeEngine> engine;
   torch::Device device{torch::kCPU};
   // Options that failed to build an engine (warned once; retried when the settings change).
-  int rejected_candidate = -2, rejected_inference_size = -1;
+  bool has_rejected = false;
+  vidcolor::ColorizeOptions rejected;
   std::vector<uint8_t> y8;             // 8-bit luma scratch for R'G'B' output
   std::vector<uint16_t> luma, cb, cr;  // codes of a Y'CbCr output frame
   bool warned_no_source = false;       // the source frame was missing (once per caps)
@@ -356,12 +376,25 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
   return result;
 }
 
-// Builds the engine for the current settings; throws vidcolor::Error.
-static std::unique_ptr<vidcolor::ColorizeEngine> make_engine(const State& st, const Snapshot& s) {
+// The engine's options for the current settings.
+static vidcolor::ColorizeOptions engine_options(const Snapshot& s) {
   vidcolor::ColorizeOptions o;
   o.candidate = s.own.candidate;
   o.inference_size = s.net.inference_size;
-  return std::make_unique<vidcolor::ColorizeEngine>(st.model, st.device, o);
+  o.class_temperature = s.own.class_temperature;
+  o.class_debias = s.own.class_debias;
+  return o;
+}
+
+// Whether two option sets build the same engine (the settings that may change while playing).
+static bool same_engine(const vidcolor::ColorizeOptions& a, const vidcolor::ColorizeOptions& b) {
+  return a.candidate == b.candidate && a.inference_size == b.inference_size &&
+         a.class_temperature == b.class_temperature && a.class_debias == b.class_debias;
+}
+
+// Builds the engine for the current settings; throws vidcolor::Error.
+static std::unique_ptr<vidcolor::ColorizeEngine> make_engine(const State& st, const Snapshot& s) {
+  return std::make_unique<vidcolor::ColorizeEngine>(st.model, st.device, engine_options(s));
 }
 
 static gboolean gst_vc_colorize_start(GstBaseTransform* trans) {
@@ -435,24 +468,24 @@ static gboolean gst_vc_colorize_sink_event(GstBaseTransform* trans, GstEvent* ev
 }
 
 // Streaming-thread housekeeping: LibTorch threads of this thread, and an engine for the
-// current candidate / inference-size (both may change while playing).
+// current candidate / inference-size / class decoding (all may change while playing).
 static void update_runtime(GstVcColorize* self, State& st, const Snapshot& s) {
   vc_network_apply_threads(GST_ELEMENT(self), &self->priv->net, s.net.threads);
+  const vidcolor::ColorizeOptions wanted = engine_options(s);
   const vidcolor::ColorizeOptions& o = st.engine->options();
-  if (o.candidate == s.own.candidate && o.inference_size == s.net.inference_size) return;
-  if (st.rejected_candidate == s.own.candidate &&
-      st.rejected_inference_size == s.net.inference_size)
-    return;
+  if (same_engine(o, wanted)) return;
+  if (st.has_rejected && same_engine(st.rejected, wanted)) return;
   try {
     st.engine = make_engine(st, s);
-    st.rejected_candidate = -2;
-    st.rejected_inference_size = -1;
+    st.has_rejected = false;
   } catch (const std::exception& e) {
-    st.rejected_candidate = s.own.candidate;
-    st.rejected_inference_size = s.net.inference_size;
-    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("Ignoring the new settings"),
-                        ("vccolorize.cpp: %s; keeping candidate %d, inference-size %d", e.what(),
-                         o.candidate, o.inference_size));
+    st.has_rejected = true;
+    st.rejected = wanted;
+    GST_ELEMENT_WARNING(
+        self, LIBRARY, SETTINGS, ("Ignoring the new settings"),
+        ("vccolorize.cpp: %s; keeping candidate %d, inference-size %d, "
+         "class-temperature %g, class-debias %g",
+         e.what(), o.candidate, o.inference_size, o.class_temperature, o.class_debias));
   }
 }
 
@@ -649,6 +682,12 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
       case PROP_OUTPUT_FORMAT:
         p->settings.output_format = static_cast<GstVideoFormat>(g_value_get_enum(value));
         break;
+      case PROP_CLASS_TEMPERATURE:
+        p->settings.class_temperature = g_value_get_double(value);
+        break;
+      case PROP_CLASS_DEBIAS:
+        p->settings.class_debias = g_value_get_double(value);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -673,6 +712,12 @@ static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue*
       break;
     case PROP_OUTPUT_FORMAT:
       g_value_set_enum(value, p->settings.output_format);
+      break;
+    case PROP_CLASS_TEMPERATURE:
+      g_value_set_double(value, p->settings.class_temperature);
+      break;
+    case PROP_CLASS_DEBIAS:
+      g_value_set_double(value, p->settings.class_debias);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -747,6 +792,29 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
                         "forces that format (Y'CbCr keeps the source's colorimetry; the luma is "
                         "shifted to its depth)",
                         GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT, DEFAULT_OUTPUT_FORMAT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_CLASS_TEMPERATURE,
+      g_param_spec_double(
+          "class-temperature", "Class temperature",
+          "Models with chroma classes: the temperature of the annealed mean that turns f's "
+          "colour distribution into one colour per pixel, instead of the model file's: towards "
+          "0.01 the most likely colour (vivid, noisy), 1 the mean (safe), above 1 flatter still. "
+          "0 = the model file's (chosen on validation clips). On a model without classes a "
+          "value other than 0 fails the state change; an invalid one set while playing is "
+          "ignored with a warning",
+          0.0, 10.0, DEFAULT_CLASS_TEMPERATURE, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_CLASS_DEBIAS,
+      g_param_spec_double(
+          "class-debias", "Class debias",
+          "Models with chroma classes: how far decoding undoes the class rebalancing of "
+          "training, instead of the model file's: 0 = the rebalanced distribution (most colour, "
+          "biased to rare colours), 1 = the data's (duller, closer to the average colour); "
+          "between, a trade of accuracy against colour (models/MODEL_CARD.md). -1 = the model "
+          "file's (chosen on validation clips). Values between -1 and 0, or any value other "
+          "than -1 on a model without classes, fail the state change; set while playing, "
+          "they are ignored with a warning",
+          -1.0, 1.0, DEFAULT_CLASS_DEBIAS, playing));
 
   gst_element_class_set_static_metadata(
       element_class, "vidcolor colorization", "Filter/Effect/Video",

@@ -55,6 +55,8 @@ struct Options {
   int candidate = -1;             // f's candidate; -1 = auto
   int window = 1;                 // vcrefine's window (lambda)
   int iterations = 1;             // vcrefine's iterations
+  double class_temperature = 0;   // f's class decoding: 0 = the model's
+  double class_debias = -1;       // -1 = the model's
   std::string out;
   bool json = false;
   bool stills = false;
@@ -103,6 +105,16 @@ void declare(vctools::FlagParser& p, Options& o, bool& clips_marker) {
        "property (-1: auto)",
        &o.candidate)
       .min(-1);
+  p.flag("--class-temperature", "T",
+         "decode f's chroma classes at this temperature instead of the model file's, as "
+         "vccolorize's class-temperature (0: the file's; else 0.01..10)",
+         &o.class_temperature)
+      .range(0, 10);
+  p.flag("--class-debias", "X",
+         "undo this much of the class rebalancing when decoding instead of the model file's, as "
+         "vccolorize's class-debias (-1: the file's; else 0..1)",
+         &o.class_debias)
+      .range(-1, 1);
   p.flag("--window", "N", "neighbours on each side g refines a frame with, as vcrefine's window",
          &o.window)
       .range(1, 2);
@@ -353,6 +365,8 @@ int run(const Options& o) {
   vc_options.candidate = o.candidate;
   vc_options.window = o.window;  // through VideoColorizer's RefineWindow, as vcrefine
   vc_options.iterations = o.iterations;
+  vc_options.class_temperature = o.class_temperature;
+  vc_options.class_debias = o.class_debias;
   vidcolor::VideoColorizer colorizer(model, vc_options);
   // f once more per frame for the per-candidate rows: the engine vccolorize runs, at the same
   // inference size, so candidate i's row is what the elements show with candidate = i.
@@ -360,6 +374,8 @@ int run(const Options& o) {
   if (o.each_candidate) {
     vidcolor::ColorizeOptions co;
     co.inference_size = vc_options.colorize_inference_size;
+    co.class_temperature = o.class_temperature;
+    co.class_debias = o.class_debias;
     candidates = std::make_unique<vidcolor::ColorizeEngine>(model, torch::Device(torch::kCPU), co);
   }
   vceval::Evaluation evaluation;
@@ -389,6 +405,8 @@ int run(const Options& o) {
   info["candidate"] = o.candidate;
   info["window"] = o.window;
   info["iterations"] = o.iterations;
+  info["class_temperature"] = o.class_temperature;
+  info["class_debias"] = o.class_debias;
   info["candidates_scored"] = candidates ? candidates->candidates() : 0;
   info["film"] = o.film;
   info["threads"] = threads;

@@ -1,7 +1,7 @@
 // vccolorize through GstHarness and in pipelines, with a small random model made here: Y is
 // the input gray byte for byte (I420, NV12, Y444, odd sizes), GRAY16 input, R'G'B' output
 // keeps the luma, timestamps and flags, a resolution change mid-stream, missing and corrupt
-// model files as bus errors naming the file, refused caps, the candidate and mosaic
+// model files as bus errors naming the file, refused caps, the candidate, class decoding and mosaic
 // properties, and frames in == frames out behind vcgray (VcFlowMeta not passed on).
 #include <unistd.h>
 #if defined(__GLIBC__)
@@ -37,6 +37,10 @@ const float kChroma[4][2] = {{0.2f, -0.1f}, {-0.2f, 0.1f}, {0.1f, 0.2f}, {-0.1f,
 struct Models {
   fs::path dir;
   std::string good, corrupt, missing;
+  // f with chroma classes (the shipped kind) and a prior that is not flat, and the same file
+  // naming another decoding (what vidcolor-model set --class-temperature 0.6 --class-debias 0.9
+  // writes).
+  std::string classed, classed_decoded;
   Models() {
     dir = fs::temp_directory_path() / ("vidcolor-test-vccolorize-" + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -60,6 +64,20 @@ struct Models {
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::ofstream(corrupt, std::ios::binary).write(bytes.data(), in.gcount());
     missing = (dir / "no-such-model.safetensors").string();
+
+    vidcolor::ModelConfig cc = vidcolor::ModelConfig::fast();
+    cc.inference_size = 32;
+    vidcolor::Model mc = vidcolor::make_model(cc);
+    {
+      torch::NoGradGuard no_grad;
+      mc.f->class_log_prior.copy_(torch::linspace(-4.0, 2.0, 313));
+    }
+    classed = (dir / "classed.safetensors").string();
+    vidcolor::save_model(mc, classed);
+    mc.config.class_temperature = 0.6;
+    mc.config.class_debias = 0.9;
+    classed_decoded = (dir / "classed-decoded.safetensors").string();
+    vidcolor::save_model(mc, classed_decoded);
   }
   ~Models() { fs::remove_all(dir); }
 };
@@ -71,11 +89,14 @@ const Models& models() {
 
 // A harness around a vccolorize configured before it starts (start() loads the model).
 HarnessPtr colorize_harness(const std::string& in_caps, const std::string& out_caps,
-                            int candidate = -1, bool mosaic = false) {
+                            int candidate = -1, bool mosaic = false,
+                            const std::string& model = models().good,
+                            double class_temperature = 0.0, double class_debias = -1.0) {
   GstElement* e = gst_element_factory_make("vccolorize", nullptr);
   EXPECT_NE(e, nullptr);
-  g_object_set(e, "model", models().good.c_str(), "device", "cpu", "threads", 1, "candidate",
-               candidate, "mosaic", mosaic, nullptr);
+  g_object_set(e, "model", model.c_str(), "device", "cpu", "threads", 1, "candidate", candidate,
+               "mosaic", mosaic, "class-temperature", class_temperature, "class-debias",
+               class_debias, nullptr);
   HarnessPtr h(gst_harness_new_with_element(e, "sink", "src"));
   gst_object_unref(e);
   gst_harness_set_src_caps_str(h.get(), in_caps.c_str());
@@ -416,6 +437,76 @@ TEST(VcColorize, CandidatePropertyIsHonoured) {
     EXPECT_NEAR(mean_of(p.planes[1], w, 0, w, 0, h), 128 + 255 * kChroma[k][0], 8) << k;
     EXPECT_NEAR(mean_of(p.planes[2], w, 0, w, 0, h), 128 + 255 * kChroma[k][1], 8) << k;
   }
+}
+
+// class-temperature / class-debias give what a file naming that decoding gives, at start and
+// set while playing (between two frames); a bad value while playing is ignored with a warning;
+// on a model without classes an override fails the start with a reason.
+TEST(VcColorize, ClassDecodingProperties) {
+  const int w = 48, h = 32;
+  const std::vector<uint8_t> gray = random_gray(w, h, 4);
+  const auto run = [&](const std::string& model, double temperature, double debias) {
+    auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("Y444", w, h), 0, false, model,
+                               temperature, debias);
+    BufferPtr out = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+    EXPECT_TRUE(out);
+    return out ? read_planes(hr.get(), out.get()).planes : std::vector<std::vector<uint8_t>>{};
+  };
+  const auto from_file = run(models().classed_decoded, 0.0, -1.0);
+  const auto own = run(models().classed, 0.0, -1.0);
+  const auto overridden = run(models().classed, 0.6, 0.9);
+  ASSERT_EQ(from_file.size(), 3u);
+  EXPECT_EQ(overridden, from_file);
+  EXPECT_NE(overridden[1], own[1]) << "the properties changed nothing";
+  EXPECT_EQ(overridden[0], own[0]) << "luma is the input's";
+
+  // While playing: the next frame has the new decoding; a bad value keeps the last good one.
+  auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("Y444", w, h), 0, false,
+                             models().classed);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(hr->element, bus);
+  BufferPtr first = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(read_planes(hr.get(), first.get()).planes, own);
+  g_object_set(hr->element, "class-temperature", 0.6, "class-debias", 0.9, nullptr);
+  BufferPtr second = push_pull(hr.get(), gray8_frame(gray, w, h, 40 * GST_MSECOND));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(read_planes(hr.get(), second.get()).planes, from_file);
+  EXPECT_EQ(gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING), nullptr);
+  g_object_set(hr->element, "class-debias", -0.5, nullptr);
+  BufferPtr third = push_pull(hr.get(), gray8_frame(gray, w, h, 80 * GST_MSECOND));
+  ASSERT_TRUE(third);
+  EXPECT_EQ(read_planes(hr.get(), third.get()).planes, from_file);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  ASSERT_NE(m, nullptr) << "no warning for class-debias -0.5";
+  GError* err = nullptr;
+  gchar* dbg = nullptr;
+  gst_message_parse_warning(m, &err, &dbg);
+  EXPECT_NE(std::string(dbg).find("class_debias must be -1"), std::string::npos) << dbg;
+  EXPECT_NE(std::string(dbg).find("class-debias 0.9"), std::string::npos) << dbg;
+  g_error_free(err);
+  g_free(dbg);
+  gst_message_unref(m);
+  gst_element_set_bus(hr->element, nullptr);
+  gst_object_unref(bus);
+
+  // A model that regresses its chroma: nothing to decode, so an override fails the start.
+  GstElement* pipeline = gst_pipeline_new(nullptr);
+  GstElement* e = gst_element_factory_make("vccolorize", nullptr);
+  g_object_set(e, "model", models().good.c_str(), "device", "cpu", "class-debias", 0.5, nullptr);
+  gst_bin_add(GST_BIN(pipeline), e);
+  EXPECT_EQ(gst_element_set_state(pipeline, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstBus* pbus = gst_element_get_bus(pipeline);
+  GstMessage* em = gst_bus_timed_pop_filtered(pbus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  ASSERT_NE(em, nullptr);
+  gst_message_parse_error(em, &err, &dbg);
+  EXPECT_NE(std::string(dbg ? dbg : "").find("chroma classes"), std::string::npos) << dbg;
+  g_error_free(err);
+  g_free(dbg);
+  gst_message_unref(em);
+  gst_object_unref(pbus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
 }
 
 TEST(VcColorize, MosaicShowsTheCandidatesInQuadrants) {

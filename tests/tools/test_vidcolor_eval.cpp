@@ -68,7 +68,10 @@ class VidcolorEval : public ::testing::Test {
   // The JSON report for kFrames frames of the first clip at kSize with `extra_args`; an empty
   // object (and a test failure) when the tool fails.
   nlohmann::json eval_first_clip(const std::string& extra_args) const {
-    const std::string cmd = exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+    return eval_first_clip(extra_args, model_);
+  }
+  nlohmann::json eval_first_clip(const std::string& extra_args, const std::string& model) const {
+    const std::string cmd = exe_ + " --json --model " + model + " --clips " + clip(kClips[0]) +
                             " --max-frames " + std::to_string(kFrames) + " --size " +
                             std::to_string(kSize) + " --threads 1 " + extra_args + " 2>" +
                             (tmp_ / "stderr.txt").string();
@@ -254,6 +257,34 @@ TEST_F(VidcolorEval, CandidateOptionScoresThatCandidate) {
       exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) + " --candidate 9 2>&1");
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("0..1"), std::string::npos) << bad.output;
+}
+
+// --class-temperature / --class-debias score another decoding of f's classes, as vccolorize's
+// properties: the same scores as a file naming that decoding, recorded in the report; a value
+// the engine refuses is a clear error.
+TEST_F(VidcolorEval, ClassDecodingOptionsAreTheElementsProperties) {
+  vidcolor::Model m = vidcolor::load_model(model_);
+  ASSERT_EQ(m.config.chroma_classes, 313);
+  ASSERT_NE(m.config.class_temperature, 0.5);
+  m.config.class_temperature = 0.5;
+  const std::string decoded = (tmp_ / "tiny-t0.5.safetensors").string();
+  vidcolor::save_model(m, decoded);
+  const nlohmann::json own = eval_first_clip("--no-candidates");
+  const nlohmann::json overridden = eval_first_clip("--no-candidates --class-temperature 0.5");
+  const nlohmann::json from_file = eval_first_clip("--no-candidates", decoded);
+  ASSERT_TRUE(own.contains("overall") && overridden.contains("overall") &&
+              from_file.contains("overall"));
+  EXPECT_EQ(overridden["run"]["class_temperature"], 0.5);
+  EXPECT_EQ(overridden["run"]["class_debias"], -1.0);
+  EXPECT_DOUBLE_EQ(overridden["overall"]["psnr_f_only"].get<double>(),
+                   from_file["overall"]["psnr_f_only"].get<double>());
+  EXPECT_NE(overridden["overall"]["psnr_f_only"].get<double>(),
+            own["overall"]["psnr_f_only"].get<double>());
+  const vctest::CommandResult bad =
+      vctest::run_command(exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
+                          " --class-debias -0.5 2>&1");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("class_debias must be -1"), std::string::npos) << bad.output;
 }
 
 // --film on a real black-and-white film clip (gray JPEGs, no truth): colourfulness, chroma spread

@@ -20,9 +20,11 @@ namespace {
 constexpr int64_t kHistogramBins = 16;
 
 // The engine's own copy of f (place_for_inference: channels-last on the CPU, half on CUDA).
-std::shared_ptr<ColorizerNetImpl> place_f(const Model& m, const torch::Device& device) {
+// `config` is the model's with the engine's overrides (f's buffers and weights are the same).
+std::shared_ptr<ColorizerNetImpl> place_f(const Model& m, const ModelConfig& config,
+                                          const torch::Device& device) {
   if (m.f.is_empty()) fail("the model has no network f");
-  ColorizerNet copy(m.config);
+  ColorizerNet copy(config);
   place_for_inference(*m.f, *copy, device);
   return copy.ptr();
 }
@@ -42,7 +44,7 @@ struct ColorizeEngine::Impl {
   std::shared_ptr<ColorizerNetImpl> f;
   torch::Device device;
   ColorizeOptions options;
-  ModelConfig config;  // the model's, with the inference size of the options
+  ModelConfig config;  // the model's, with the options' inference size and class decoding
   int d = 0;
   int fixed = -1;  // the candidate shown on every frame; -1 = choose by saturation
 
@@ -72,12 +74,29 @@ struct ColorizeEngine::Impl {
     if (options.guide_radius < 1 || !(options.guide_eps > 0))
       fail("guide_radius must be >= 1 and guide_eps > 0");
     if (options.inference_size > 0) config.inference_size = options.inference_size;
+    const bool decoding_set = options.class_temperature != 0.0 || options.class_debias != -1.0;
+    if (decoding_set && config.chroma_classes == 0)
+      fail(
+          "class_temperature and class_debias need a model with chroma classes; this one "
+          "regresses its chroma (chroma_classes 0)");
+    if (options.class_temperature != 0.0) {
+      if (!(options.class_temperature >= 0.01 && options.class_temperature <= 10))
+        fail("class_temperature must be 0 (the model's) or 0.01..10, got " +
+             std::to_string(options.class_temperature));
+      config.class_temperature = options.class_temperature;
+    }
+    if (options.class_debias != -1.0) {
+      if (!(options.class_debias >= 0 && options.class_debias <= 1))
+        fail("class_debias must be -1 (the model's) or 0..1, got " +
+             std::to_string(options.class_debias));
+      config.class_debias = options.class_debias;
+    }
     if (config.default_candidate < -1 || config.default_candidate >= d)
       fail("the model's default_candidate must be -1 or 0.." + std::to_string(d - 1) + ", got " +
            std::to_string(config.default_candidate));
     // Auto with a model that names its default candidate: that one, fixed.
     fixed = options.candidate >= 0 ? options.candidate : config.default_candidate;
-    f = place_f(*model, device);
+    f = place_f(*model, config, device);
   }
 
   void reset_choice() {

@@ -33,6 +33,8 @@ struct VideoColorizer::Impl {
     ColorizeOptions c;
     c.inference_size = o.colorize_inference_size;
     c.candidate = o.candidate;
+    c.class_temperature = o.class_temperature;
+    c.class_debias = o.class_debias;
     return c;
   }
 

@@ -1,6 +1,6 @@
 // ColorizeEngine: shapes, the input left alone, d different candidates, the fixed and the
 // automatic candidate choice (on a model whose candidates are known constants), the lock,
-// reset and scene cuts, the mosaic, and bad inputs.
+// reset and scene cuts, the mosaic, the class decoding's overrides, and bad inputs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -270,6 +270,67 @@ TEST(ColorizeEngine, MosaicShowsEachCandidateInItsCell) {
     EXPECT_NEAR(lc.mean().item<float>(), luma.mean().item<float>(), 0.03) << "cell " << i;
   }
   EXPECT_EQ(engine.chosen_candidate(), -1);  // the mosaic does not choose
+}
+
+// The class-decoding options give what the model file would give had it named that operating
+// point (vidcolor-model set --class-temperature/--class-debias writes exactly that): the same
+// weights, another decoding. A prior that is not flat, so that the debias matters.
+TEST(ColorizeEngine, ClassDecodingOverridesTheModelsOperatingPoint) {
+  torch::manual_seed(23);
+  auto base = std::make_shared<Model>(make_model(small_config()));
+  ASSERT_EQ(base->config.chroma_classes, 313);
+  {
+    torch::NoGradGuard no_grad;
+    base->f->class_log_prior.copy_(torch::linspace(-4.0, 2.0, 313));
+  }
+  base->f->eval();
+  base->g->eval();
+  auto as_file = std::make_shared<Model>(*base);  // the same networks, another config
+  as_file->config.class_temperature = 0.6;
+  as_file->config.class_debias = 0.9;
+  ASSERT_NE(base->config.class_temperature, 0.6);
+  ASSERT_NE(base->config.class_debias, 0.9);
+
+  const torch::Tensor luma = torch::rand({1, 1, 36, 48});
+  ColorizeOptions o;
+  o.candidate = 0;
+  const torch::Tensor from_file = ColorizeEngine(as_file, torch::kCPU, o).colorize(luma).clone();
+  const torch::Tensor own = ColorizeEngine(base, torch::kCPU, o).colorize(luma).clone();
+  o.class_temperature = 0.6;
+  o.class_debias = 0.9;
+  ColorizeEngine overridden(base, torch::kCPU, o);
+  EXPECT_EQ(overridden.options().class_debias, 0.9);
+  const torch::Tensor out = overridden.colorize(luma).clone();
+  EXPECT_TRUE(torch::equal(out, from_file));
+  EXPECT_GT((out - own).abs().max().item<float>(), 1e-3f) << "the override changed nothing";
+  // Each override alone moves the output too, and -1 / 0 keep the file's.
+  o.class_temperature = 0.0;
+  EXPECT_FALSE(torch::equal(ColorizeEngine(base, torch::kCPU, o).colorize(luma), own));
+  o.class_debias = -1.0;
+  EXPECT_TRUE(torch::equal(ColorizeEngine(base, torch::kCPU, o).colorize(luma), own));
+  o.class_temperature = 0.6;
+  EXPECT_FALSE(torch::equal(ColorizeEngine(base, torch::kCPU, o).colorize(luma), own));
+}
+
+TEST(ColorizeEngine, ClassDecodingOptionsAreChecked) {
+  const auto model = random_model();
+  auto with = [&](double temperature, double debias) {
+    ColorizeOptions o;
+    o.class_temperature = temperature;
+    o.class_debias = debias;
+    return [&model, o] { ColorizeEngine(model, torch::kCPU, o); };
+  };
+  expect_error(with(0.0, -0.5), "class_debias must be -1 (the model's) or 0..1");
+  expect_error(with(0.0, 1.5), "class_debias");
+  expect_error(with(0.001, -1.0), "class_temperature must be 0 (the model's) or 0.01..10");
+  expect_error(with(11.0, -1.0), "class_temperature");
+  expect_error(with(-1.0, -1.0), "class_temperature");
+  // A model that regresses its chroma has nothing to decode: an override is an error, not a
+  // silent no-op; the defaults are fine.
+  ColorizeOptions o;
+  ColorizeEngine(constant_model(), torch::kCPU, o);
+  o.class_debias = 0.5;
+  expect_error([&] { ColorizeEngine(constant_model(), torch::kCPU, o); }, "chroma classes");
 }
 
 TEST(ColorizeEngine, BadInputsAndOptions) {

@@ -28,6 +28,12 @@ struct ColorizeOptions {
   double scene_cut_threshold = 0.5;
   int guide_radius = 1;     // guided_upsample window radius (inference-size pixels)
   double guide_eps = 1e-3;  // guided_upsample regularisation (luma in [0,1])
+  // Decoding of f's chroma classes, overriding the model file's operating point
+  // (ModelConfig::class_temperature and class_debias, chosen on validation clips): a lower
+  // debias gives more colour and more of the rare colours, a higher one duller, closer to the
+  // average colour; they move along the trade of PSNR against colour (models/MODEL_CARD.md).
+  double class_temperature = 0.0;  // 0 = the model's; else 0.01..10
+  double class_debias = -1.0;      // -1 = the model's; else 0..1
 };
 
 // A mosaic frame: all d candidates side by side (see colorize_mosaic).
@@ -41,8 +47,9 @@ class ColorizeEngine {
   // f of `model` runs on `device`, in eval mode and torch::InferenceMode, as the engine's own
   // copy (channels-last on the CPU, for oneDNN's speed; half precision on CUDA, untested here;
   // the shared model is never modified). Throws vidcolor::Error for a null model, a candidate
-  // outside -1..d-1, inference_size < 0 (or 1..15), auto_frames < 1, a negative threshold or bad
-  // guide parameters.
+  // outside -1..d-1, inference_size < 0 (or 1..15), auto_frames < 1, a negative threshold, bad
+  // guide parameters, or a class_temperature / class_debias override out of range or for a
+  // model without chroma classes.
   ColorizeEngine(std::shared_ptr<const Model> model, torch::Device device,
                  ColorizeOptions options = {});
   ~ColorizeEngine();

@@ -30,12 +30,15 @@ struct VideoColorizerOptions {
   int candidate = -1;               // f's candidate: -1 = auto (as the elements), 0..d-1 fixed
   int window = 1;                   // vcrefine's window (neighbours on each side, lambda)
   int iterations = 1;               // vcrefine's iterations (passes of g)
+  double class_temperature = 0.0;   // vccolorize's class-temperature: 0 = the model's
+  double class_debias = -1.0;       // vccolorize's class-debias: -1 = the model's
 };
 
 class VideoColorizer {
  public:
   // The model is shared with the caller (the engines only read it). Throws vidcolor::Error
-  // for inference sizes the engines refuse, or a window or iterations below 1.
+  // for inference sizes or class decodings the engines refuse, or a window or iterations
+  // below 1.
   explicit VideoColorizer(std::shared_ptr<const Model> model, VideoColorizerOptions options = {});
   ~VideoColorizer();
   VideoColorizer(const VideoColorizer&) = delete;
