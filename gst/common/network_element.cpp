@@ -1,5 +1,6 @@
 #include "network_element.h"
 
+#include <vidcolor/core/error.hpp>
 #include <vidcolor/infer/inference_runtime.hpp>
 #include <vidcolor/model/model_file.hpp>
 #include <vidcolor/model/networks.hpp>
@@ -191,6 +192,14 @@ bool vc_network_start(GstElement* element, const VcNetworkClassInfo* info,
   }
   try {
     make_engine(VcLoadedModel{model, device, s.model});
+  } catch (const vidcolor::Error& e) {
+    // The engines' own checks: a setting (candidate, class decoding, inference size) that this
+    // model cannot take; say so rather than blame the device.
+    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
+                      ("The element's settings do not fit the %s model \"%s\"", info->model_noun,
+                       s.model.c_str()),
+                      ("%s: %s", info->source, e.what()));
+    return false;
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(element, LIBRARY, INIT,
                       ("Cannot run the %s model \"%s\" on %s", info->model_noun, s.model.c_str(),

@@ -500,6 +500,9 @@ TEST(VcColorize, ClassDecodingProperties) {
   GstMessage* em = gst_bus_timed_pop_filtered(pbus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
   ASSERT_NE(em, nullptr);
   gst_message_parse_error(em, &err, &dbg);
+  EXPECT_NE(std::string(err->message).find("settings do not fit the colorization model"),
+            std::string::npos)
+      << err->message;
   EXPECT_NE(std::string(dbg ? dbg : "").find("chroma classes"), std::string::npos) << dbg;
   g_error_free(err);
   g_free(dbg);
