@@ -8,6 +8,8 @@
 //   set: the same networks with another operating point (inference sizes, default candidate).
 //   widen: the same model with a wider f that computes exactly what the narrow one did (new
 //         units start with a zero output side), so training can continue with more capacity.
+//   average: the weight average of model files of one config (checkpoints of a run, or runs
+//         from one start with other seeds), so a choice does not rest on one seed's luck.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -21,6 +23,7 @@
 #include "common/flag_parser.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/model/model_average.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/model_file.hpp"
 #include "vidcolor/model/widen.hpp"
@@ -52,6 +55,10 @@ struct Cli {
     unsigned long seed = 0;
     std::string out;
   } widen;
+  struct {
+    std::vector<std::string> in;
+    std::string out;
+  } average;
 
   vctools::FlagParser init_flags{
       "vidcolor-model init --backbone PATH/model.json [--config fast|quality] [--seed N] -o "
@@ -65,6 +72,7 @@ struct Cli {
       "[--class-temperature T] [--class-debias B] [--class-mode-radius R] -o OUT.safetensors"};
   vctools::FlagParser widen_flags{
       "vidcolor-model widen FILE --f-channels C0,C1,... [--seed N] -o OUT.safetensors"};
+  vctools::FlagParser average_flags{"vidcolor-model average FILE FILE... -o OUT.safetensors"};
 
   Cli() {
     init_flags.intro(
@@ -158,12 +166,19 @@ struct Cli {
                      });
     widen_flags.flag("--seed", "N", "seed of the new units' random input weights", &widen.seed);
     widen_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &widen.out);
+
+    average_flags.intro(
+        "average: the element-wise mean of the files' weights (f and g, BatchNorm statistics\n"
+        "and the class prior included): checkpoints of one run, or runs from one start with\n"
+        "other seeds; every file must have the same config (architecture and operating point)");
+    average_flags.positional("FILE", "the model files to average (two or more)", &average.in);
+    average_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &average.out);
   }
 
   // The synopsis of every command, then each command's text and flags.
   std::string usage() const {
-    const vctools::FlagParser* all[] = {&init_flags, &info_flags, &combine_flags, &set_flags,
-                                        &widen_flags};
+    const vctools::FlagParser* all[] = {&init_flags, &info_flags,  &combine_flags,
+                                        &set_flags,  &widen_flags, &average_flags};
     std::string u;
     for (const auto* p : all) {
       const std::string first = p->usage().substr(0, p->usage().find('\n') + 1);
@@ -349,6 +364,27 @@ int cmd_widen(const Cli& cli) {
   return 0;
 }
 
+int cmd_average(const Cli& cli) {
+  const std::vector<std::string>& in = cli.average.in;
+  const std::string& out = cli.average.out;
+  if (in.size() < 2 || out.empty())
+    throw vctools::UsageError("average needs two or more FILEs and -o OUT.safetensors");
+  std::vector<vidcolor::Model> models;
+  nlohmann::json sources = nlohmann::json::array();
+  for (const std::string& path : in) {
+    models.push_back(vidcolor::load_model(path));
+    sources.push_back({{"file", path}, {"provenance", models.back().provenance}});
+  }
+  vidcolor::Model avg = vidcolor::average_models(models);
+  avg.provenance = {
+      {"created_by", std::string("vidcolor-model average (vidcolor ") + VIDCOLOR_VERSION + ")"},
+      {"mean_of", sources},
+  };
+  vidcolor::save_model(avg, out);
+  std::printf("wrote %s: the mean of %zu models\n", out.c_str(), in.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -363,11 +399,10 @@ int main(int argc, char** argv) {
       const char* name;
       vctools::FlagParser* flags;
       int (*run)(const Cli&);
-    } commands[] = {{"init", &cli.init_flags, cmd_init},
-                    {"info", &cli.info_flags, cmd_info},
-                    {"combine", &cli.combine_flags, cmd_combine},
-                    {"set", &cli.set_flags, cmd_set},
-                    {"widen", &cli.widen_flags, cmd_widen}};
+    } commands[] = {
+        {"init", &cli.init_flags, cmd_init},          {"info", &cli.info_flags, cmd_info},
+        {"combine", &cli.combine_flags, cmd_combine}, {"set", &cli.set_flags, cmd_set},
+        {"widen", &cli.widen_flags, cmd_widen},       {"average", &cli.average_flags, cmd_average}};
     for (const auto& c : commands) {
       if (args[0] != c.name) continue;
       if (!c.flags->parse(args, 1)) {

@@ -149,6 +149,40 @@ TEST_F(ModelTool, CombineTakesFFromOneFileAndGFromTheOther) {
   EXPECT_EQ(load_model(path("mixed.safetensors")).config.chroma_classes, a.config.chroma_classes);
 }
 
+// average: the mean of the files' tensors (model/model_average.hpp, tested there), their
+// provenance kept; files of different configs or fewer than two refused.
+TEST_F(ModelTool, AverageIsTheMeanOfTheFiles) {
+  for (int seed : {1, 2})
+    ASSERT_EQ(run("init --backbone " + backbone_json() + " --seed " + std::to_string(seed) +
+                  " -o " + path("s" + std::to_string(seed) + ".safetensors"))
+                  .status,
+              0);
+  const ToolRun r = run("average " + path("s1.safetensors") + " " + path("s2.safetensors") +
+                        " -o " + path("avg.safetensors"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Model a = load_model(path("s1.safetensors")), b = load_model(path("s2.safetensors")),
+              avg = load_model(path("avg.safetensors"));
+  const auto ta = model_tensors(a), tb = model_tensors(b);
+  for (const auto& [name, t] : model_tensors(avg)) {
+    if (t.is_floating_point()) {
+      EXPECT_TRUE(torch::allclose(t, (ta.at(name) + tb.at(name)) / 2, 1e-6, 1e-7)) << name;
+    }
+  }
+  ASSERT_EQ(avg.provenance.at("mean_of").size(), 2u);
+  EXPECT_EQ(avg.provenance.at("mean_of")[1].at("provenance").at("seed"), 2);
+
+  ASSERT_EQ(
+      run("set " + path("s2.safetensors") + " --inference-size 96 -o " + path("s96.safetensors"))
+          .status,
+      0);
+  const ToolRun bad = run("average " + path("s1.safetensors") + " " + path("s96.safetensors") +
+                          " -o " + path("x.safetensors"));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find("another config"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(path("x.safetensors")));
+  EXPECT_EQ(run("average " + path("s1.safetensors") + " -o " + path("y.safetensors")).status, 2);
+}
+
 // set: same networks, new operating point, validated; the old config kept in the provenance.
 TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
   ASSERT_EQ(
