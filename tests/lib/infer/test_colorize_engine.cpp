@@ -11,6 +11,7 @@
 
 #include "vidcolor/core/color.hpp"
 #include "vidcolor/infer/colorize_engine.hpp"
+#include "lib/expect_error.hpp"
 #include "vidcolor/core/error.hpp"
 
 using namespace vidcolor;
@@ -81,15 +82,7 @@ torch::Tensor split(double p, int64_t h = 36, int64_t w = 48) {
   return t;
 }
 
-void expect_error(const std::function<void()>& f, const std::string& problem) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected: " << problem;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(problem), std::string::npos)
-        << "expected '" << problem << "' in: " << e.what();
-  }
-}
+using vctest::expect_error;
 
 }  // namespace
 

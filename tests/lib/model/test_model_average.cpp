@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "lib/expect_error.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/model_average.hpp"
 
@@ -24,15 +25,7 @@ Model seeded_model(uint64_t seed, double prior_low) {
   return m;
 }
 
-void expect_error(const std::function<void()>& f, const std::string& problem) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected: " << problem;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(problem), std::string::npos)
-        << "expected '" << problem << "' in: " << e.what();
-  }
-}
+using vctest::expect_error;
 
 }  // namespace
 

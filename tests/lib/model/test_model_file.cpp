@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "lib/expect_error.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/model_file.hpp"
 #include "vidcolor/model/safetensors.hpp"
@@ -48,14 +49,7 @@ class ModelFile : public ::testing::Test {
   }
 
   void expect_error(const std::string& file, const std::string& problem) {
-    try {
-      load_model(file);
-      ADD_FAILURE() << "no error; expected: " << problem;
-    } catch (const Error& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find(file), std::string::npos) << msg;
-      EXPECT_NE(msg.find(problem), std::string::npos) << "expected '" << problem << "' in: " << msg;
-    }
+    vctest::expect_error([&] { load_model(file); }, {file, problem});
   }
 
   fs::path dir_;

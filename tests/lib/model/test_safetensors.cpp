@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/expect_error.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/safetensors.hpp"
 
@@ -42,14 +43,7 @@ std::string bytes_of(const std::vector<uint8_t>& v) { return std::string(v.begin
 // contains `problem`.
 void expect_error(const std::string& bytes, const std::string& problem) {
   const std::string name = "bad-file.safetensors";
-  try {
-    parse(bytes, name);
-    ADD_FAILURE() << "no error; expected one about: " << problem;
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(name), std::string::npos) << msg;
-    EXPECT_NE(msg.find(problem), std::string::npos) << "expected '" << problem << "' in: " << msg;
-  }
+  vctest::expect_error([&] { parse(bytes, name); }, {name, problem});
 }
 
 class TempDir : public ::testing::Test {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "lib/expect_error.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/ops/guided_upsample.hpp"
 
@@ -43,15 +44,9 @@ int transition_width(const torch::Tensor& row, double lo, double hi) {
   return n;
 }
 
+// Every error names the function.
 void expect_error(const std::function<void()>& f, const std::string& problem) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected: " << problem;
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("guided_upsample"), std::string::npos) << msg;
-    EXPECT_NE(msg.find(problem), std::string::npos) << "expected '" << problem << "' in: " << msg;
-  }
+  vctest::expect_error(f, {"guided_upsample", problem});
 }
 
 }  // namespace
