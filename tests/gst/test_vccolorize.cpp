@@ -482,7 +482,7 @@ TEST(VcColorize, ClassDecodingProperties) {
   GError* err = nullptr;
   gchar* dbg = nullptr;
   gst_message_parse_warning(m, &err, &dbg);
-  EXPECT_NE(std::string(dbg).find("class_debias must be -1"), std::string::npos) << dbg;
+  EXPECT_NE(std::string(dbg).find("class_debias must be 0..1"), std::string::npos) << dbg;
   EXPECT_NE(std::string(dbg).find("class-debias 0.9"), std::string::npos) << dbg;
   g_error_free(err);
   g_free(dbg);

@@ -284,7 +284,7 @@ TEST_F(VidcolorEval, ClassDecodingOptionsAreTheElementsProperties) {
       vctest::run_command(exe_ + " --json --model " + model_ + " --clips " + clip(kClips[0]) +
                           " --class-debias -0.5 2>&1");
   EXPECT_NE(bad.status, 0);
-  EXPECT_NE(bad.output.find("class_debias must be -1"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("class_debias must be 0..1"), std::string::npos) << bad.output;
 }
 
 // --film on a real black-and-white film clip (gray JPEGs, no truth): colourfulness, chroma spread

@@ -79,17 +79,15 @@ struct ColorizeEngine::Impl {
       fail(
           "class_temperature and class_debias need a model with chroma classes; this one "
           "regresses its chroma (chroma_classes 0)");
-    if (options.class_temperature != 0.0) {
-      if (!(options.class_temperature >= 0.01 && options.class_temperature <= 10))
-        fail("class_temperature must be 0 (the model's) or 0.01..10, got " +
-             std::to_string(options.class_temperature));
-      config.class_temperature = options.class_temperature;
-    }
-    if (options.class_debias != -1.0) {
-      if (!(options.class_debias >= 0 && options.class_debias <= 1))
-        fail("class_debias must be -1 (the model's) or 0..1, got " +
-             std::to_string(options.class_debias));
-      config.class_debias = options.class_debias;
+    if (options.class_temperature != 0.0) config.class_temperature = options.class_temperature;
+    if (options.class_debias != -1.0) config.class_debias = options.class_debias;
+    if (decoding_set) {
+      // The ranges are the model file's own (ModelConfig::from_json), checked in one place.
+      try {
+        config = ModelConfig::from_json(config.to_json());
+      } catch (const Error& e) {
+        fail(std::string(e.what()) + " (0 / -1 keep the model's)");
+      }
     }
     if (config.default_candidate < -1 || config.default_candidate >= d)
       fail("the model's default_candidate must be -1 or 0.." + std::to_string(d - 1) + ", got " +
