@@ -86,7 +86,7 @@ struct ColorizeEngine::Impl {
       try {
         config = ModelConfig::from_json(config.to_json());
       } catch (const Error& e) {
-        fail(std::string(e.what()) + " (0 / -1 keep the model's)");
+        fail(std::string(e.what()) + " (class_temperature 0 and class_debias -1 keep the model's)");
       }
     }
     if (config.default_candidate < -1 || config.default_candidate >= d)
