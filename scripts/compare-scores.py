@@ -6,14 +6,14 @@
                               [--margin-auc 0.002]
 
 For PSNR, class-rebalanced AuC, chroma spread ratio and colorfulness ratio (the four numbers the
-shipping rule reads, models/MODEL_CARD.md) and CDC, it prints the overall difference, each clip's
+shipping rule read until 2026-12-07, models/MODEL_CARD.md) and CDC, it prints the overall difference, each clip's
 difference, on how many clips the candidate is better, and the standard error of the mean
 difference over clips (paired: the same clips, the same frames). That error is what the clip
 sample allows one to resolve: with 6 validation clips, a PSNR difference of 0.1 dB overall is
 usually well inside it.
 
-Exit status: 0 when the candidate is at least the baseline on all four overall (the rule), 1 when
-not, 2 on bad input.
+Exit status: 0 when the candidate is at least the baseline on all four overall (that old rule), 1
+when not, 2 on bad input.
 
 --frontier compares operating points instead of two files (models/MODEL_CARD.md, "The shipping
 rule"). Each file is one operating point of a model (a temperature, debias or radius, scored on
