@@ -28,6 +28,7 @@ what a seed replicate moves a checkpoint by (docs/TRAINING.md, "How large a diff
 validation clips resolve"). Exit status: 0 when some point is better and none worse, 1 otherwise,
 2 on bad input.
 """
+import argparse
 import json
 import math
 import sys
@@ -72,35 +73,20 @@ def value(scores, key, path):
 
 
 def frontier_args(argv):
-    cands, bases, margins = [], [], {"--margin-db": 0.2, "--margin-auc": 0.002}
-    target = cands
-    i = 1
-    while i < len(argv):
-        a = argv[i]
-        if a == "--frontier":
-            target = cands
-        elif a == "--baseline":
-            target = bases
-        elif a in margins:
-            if i + 1 >= len(argv):
-                fail("%s needs a number" % a)
-            try:
-                margins[a] = float(argv[i + 1])
-            except ValueError:
-                fail("%s needs a number, got %r" % (a, argv[i + 1]))
-            if not margins[a] >= 0:
-                fail("%s must be >= 0" % a)
-            i += 1
-        elif a.startswith("--"):
-            fail("unknown option %s" % a)
-        else:
-            target.append(a)
-        i += 1
-    if not cands:
-        fail("--frontier needs at least one candidate file")
-    if len(bases) < 2:
-        fail("--baseline needs at least two operating points (a frontier), got %d" % len(bases))
-    return cands, bases, margins["--margin-db"], margins["--margin-auc"]
+    """--frontier CAND... --baseline BASE... [--margin-db X] [--margin-auc X]; bad input exits 2."""
+    parser = argparse.ArgumentParser(prog="compare-scores.py --frontier")
+    parser.add_argument("--frontier", nargs="+", required=True, metavar="CAND.json")
+    parser.add_argument("--baseline", nargs="+", required=True, metavar="BASE.json")
+    parser.add_argument("--margin-db", type=float, default=0.2)
+    parser.add_argument("--margin-auc", type=float, default=0.002)
+    args = parser.parse_args(argv[1:])
+    for name, margin in (("--margin-db", args.margin_db), ("--margin-auc", args.margin_auc)):
+        if not margin >= 0:
+            fail("%s must be >= 0" % name)
+    if len(args.baseline) < 2:
+        fail("--baseline needs at least two operating points (a frontier), got %d" %
+             len(args.baseline))
+    return args.frontier, args.baseline, args.margin_db, args.margin_auc
 
 
 def operating_point(path):
