@@ -20,20 +20,16 @@ Model average_models(const std::vector<Model>& models) {
   for (const Model& m : models) sources.push_back(model_tensors(m));
   torch::NoGradGuard no_grad;
   for (const auto& [name, t] : target) {
-    torch::Tensor sum;
+    std::vector<torch::Tensor> same_name;
     for (size_t i = 0; i < sources.size(); ++i) {
       const auto it = sources[i].find(name);
       if (it == sources[i].end() || it->second.sizes() != t.sizes())
         throw Error("model average: model " + std::to_string(i) +
                     (it == sources[i].end() ? " has no tensor " : " has another shape of ") + name);
-      if (!t.is_floating_point()) {
-        if (i == 0) t.copy_(it->second);
-        continue;
-      }
-      const torch::Tensor x = it->second.to(torch::kFloat64);
-      sum = sum.defined() ? sum + x : x;
+      same_name.push_back(it->second.to(torch::kFloat64));
     }
-    if (t.is_floating_point()) t.copy_(sum / static_cast<double>(sources.size()));
+    // Integer buffers are counters, not weights: the first model's.
+    t.copy_(t.is_floating_point() ? torch::stack(same_name).mean(0) : same_name[0]);
   }
   out.f->eval();
   out.g->eval();
