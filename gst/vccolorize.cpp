@@ -79,6 +79,7 @@
 #include <exception>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -145,8 +146,7 @@ struct State {
   std::unique_ptr<vidcolor::ColorizeEngine> engine;
   torch::Device device{torch::kCPU};
   // Options that failed to build an engine (warned once; retried when the settings change).
-  bool has_rejected = false;
-  vidcolor::ColorizeOptions rejected;
+  std::optional<vidcolor::ColorizeOptions> rejected;
   std::vector<uint8_t> y8;             // 8-bit luma scratch for R'G'B' output
   std::vector<uint16_t> luma, cb, cr;  // codes of a Y'CbCr output frame
   bool warned_no_source = false;       // the source frame was missing (once per caps)
@@ -474,12 +474,11 @@ static void update_runtime(GstVcColorize* self, State& st, const Snapshot& s) {
   const vidcolor::ColorizeOptions wanted = engine_options(s);
   const vidcolor::ColorizeOptions& o = st.engine->options();
   if (same_engine(o, wanted)) return;
-  if (st.has_rejected && same_engine(st.rejected, wanted)) return;
+  if (st.rejected && same_engine(*st.rejected, wanted)) return;
   try {
     st.engine = make_engine(st, s);
-    st.has_rejected = false;
+    st.rejected.reset();
   } catch (const std::exception& e) {
-    st.has_rejected = true;
     st.rejected = wanted;
     GST_ELEMENT_WARNING(
         self, LIBRARY, SETTINGS, ("Ignoring the new settings"),
