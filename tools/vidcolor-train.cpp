@@ -139,6 +139,11 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
          "towards 1 rare colours are pushed less, 1 = no rebalancing",
          &o.class_rebalance_mix)
       .range(0.01, 1);
+  p.flag("--tone-gamma", "G",
+         "tone augmentation: f's input luma through a random gamma in [1/G, G] per sample "
+         "(the losses keep the true luma), so colours do not hang on one tone curve; 1 = off",
+         &o.tone_gamma)
+      .range(1, 4);
   p.flag("--coarse-size", "C",
          "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction "
          "of each "

@@ -439,6 +439,30 @@ TEST_F(TrainTest, ClassRebalanceMixSetsTheWeightsAndTheStoredPrior) {
   EXPECT_EQ(load_model(weak.model_path).provenance.at("class_rebalance_mix"), 0.8);
 }
 
+// --tone-gamma: f's input through a random curve per sample is another run (1 is the plain
+// one, bit for bit); the provenance records it and a resume continues it exactly.
+TEST_F(TrainTest, ToneGammaAugmentsFsInput) {
+  auto opts = [&](const std::string& out, double g) {
+    TrainOptions o = options(out, "f-images:2");
+    o.tone_gamma = g;
+    return o;
+  };
+  const TrainResult plain = Trainer(options("tone-plain", "f-images:2")).run();
+  const TrainResult one = Trainer(opts("tone-1", 1.0)).run();
+  const TrainResult toned = Trainer(opts("tone-2", 2.0)).run();
+  EXPECT_EQ(one.parameters_digest, plain.parameters_digest);
+  EXPECT_NE(toned.parameters_digest, plain.parameters_digest);
+  EXPECT_EQ(load_model(toned.model_path).provenance.at("tone_gamma"), 2.0);
+
+  TrainOptions first = opts("tone-2-split", 2.0);
+  first.stop_after = 1;
+  Trainer(first).run();
+  TrainOptions second = first;
+  second.stop_after = 0;
+  second.resume = true;
+  EXPECT_EQ(Trainer(second).run().parameters_digest, toned.parameters_digest);
+}
+
 // --backbone-lr-scale: the fine-tuned backbone is Adam's second group at lr * scale. At 0 the
 // backbone stays as loaded and the rest takes exactly the frozen run's steps; in between it is
 // its own run, apart from the full rate's.
@@ -486,6 +510,9 @@ TEST_F(TrainTest, RejectsBadOptions) {
   EXPECT_THROW(Trainer{o}, Error);
   o = options("bad", "f-images:1");
   o.class_rebalance_mix = 0;  // all prior, no uniform: rare bins would get infinite weight
+  EXPECT_THROW(Trainer{o}, Error);
+  o = options("bad", "f-images:1");
+  o.tone_gamma = 0.5;  // the range is [1/G, G]: G < 1 would be an empty range
   EXPECT_THROW(Trainer{o}, Error);
 }
 

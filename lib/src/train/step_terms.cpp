@@ -35,8 +35,10 @@ void f_shared_terms(const StepNets& n, const ColorizerOutputs& f, const torch::T
         &StepLosses::classes);
 }
 
-void f_image_terms(const StepNets& n, const PackImageBatch& b, StepTerms& t) {
-  const ColorizerOutputs f = n.model.f->forward_outputs(b.y);
+// f_input: f's input (the luma through its tone curve); the terms use the true luma b.y.
+void f_image_terms(const StepNets& n, const PackImageBatch& b, const torch::Tensor& f_input,
+                   StepTerms& t) {
+  const ColorizerOutputs f = n.model.f->forward_outputs(f_input);
   if (n.weights.bilateral != 0)
     add(t, bilateral_loss(f.candidates, b.knn), n.weights.bilateral, &StepLosses::bilateral);
   f_shared_terms(n, f, b.y, b.rgb, t);
@@ -64,17 +66,23 @@ void g_terms(const StepNets& n, const PackPairBatch& b, const torch::Tensor& c_t
         n.weights.refine_consistency, &StepLosses::refine_consistency);
 }
 
-void pair_terms(const StepNets& n, StageKind kind, const PackPairBatch& b, StepTerms& t) {
+// f_input: f's input for both frames (the luma through its tone curve). g and every term see
+// the true luma b.y.
+void pair_terms(const StepNets& n, StageKind kind, const PackPairBatch& b,
+                const torch::Tensor& f_input, StepTerms& t) {
   const int64_t count = b.y.size(0);
-  const torch::Tensor y2 = torch::cat({b.y.select(1, 0), b.y.select(1, 1)});
+  const auto both = [](const torch::Tensor& x) {
+    return torch::cat({x.select(1, 0), x.select(1, 1)});
+  };
+  const torch::Tensor y2 = both(b.y), f_in2 = both(f_input);
   torch::Tensor c2;
   if (kind == StageKind::G) {
     torch::NoGradGuard ng;  // f is frozen while g learns
-    c2 = n.model.f->forward(y2);
+    c2 = n.model.f->forward(f_in2);
   } else {
-    const ColorizerOutputs f = n.model.f->forward_outputs(y2);
+    const ColorizerOutputs f = n.model.f->forward_outputs(f_in2);
     c2 = f.candidates;
-    f_shared_terms(n, f, y2, torch::cat({b.rgb.select(1, 0), b.rgb.select(1, 1)}), t);
+    f_shared_terms(n, f, y2, both(b.rgb), t);
   }
   const torch::Tensor c_t = c2.narrow(0, 0, count), c_t1 = c2.narrow(0, count, count);
   if (kind != StageKind::G) {
@@ -91,9 +99,9 @@ void pair_terms(const StepNets& n, StageKind kind, const PackPairBatch& b, StepT
 StepTerms step_terms(const StepNets& nets, StageKind kind, const StepBatch& batch) {
   StepTerms t;
   if (batch.is_pairs)
-    pair_terms(nets, kind, batch.pairs, t);
+    pair_terms(nets, kind, batch.pairs, batch.f_input, t);
   else
-    f_image_terms(nets, batch.images, t);
+    f_image_terms(nets, batch.images, batch.f_input, t);
   return t;
 }
 

@@ -55,6 +55,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
   if (o.finetune_backbone && o.backbone_lr_scale != 1.0)
     fp["backbone_lr_scale"] = o.backbone_lr_scale;
   if (o.class_rebalance_mix != 0.5) fp["class_rebalance_mix"] = o.class_rebalance_mix;
+  if (o.tone_gamma != 1.0) fp["tone_gamma"] = o.tone_gamma;
   return fp;
 }
 

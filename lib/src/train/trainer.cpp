@@ -82,6 +82,7 @@ struct Trainer::Impl {
       fail("--backbone-lr-scale must be in [0, 1]");
     if (!(o.class_rebalance_mix > 0 && o.class_rebalance_mix <= 1))
       fail("--class-rebalance must be in (0, 1]");
+    if (!(o.tone_gamma >= 1 && o.tone_gamma <= 4)) fail("--tone-gamma must be in [1, 4]");
     rank = coll->rank();
     world = coll->world_size();
     dev = parse_train_device(o.device, 0);
@@ -117,7 +118,7 @@ struct Trainer::Impl {
              " has none (pack frame folders or videos with vidcolor-pack --frames/--video)");
     }
     sampler = std::make_unique<BatchSampler>(*pack, o.pack, rank, world, o.seed, o.batch_size,
-                                             o.pair_every, dev);
+                                             o.pair_every, o.tone_gamma, dev);
 
     // The model: a fresh one (seeded init + the ImageNet backbone) or a given model file.
     if (!o.init_model.empty()) {
@@ -285,6 +286,7 @@ struct Trainer::Impl {
         {"pair_every", o.pair_every},
         {"diversity_samples", o.diversity_samples},
         {"class_rebalance_mix", o.class_rebalance_mix},
+        {"tone_gamma", o.tone_gamma},
         {"losses",
          {{"weights", o.weights.to_json()},
           {"perceptual",
