@@ -23,6 +23,7 @@
 #include "common/flag_parser.hpp"
 #include "vidcolor-config.h"
 #include "vidcolor/model/backbone_weights.hpp"
+#include "vidcolor/model/class_decoding.hpp"
 #include "vidcolor/model/model_average.hpp"
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/model/model_file.hpp"
@@ -312,26 +313,15 @@ int cmd_set(const Cli& cli) {
   if (inference_size >= 0) m.config.inference_size = inference_size;
   if (refine_inference_size >= 0) m.config.refine_inference_size = refine_inference_size;
   if (default_candidate >= -1) m.config.default_candidate = default_candidate;
-  // The decoding settings of f's chroma classes mean nothing for a file without them.
-  const auto require_classes = [&](const char* setting) {
-    if (m.config.chroma_classes == 0)
-      throw vidcolor::Error("set: " + in + " has no chroma classes, so no " + setting);
-  };
-  if (class_temperature > 0) {
-    require_classes("class temperature");
-    m.config.class_temperature = class_temperature;
-  }
-  if (class_debias >= 0) {
-    require_classes("class debias");
-    if (class_debias > 0 && m.f->class_log_prior.abs().max().item<float>() == 0.0f)
-      throw vidcolor::Error("set: " + in +
-                            " has no class prior (f.class_log_prior: a file from before "
-                            "the trainer wrote it), so nothing to undo");
-    m.config.class_debias = class_debias;
-  }
-  if (class_mode_radius >= 0) {
-    require_classes("class mode radius");
-    m.config.class_mode_radius = class_mode_radius;
+  // The decoding settings of f's chroma classes: accepted and refused as the elements do.
+  vidcolor::ClassDecoding decoding;
+  if (class_temperature > 0) decoding.temperature = class_temperature;
+  if (class_debias >= 0) decoding.debias = class_debias;
+  if (class_mode_radius >= 0) decoding.mode_radius = class_mode_radius;
+  try {
+    m.config = vidcolor::with_class_decoding(m, decoding);
+  } catch (const vidcolor::Error& e) {
+    throw vidcolor::Error("set: " + in + ": " + e.what());
   }
   m.config = vidcolor::ModelConfig::from_json(m.config.to_json());  // the file's own validation
   m.provenance = {

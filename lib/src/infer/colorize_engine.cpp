@@ -9,6 +9,7 @@
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/ops/guided_upsample.hpp"
 #include "vidcolor/infer/inference_runtime.hpp"
+#include "vidcolor/model/class_decoding.hpp"
 #include "vidcolor/ops/resize.hpp"
 
 namespace vidcolor {
@@ -73,22 +74,15 @@ struct ColorizeEngine::Impl {
       fail("scene_cut_threshold must be >= 0, got " + std::to_string(options.scene_cut_threshold));
     if (options.guide_radius < 1 || !(options.guide_eps > 0))
       fail("guide_radius must be >= 1 and guide_eps > 0");
-    if (options.inference_size > 0) config.inference_size = options.inference_size;
-    const bool decoding_set = options.class_temperature != 0.0 || options.class_debias != -1.0;
-    if (decoding_set && config.chroma_classes == 0)
-      fail(
-          "class_temperature and class_debias need a model with chroma classes; this one "
-          "regresses its chroma (chroma_classes 0)");
-    if (options.class_temperature != 0.0) config.class_temperature = options.class_temperature;
-    if (options.class_debias != -1.0) config.class_debias = options.class_debias;
-    if (decoding_set) {
-      // The ranges are the model file's own (ModelConfig::from_json), checked in one place.
-      try {
-        config = ModelConfig::from_json(config.to_json());
-      } catch (const Error& e) {
-        fail(std::string(e.what()) + " (class_temperature 0 and class_debias -1 keep the model's)");
-      }
+    ClassDecoding decoding;
+    if (options.class_temperature != 0.0) decoding.temperature = options.class_temperature;
+    if (options.class_debias != -1.0) decoding.debias = options.class_debias;
+    try {
+      config = with_class_decoding(*model, decoding);
+    } catch (const Error& e) {
+      fail(std::string(e.what()) + " (class_temperature 0 and class_debias -1 keep the model's)");
     }
+    if (options.inference_size > 0) config.inference_size = options.inference_size;
     if (config.default_candidate < -1 || config.default_candidate >= d)
       fail("the model's default_candidate must be -1 or 0.." + std::to_string(d - 1) + ", got " +
            std::to_string(config.default_candidate));
