@@ -21,6 +21,10 @@
  * that comes out too strong or too faint. Like the candidate and the inference size, they may
  * change while playing (f is rebuilt between two frames).
  *
+ * Films often reach us pillarboxed (a 4:3 picture in a 16:9 frame) or letterboxed. By default
+ * (#GstVcColorize:skip-borders) f runs on the picture inside the black borders only, at its
+ * inference size, and the borders stay neutral black: f learned from pictures without bars.
+ *
  * Behind vcgray the output is, by default, the format vcgray's input had (8- or 10-bit,
  * planar, semi-planar, packed 4:2:2, v210; #GstVcColorize:output-format chooses another),
  * with that input's colorimetry (range, matrix, transfer, primaries) and chroma-site, and
@@ -101,6 +105,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vc_colorize_debug);
 #define DEFAULT_OUTPUT_FORMAT GST_VIDEO_FORMAT_UNKNOWN  // auto: the source's format
 #define DEFAULT_CLASS_TEMPERATURE 0.0                   // the model file's
 #define DEFAULT_CLASS_DEBIAS -1.0                       // the model file's
+#define DEFAULT_SKIP_BORDERS TRUE
 
 // The shared properties, start and error guard (network_element.h). f's engine is rebuilt
 // between frames, so its inference size may change while playing; below 64 the backbone's
@@ -121,7 +126,8 @@ enum {
   PROP_MOSAIC,
   PROP_OUTPUT_FORMAT,
   PROP_CLASS_TEMPERATURE,
-  PROP_CLASS_DEBIAS
+  PROP_CLASS_DEBIAS,
+  PROP_SKIP_BORDERS
 };
 
 namespace {
@@ -133,6 +139,7 @@ struct Settings {
   GstVideoFormat output_format = DEFAULT_OUTPUT_FORMAT;
   double class_temperature = DEFAULT_CLASS_TEMPERATURE;
   double class_debias = DEFAULT_CLASS_DEBIAS;
+  bool skip_borders = DEFAULT_SKIP_BORDERS;
 };
 
 struct Snapshot {
@@ -383,13 +390,15 @@ static vidcolor::ColorizeOptions engine_options(const Snapshot& s) {
   o.inference_size = s.net.inference_size;
   o.class_temperature = s.own.class_temperature;
   o.class_debias = s.own.class_debias;
+  o.skip_borders = s.own.skip_borders;
   return o;
 }
 
 // Whether two option sets build the same engine (the settings that may change while playing).
 static bool same_engine(const vidcolor::ColorizeOptions& a, const vidcolor::ColorizeOptions& b) {
   return a.candidate == b.candidate && a.inference_size == b.inference_size &&
-         a.class_temperature == b.class_temperature && a.class_debias == b.class_debias;
+         a.class_temperature == b.class_temperature && a.class_debias == b.class_debias &&
+         a.skip_borders == b.skip_borders;
 }
 
 // Builds the engine for the current settings; throws vidcolor::Error.
@@ -687,6 +696,9 @@ static void gst_vc_colorize_set_property(GObject* object, guint prop_id, const G
       case PROP_CLASS_DEBIAS:
         p->settings.class_debias = g_value_get_double(value);
         break;
+      case PROP_SKIP_BORDERS:
+        p->settings.skip_borders = g_value_get_boolean(value);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         break;
@@ -717,6 +729,9 @@ static void gst_vc_colorize_get_property(GObject* object, guint prop_id, GValue*
       break;
     case PROP_CLASS_DEBIAS:
       g_value_set_double(value, p->settings.class_debias);
+      break;
+    case PROP_SKIP_BORDERS:
+      g_value_set_boolean(value, p->settings.skip_borders);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -814,6 +829,14 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
           "than -1 on a model without classes, fail the state change; set while playing, "
           "they are ignored with a warning",
           -1.0, 1.0, DEFAULT_CLASS_DEBIAS, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SKIP_BORDERS,
+      g_param_spec_boolean(
+          "skip-borders", "Skip borders",
+          "Colorize only the picture inside black letterbox / pillarbox borders (found on every "
+          "frame, steadied over the stream; the borders stay neutral black): f colours a picture "
+          "with bars beside it worse than the picture alone. FALSE = f sees the whole frame",
+          DEFAULT_SKIP_BORDERS, playing));
 
   gst_element_class_set_static_metadata(
       element_class, "vidcolor colorization", "Filter/Effect/Video",

@@ -57,6 +57,7 @@ struct Options {
   int iterations = 1;             // vcrefine's iterations
   double class_temperature = 0;   // f's class decoding: 0 = the model's
   double class_debias = -1;       // -1 = the model's
+  bool skip_borders = true;       // vccolorize's skip-borders
   std::string out;
   bool json = false;
   bool stills = false;
@@ -115,6 +116,10 @@ void declare(vctools::FlagParser& p, Options& o, bool& clips_marker) {
          "vccolorize's class-debias (-1: the file's; else 0..1)",
          &o.class_debias)
       .range(-1, 1);
+  p.flag("--whole-frame",
+         "f sees the whole frame, black letterbox / pillarbox borders included, as vccolorize's "
+         "skip-borders=false (default: the picture inside them)",
+         &o.skip_borders, false);
   p.flag("--window", "N", "neighbours on each side g refines a frame with, as vcrefine's window",
          &o.window)
       .range(1, 2);
@@ -367,6 +372,7 @@ int run(const Options& o) {
   vc_options.iterations = o.iterations;
   vc_options.class_temperature = o.class_temperature;
   vc_options.class_debias = o.class_debias;
+  vc_options.skip_borders = o.skip_borders;
   vidcolor::VideoColorizer colorizer(model, vc_options);
   // f once more per frame for the per-candidate rows: the engine vccolorize runs, at the same
   // inference size, so candidate i's row is what the elements show with candidate = i.
@@ -376,6 +382,7 @@ int run(const Options& o) {
     co.inference_size = vc_options.colorize_inference_size;
     co.class_temperature = o.class_temperature;
     co.class_debias = o.class_debias;
+    co.skip_borders = o.skip_borders;
     candidates = std::make_unique<vidcolor::ColorizeEngine>(model, torch::Device(torch::kCPU), co);
   }
   vceval::Evaluation evaluation;
@@ -407,6 +414,7 @@ int run(const Options& o) {
   info["iterations"] = o.iterations;
   info["class_temperature"] = o.class_temperature;
   info["class_debias"] = o.class_debias;
+  info["skip_borders"] = o.skip_borders;
   info["candidates_scored"] = candidates ? candidates->candidates() : 0;
   info["film"] = o.film;
   info["threads"] = threads;

@@ -501,6 +501,41 @@ TEST(VcColorize, ClassDecodingProperties) {
   EXPECT_NE(refused.substr(split).find("chroma classes"), std::string::npos) << refused;
 }
 
+// A pillarboxed frame (black bars beside a gray picture): with skip-borders (the default) f
+// colours the picture only and the bars stay neutral; with it off the bars take f's colour too.
+TEST(VcColorize, SkipBordersKeepsBlackBarsNeutral) {
+  const int w = 64, h = 32, bar = 12;
+  std::vector<uint8_t> gray(w * h, 128);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      if (x < bar || x >= w - bar) gray[y * w + x] = 0;
+  const int k = 1;  // a candidate with colour in both channels
+  for (const bool skip : {true, false}) {
+    auto hr = colorize_harness(video_caps("GRAY8", w, h), video_caps("Y444", w, h), k);
+    gboolean is_default = FALSE;
+    g_object_get(hr->element, "skip-borders", &is_default, nullptr);
+    EXPECT_TRUE(is_default);
+    g_object_set(hr->element, "skip-borders", skip, nullptr);
+    BufferPtr out = push_pull(hr.get(), gray8_frame(gray, w, h, 0));
+    ASSERT_TRUE(out);
+    const Planes p = read_planes(hr.get(), out.get());
+    EXPECT_EQ(p.planes[0], gray) << "luma is the input's";
+    for (int c = 1; c <= 2; ++c) {
+      const double want = 128 + 255 * kChroma[k][c - 1];
+      EXPECT_NEAR(mean_of(p.planes[c], w, bar, w - bar, 0, h), want, 8) << c;
+      const double left = mean_of(p.planes[c], w, 0, bar, 0, h),
+                   right = mean_of(p.planes[c], w, w - bar, w, 0, h);
+      if (skip) {
+        EXPECT_EQ(left, 128.0) << c;
+        EXPECT_EQ(right, 128.0) << c;
+      } else {
+        EXPECT_NEAR(left, want, 8) << c;
+        EXPECT_NEAR(right, want, 8) << c;
+      }
+    }
+  }
+}
+
 TEST(VcColorize, MosaicShowsTheCandidatesInQuadrants) {
   const int w = 64, h = 48;
   const std::vector<uint8_t> gray = random_gray(w, h, 9);

@@ -9,6 +9,7 @@
 #include "vidcolor/core/error.hpp"
 #include "vidcolor/ops/guided_upsample.hpp"
 #include "vidcolor/infer/inference_runtime.hpp"
+#include "vidcolor/infer/picture_area.hpp"
 #include "vidcolor/model/class_decoding.hpp"
 #include "vidcolor/ops/resize.hpp"
 
@@ -56,6 +57,7 @@ struct ColorizeEngine::Impl {
   int chosen = -1;
   torch::Tensor previous_histogram;  // [bins], sums to 1
   bool last_cut = false;
+  PictureAreaTracker borders;  // options.skip_borders: where the picture is in the stream
 
   Impl(std::shared_ptr<const Model> m, torch::Device dev, ColorizeOptions o)
       : model(std::move(m)), device(dev), options(o) {
@@ -99,10 +101,17 @@ struct ColorizeEngine::Impl {
   }
 
   struct Run {
-    torch::Tensor y, y_lr, candidates;  // [1,1,H,W], [1,1,h,w], [1,d,2,h,w]
+    torch::Tensor y;           // [1,1,H,W] the frame's luma
+    PictureBox box;            // where f ran: the picture inside black borders, or all of y
+    torch::Tensor y_pic;       // [1,1,h,w] y inside box
+    torch::Tensor y_lr;        // [1,1,h',w'] y_pic at inference size
+    torch::Tensor candidates;  // [1,d,2,h',w']
   };
 
-  Run run_f(const torch::Tensor& luma) {
+  // f on the frame's picture area: `area` says how it is found (the stream's steadied box,
+  // this frame's own, or the whole frame).
+  enum class Area { Tracked, ThisFrame, Whole };
+  Run run_f(const torch::Tensor& luma, Area area) {
     if (!luma.defined() || luma.dim() != 4 || luma.size(0) != 1 || luma.size(1) != 1 ||
         luma.size(2) < 1 || luma.size(3) < 1 || !luma.is_floating_point())
       fail("luma must be a [1,1,H,W] floating-point tensor in [0,1], got " +
@@ -111,9 +120,13 @@ struct ColorizeEngine::Impl {
     if (luma.size(2) > 32768 || luma.size(3) > 32768) fail("frame too large: " + shape_str(luma));
     Run r;
     r.y = luma.to(device, torch::kFloat32);
+    r.box = {0, 0, r.y.size(2), r.y.size(3)};
+    if (options.skip_borders && area == Area::Tracked) r.box = borders.update(r.y);
+    if (options.skip_borders && area == Area::ThisFrame) r.box = find_picture_box(r.y);
+    r.y_pic = r.y.narrow(2, r.box.top, r.box.height).narrow(3, r.box.left, r.box.width);
     int w = 0, h = 0;
-    config.inference_dims(static_cast<int>(luma.size(3)), static_cast<int>(luma.size(2)), &w, &h);
-    r.y_lr = resize_planes(r.y, h, w);
+    config.inference_dims(static_cast<int>(r.box.width), static_cast<int>(r.box.height), &w, &h);
+    r.y_lr = resize_planes(r.y_pic, h, w);
     r.candidates = f->forward(network_input(r.y_lr, device)).to(torch::kFloat32);
     return r;
   }
@@ -121,6 +134,14 @@ struct ColorizeEngine::Impl {
   torch::Tensor upsample(const torch::Tensor& src_lr, const Run& r, const torch::Tensor& guide) {
     return guided_upsample(src_lr, r.y_lr, guide, options.guide_radius, options.guide_eps)
         .clamp_(-0.5, 0.5);
+  }
+
+  // Chroma of the picture area [1,C,h,w] -> of the frame [1,C,H,W]: the borders neutral.
+  static torch::Tensor in_frame(const torch::Tensor& pic, const Run& r) {
+    if (r.box.height == r.y.size(2) && r.box.width == r.y.size(3)) return pic;
+    torch::Tensor out = torch::zeros({1, pic.size(1), r.y.size(2), r.y.size(3)}, pic.options());
+    out.narrow(2, r.box.top, r.box.height).narrow(3, r.box.left, r.box.width).copy_(pic);
+    return out;
   }
 
   int choose(const Run& r) {
@@ -158,22 +179,22 @@ ColorizeEngine& ColorizeEngine::operator=(ColorizeEngine&&) noexcept = default;
 
 torch::Tensor ColorizeEngine::colorize(const torch::Tensor& luma) {
   c10::InferenceMode guard;
-  const Impl::Run r = impl_->run_f(luma);
+  const Impl::Run r = impl_->run_f(luma, Impl::Area::Tracked);
   const int c = impl_->choose(r);
-  return impl_->upsample(r.candidates.select(1, c), r, r.y);
+  return Impl::in_frame(impl_->upsample(r.candidates.select(1, c), r, r.y_pic), r);
 }
 
 torch::Tensor ColorizeEngine::colorize_all(const torch::Tensor& luma) {
   c10::InferenceMode guard;
-  const Impl::Run r = impl_->run_f(luma);
+  const Impl::Run r = impl_->run_f(luma, Impl::Area::ThisFrame);
   const int64_t d = r.candidates.size(1), h = r.y_lr.size(2), w = r.y_lr.size(3);
-  return impl_->upsample(r.candidates.reshape({1, d * 2, h, w}), r, r.y)
+  return Impl::in_frame(impl_->upsample(r.candidates.reshape({1, d * 2, h, w}), r, r.y_pic), r)
       .view({1, d, 2, r.y.size(2), r.y.size(3)});
 }
 
 MosaicFrame ColorizeEngine::colorize_mosaic(const torch::Tensor& luma) {
   c10::InferenceMode guard;
-  const Impl::Run r = impl_->run_f(luma);
+  const Impl::Run r = impl_->run_f(luma, Impl::Area::Whole);
   const int64_t d = r.candidates.size(1), H = r.y.size(2), W = r.y.size(3);
   const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(d))));
   const int64_t rows = (d + cols - 1) / cols;
@@ -199,6 +220,7 @@ MosaicFrame ColorizeEngine::colorize_mosaic(const torch::Tensor& luma) {
 
 void ColorizeEngine::reset() {
   impl_->reset_choice();
+  impl_->borders.reset();
   impl_->previous_histogram = torch::Tensor();
   impl_->last_cut = false;
 }

@@ -35,6 +35,7 @@ struct VideoColorizer::Impl {
     c.candidate = o.candidate;
     c.class_temperature = o.class_temperature;
     c.class_debias = o.class_debias;
+    c.skip_borders = o.skip_borders;
     return c;
   }
 

@@ -326,6 +326,32 @@ TEST(ColorizeEngine, ClassDecodingOptionsAreChecked) {
   expect_error([&] { ColorizeEngine(constant_model(), torch::kCPU, o); }, "chroma classes");
 }
 
+// skip_borders (the default): f runs on the picture inside black bars, exactly as on the
+// picture alone, and the bars get neutral chroma; off, f sees the bars too.
+TEST(ColorizeEngine, SkipBordersRunsFOnThePictureOnly) {
+  const auto model = random_model();
+  torch::manual_seed(9);
+  const torch::Tensor picture = torch::rand({1, 1, 48, 64}) * 0.7 + 0.3;
+  torch::Tensor frame = torch::zeros({1, 1, 48, 96});
+  frame.narrow(3, 16, 64).copy_(picture);
+  const torch::Tensor framed = ColorizeEngine(model, torch::kCPU).colorize(frame);
+  const torch::Tensor alone = ColorizeEngine(model, torch::kCPU).colorize(picture);
+  EXPECT_TRUE(torch::equal(framed.narrow(3, 16, 64), alone));
+  EXPECT_EQ(framed.narrow(3, 0, 16).abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(framed.narrow(3, 80, 16).abs().max().item<float>(), 0.0f);
+  // colorize_all: each candidate alike.
+  const torch::Tensor all = ColorizeEngine(model, torch::kCPU).colorize_all(frame);
+  const torch::Tensor all_alone = ColorizeEngine(model, torch::kCPU).colorize_all(picture);
+  EXPECT_TRUE(torch::equal(all.narrow(4, 16, 64), all_alone));
+  EXPECT_EQ(all.narrow(4, 0, 16).abs().max().item<float>(), 0.0f);
+
+  ColorizeOptions whole;
+  whole.skip_borders = false;
+  const torch::Tensor seen = ColorizeEngine(model, torch::kCPU, whole).colorize(frame);
+  EXPECT_GT(seen.narrow(3, 0, 16).abs().max().item<float>(), 0.0f);
+  EXPECT_FALSE(torch::equal(seen.narrow(3, 16, 64), alone));
+}
+
 TEST(ColorizeEngine, BadInputsAndOptions) {
   const auto model = random_model();
   ColorizeEngine engine(model, torch::kCPU);

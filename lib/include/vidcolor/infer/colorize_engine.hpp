@@ -34,6 +34,11 @@ struct ColorizeOptions {
   // average colour; they move along the trade of PSNR against colour (models/MODEL_CARD.md).
   double class_temperature = 0.0;  // 0 = the model's; else 0.01..10
   double class_debias = -1.0;      // -1 = the model's; else 0..1
+  // f runs on the picture inside black letterbox / pillarbox borders only (picture_area.hpp:
+  // found per frame, steadied over the stream), at its inference size, and the borders get
+  // neutral chroma. f colours a picture with bars beside it differently from the photos it
+  // learned (models/MODEL_CARD.md, "Borders"). false = f sees the whole frame.
+  bool skip_borders = true;
 };
 
 // A mosaic frame: all d candidates side by side (see colorize_mosaic).
@@ -68,16 +73,18 @@ class ColorizeEngine {
   // locked until reset() or a scene cut. Throws vidcolor::Error for a bad luma tensor.
   torch::Tensor colorize(const torch::Tensor& luma);
 
-  // All d candidates at full resolution: [1,d,2,H,W]. Does not change the choice state.
+  // All d candidates at full resolution: [1,d,2,H,W]. Does not change the choice state; with
+  // skip_borders, f runs inside this frame's own borders (not the stream's steadied box).
   torch::Tensor colorize_all(const torch::Tensor& luma);
 
   // All d candidates on one frame of the input's size, for choosing a candidate: a grid of
   // ceil(sqrt(d)) columns (2 x 2 for d = 4), cell i (row-major) shows candidate i on the
   // frame area-scaled to the cell; cells split odd sizes (left/top cells get the smaller
-  // half); unused cells are gray. Does not change the choice state.
+  // half); unused cells are gray. f sees the whole frame (borders included). Does not change
+  // the choice state.
   MosaicFrame colorize_mosaic(const torch::Tensor& luma);
 
-  // Forget the choice and the scene-cut history (flush, new stream, new caps).
+  // Forget the choice, the scene-cut history and the borders (flush, new stream, new caps).
   void reset();
 
   int candidates() const;

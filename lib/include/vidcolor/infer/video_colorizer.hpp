@@ -32,6 +32,7 @@ struct VideoColorizerOptions {
   int iterations = 1;               // vcrefine's iterations (passes of g)
   double class_temperature = 0.0;   // vccolorize's class-temperature: 0 = the model's
   double class_debias = -1.0;       // vccolorize's class-debias: -1 = the model's
+  bool skip_borders = true;         // vccolorize's skip-borders
 };
 
 class VideoColorizer {
