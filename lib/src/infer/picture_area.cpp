@@ -23,11 +23,22 @@ PictureBox PictureBox::united(const PictureBox& o) const {
 
 namespace {
 
-// How many leading entries of `border` (a bool vector, CPU) are true.
+// Where the picture starts in `border` (a bool vector, CPU, true = a border line): at the first
+// run of at least an eighth of the lines (2 at least) that are not border. Shorter runs before
+// it are islands in the border (subtitles in a letterbox bar, a tall logo in a pillar) and
+// belong to it. The size when there is no such run.
 int64_t leading(const torch::Tensor& border) {
   const auto a = border.accessor<bool, 1>();
-  int64_t n = 0;
-  while (n < a.size(0) && a[n]) ++n;
+  const int64_t n = a.size(0), min_run = std::max<int64_t>(2, n / 8);
+  int64_t start = 0, run = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (a[i]) {
+      run = 0;
+      continue;
+    }
+    if (run++ == 0) start = i;
+    if (run >= min_run) return start;
+  }
   return n;
 }
 

@@ -41,6 +41,17 @@ TEST(PictureArea, ALogoOverABarDoesNotStopIt) {
   EXPECT_EQ(find_picture_box(y), (PictureBox{0, 24, 120, 112}));
 }
 
+TEST(PictureArea, SubtitlesInALetterboxBarBelongToTheBar) {
+  // A bottom bar of 30 rows with a line of white text 8 rows tall in it (under an eighth of the
+  // height), 6 black rows below the picture: the text is an island of the border.
+  torch::Tensor y = framed(120, 160, 12, 30, 0, 0);
+  y.narrow(2, 96, 8).narrow(3, 40, 80).fill_(0.95);
+  EXPECT_EQ(find_picture_box(y), (PictureBox{12, 0, 78, 160}));
+  // A run as long as an eighth of the side is picture: the box reaches down to it.
+  y.narrow(2, 96, 15).narrow(3, 40, 80).fill_(0.95);
+  EXPECT_EQ(find_picture_box(y), (PictureBox{12, 0, 99, 160}));
+}
+
 TEST(PictureArea, BlackFramesAndSmallPicturesKeepTheWholeFrame) {
   const PictureBox whole{0, 0, 120, 160};
   EXPECT_EQ(find_picture_box(torch::zeros({1, 1, 120, 160})), whole);  // a black frame, a fade

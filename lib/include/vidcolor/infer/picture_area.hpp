@@ -27,11 +27,13 @@ struct PictureBox {
 // (16 of limited range) both fall under it.
 inline constexpr double kBorderBlack = 0.1;
 
-// The box inside the black borders of luma [1,1,H,W] in [0,1] (any device): a row (column) at
-// an edge of the frame is border while fewer than a tenth of its pixels are brighter than
-// `black`, so a channel logo over a border does not stop it. The whole frame when there is no
-// border, or when the box would keep less than a third of the height or width (a black frame,
-// a fade, a dark scene). Throws vidcolor::Error for a luma that is not [1,1,H,W].
+// The box inside the black borders of luma [1,1,H,W] in [0,1] (any device): a row (column) is
+// border black while fewer than a tenth of its pixels are brighter than `black`, so a channel
+// logo over a border does not stop it; the picture starts at the first run of at least an
+// eighth of the rows (columns) that are not border black, so shorter islands in a border
+// (subtitles in a letterbox bar) belong to the border and stay neutral. The whole frame when
+// there is no border, or when the box would keep less than a third of the height or width (a
+// black frame, a fade, a dark scene). Throws vidcolor::Error for a luma that is not [1,1,H,W].
 PictureBox find_picture_box(const torch::Tensor& luma, double black = kBorderBlack);
 
 // Steadies the box over a stream, so that f's view of the picture does not jump: the box grows
