@@ -66,7 +66,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1
 declare -A filter=(
   [gst-vcgray]='*'
   [gst-vcflow]='VcFlow.MetaFromTheSecondFrameWithItsResolution:VcFlow.NoMeta*:VcFlow.NeverWrites*:VcFlowMeta.*:VcFlowPipeline.FramesInEqualFramesOut'
-  [gst-vccolorize]='VcColorize.KeepsTimestampsFlagsAndVideoMetas:VcColorize.ResolutionChangeMidStream:VcColorize.MissingOrCorruptModel*:VcColorize.RefusesCapsItCannotTake:VcColorize.ClassDecodingProperties'
+  [gst-vccolorize]='VcColorize.KeepsTimestampsFlagsAndVideoMetas:VcColorize.ResolutionChangeMidStream:VcColorize.MissingOrCorruptModel*:VcColorize.RefusesCapsItCannotTake:VcColorize.ClassDecodingProperties:VcColorize.SkipBordersKeepsBlackBarsNeutral'
   [gst-vcrefine]='VcRefine.HoldsWindowTimesIterationsFramesAndDrainsAllAtEos:VcRefine.FlushDropsTheHeldFrames:VcRefine.CapsChange*:VcRefine.Discont*:VcRefine.WithoutFlowMeta*:VcRefine.BadModel*'
 )
 tests=("$@")
