@@ -131,6 +131,15 @@ class TrainTest : public ::testing::Test {
     o.samples = 3;
     return o;
   }
+  // The parameters digest of run `o` stopped after `steps` and resumed to its end (in its own
+  // out_dir): what a whole run must match when a resume continues it exactly.
+  static std::string stopped_and_resumed(TrainOptions o, int64_t steps) {
+    o.stop_after = steps;
+    Trainer(o).run();
+    o.stop_after = 0;
+    o.resume = true;
+    return Trainer(o).run().parameters_digest;
+  }
   static fs::path* root_;
 };
 fs::path* TrainTest::root_ = nullptr;
@@ -454,13 +463,7 @@ TEST_F(TrainTest, ToneGammaAugmentsFsInput) {
   EXPECT_NE(toned.parameters_digest, plain.parameters_digest);
   EXPECT_EQ(load_model(toned.model_path).provenance.at("tone_gamma"), 2.0);
 
-  TrainOptions first = opts("tone-2-split", 2.0);
-  first.stop_after = 1;
-  Trainer(first).run();
-  TrainOptions second = first;
-  second.stop_after = 0;
-  second.resume = true;
-  EXPECT_EQ(Trainer(second).run().parameters_digest, toned.parameters_digest);
+  EXPECT_EQ(stopped_and_resumed(opts("tone-2-split", 2.0), 1), toned.parameters_digest);
 }
 
 // --backbone-lr-scale: the fine-tuned backbone is Adam's second group at lr * scale. At 0 the
@@ -482,15 +485,10 @@ TEST_F(TrainTest, BackboneLearningRateScale) {
 
   // Both groups' Adam state survives a resume: stopped after one step and resumed, the run
   // ends where the whole run did.
-  TrainOptions first = options("bb-01-split", "f-images:2");
-  first.finetune_backbone = true;
-  first.backbone_lr_scale = 0.1;
-  first.stop_after = 1;
-  Trainer(first).run();
-  TrainOptions second = first;
-  second.stop_after = 0;
-  second.resume = true;
-  EXPECT_EQ(Trainer(second).run().parameters_digest, slow.parameters_digest);
+  TrainOptions split = options("bb-01-split", "f-images:2");
+  split.finetune_backbone = true;
+  split.backbone_lr_scale = 0.1;
+  EXPECT_EQ(stopped_and_resumed(split, 1), slow.parameters_digest);
 }
 
 TEST_F(TrainTest, RejectsBadOptions) {
