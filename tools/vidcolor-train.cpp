@@ -144,6 +144,12 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
          "(the losses keep the true luma), so colours do not hang on one tone curve; 1 = off",
          &o.tone_gamma)
       .range(1, 4);
+  p.flag("--grain", "S",
+         "grain augmentation: f's input gets Gaussian grain of a random sigma in [0, S] per "
+         "sample (luma units, 1 = white; 0.04 is about 10 of 255), the losses keep the clean "
+         "luma; 0 = off",
+         &o.grain)
+      .range(0, 0.25);
   p.flag("--coarse-size", "C",
          "coarse-to-fine: random C x C sub-crops (multiple of 16) for the first --coarse-fraction "
          "of each "

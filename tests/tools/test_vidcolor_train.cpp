@@ -466,6 +466,21 @@ TEST_F(TrainTest, ToneGammaAugmentsFsInput) {
   EXPECT_EQ(stopped_and_resumed(opts("tone-2-split", 2.0), 1), toned.parameters_digest);
 }
 
+// --grain: likewise; 0 is the plain run bit for bit, and a resume redraws each step's grain.
+TEST_F(TrainTest, GrainAugmentsFsInput) {
+  auto opts = [&](const std::string& out, double grain) {
+    TrainOptions o = options(out, "f-images:2");
+    o.grain = grain;
+    return o;
+  };
+  const TrainResult plain = Trainer(options("grain-plain", "f-images:2")).run();
+  EXPECT_EQ(Trainer(opts("grain-0", 0.0)).run().parameters_digest, plain.parameters_digest);
+  const TrainResult grained = Trainer(opts("grain-005", 0.05)).run();
+  EXPECT_NE(grained.parameters_digest, plain.parameters_digest);
+  EXPECT_EQ(load_model(grained.model_path).provenance.at("grain"), 0.05);
+  EXPECT_EQ(stopped_and_resumed(opts("grain-005-split", 0.05), 1), grained.parameters_digest);
+}
+
 // --backbone-lr-scale: the fine-tuned backbone is Adam's second group at lr * scale. At 0 the
 // backbone stays as loaded and the rest takes exactly the frozen run's steps; in between it is
 // its own run, apart from the full rate's.
@@ -511,6 +526,9 @@ TEST_F(TrainTest, RejectsBadOptions) {
   EXPECT_THROW(Trainer{o}, Error);
   o = options("bad", "f-images:1");
   o.tone_gamma = 0.5;  // the range is [1/G, G]: G < 1 would be an empty range
+  EXPECT_THROW(Trainer{o}, Error);
+  o = options("bad", "f-images:1");
+  o.grain = -0.1;
   EXPECT_THROW(Trainer{o}, Error);
 }
 

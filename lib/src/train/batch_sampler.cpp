@@ -4,7 +4,7 @@
 #include <random>
 
 #include "train/train_fail.hpp"
-#include "vidcolor/train/tone_augment.hpp"
+#include "vidcolor/train/input_augment.hpp"
 
 namespace vidcolor::train_detail {
 
@@ -69,13 +69,14 @@ torch::Tensor lands_inside(const torch::Tensor& flow) {
 
 BatchSampler::BatchSampler(const TrainingPack& pack, const std::string& pack_path, int rank,
                            int world, uint64_t seed, int64_t batch_size, int64_t pair_every,
-                           double tone_gamma, torch::Device device)
+                           double tone_gamma, double grain, torch::Device device)
     : pack_(pack),
       rank_(rank),
       seed_(seed),
       batch_size_(batch_size),
       pair_every_(pair_every),
       tone_gamma_(tone_gamma),
+      grain_(grain),
       device_(device) {
   // Each rank trains on its own share of the pack.
   for (int64_t i = rank; i < pack.num_images(); i += world) shard_[kImages].push_back(i);
@@ -164,6 +165,7 @@ StepBatch BatchSampler::batch(size_t stage, StageKind kind, int64_t stage_step, 
   // Drawn after the flips and offsets, so a run without it sees the batches it always did.
   const torch::Tensor& y = out.is_pairs ? out.pairs.y : out.images.y;
   out.f_input = apply_tone_gammas(y, draw_tone_gammas(rng, bsz, tone_gamma_));
+  out.f_input = apply_grains(out.f_input, draw_grains(rng, bsz, grain_));
   return out;
 }
 

@@ -20,8 +20,8 @@ struct StepBatch {
   bool is_pairs = false;
   PackImageBatch images;  // an image step
   PackPairBatch pairs;    // a pair step; masks also 0 where the flow leaves the crop
-  // f's input: the step's luma (images.y or pairs.y) through each sample's tone curve, both
-  // frames of a pair alike (tone_augment.hpp); the luma itself without tone augmentation.
+  // f's input: the step's luma (images.y or pairs.y) through each sample's tone curve and with
+  // its grain, both frames of a pair alike (input_augment.hpp); the luma itself without them.
   torch::Tensor f_input;
 };
 
@@ -32,7 +32,7 @@ class BatchSampler {
   // images or pairs would be empty.
   BatchSampler(const TrainingPack& pack, const std::string& pack_path, int rank, int world,
                uint64_t seed, int64_t batch_size, int64_t pair_every, double tone_gamma,
-               torch::Device device);
+               double grain, torch::Device device);
 
   // f-video and joint interleave image steps and pair steps (every pair_every-th is a pair;
   // all of them without images); g has pair steps only, f-images image steps only.
@@ -41,7 +41,8 @@ class BatchSampler {
   // The batch of step `stage_step` of stage number `stage` (of kind `kind`): batch_size
   // samples, each flipped at random, and, for crop < the pack's crop size, a random
   // crop x crop window of each (KNN graphs and masks remapped), and f's input through a
-  // random gamma in [1 / tone_gamma, tone_gamma] per sample.
+  // random gamma in [1 / tone_gamma, tone_gamma] and with grain of a random sigma in [0, grain]
+  // per sample.
   StepBatch batch(size_t stage, StageKind kind, int64_t stage_step, int64_t crop);
 
  private:
@@ -52,7 +53,7 @@ class BatchSampler {
   int rank_;
   uint64_t seed_;
   int64_t batch_size_, pair_every_;
-  double tone_gamma_;
+  double tone_gamma_, grain_;
   torch::Device device_;
   std::vector<int64_t> shard_[2];  // this rank's image and pair indices
   struct Permutation {

@@ -56,6 +56,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
     fp["backbone_lr_scale"] = o.backbone_lr_scale;
   if (o.class_rebalance_mix != 0.5) fp["class_rebalance_mix"] = o.class_rebalance_mix;
   if (o.tone_gamma != 1.0) fp["tone_gamma"] = o.tone_gamma;
+  if (o.grain != 0.0) fp["grain"] = o.grain;
   return fp;
 }
 

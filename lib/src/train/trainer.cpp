@@ -83,6 +83,7 @@ struct Trainer::Impl {
     if (!(o.class_rebalance_mix > 0 && o.class_rebalance_mix <= 1))
       fail("--class-rebalance must be in (0, 1]");
     if (!(o.tone_gamma >= 1 && o.tone_gamma <= 4)) fail("--tone-gamma must be in [1, 4]");
+    if (!(o.grain >= 0 && o.grain <= 0.25)) fail("--grain must be in [0, 0.25]");
     rank = coll->rank();
     world = coll->world_size();
     dev = parse_train_device(o.device, 0);
@@ -118,7 +119,7 @@ struct Trainer::Impl {
              " has none (pack frame folders or videos with vidcolor-pack --frames/--video)");
     }
     sampler = std::make_unique<BatchSampler>(*pack, o.pack, rank, world, o.seed, o.batch_size,
-                                             o.pair_every, o.tone_gamma, dev);
+                                             o.pair_every, o.tone_gamma, o.grain, dev);
 
     // The model: a fresh one (seeded init + the ImageNet backbone) or a given model file.
     if (!o.init_model.empty()) {
@@ -287,6 +288,7 @@ struct Trainer::Impl {
         {"diversity_samples", o.diversity_samples},
         {"class_rebalance_mix", o.class_rebalance_mix},
         {"tone_gamma", o.tone_gamma},
+        {"grain", o.grain},
         {"losses",
          {{"weights", o.weights.to_json()},
           {"perceptual",

@@ -110,10 +110,14 @@ struct TrainOptions {
   // pack's smoothed ab prior. 0.5 is Zhang's; towards 1 the rare colours are pushed less (1 = no
   // rebalancing). f's class_log_prior follows, so decoding's class_debias still undoes it.
   double class_rebalance_mix = 0.5;
-  // Tone augmentation (tone_augment.hpp): f's input luma goes through a gamma drawn
+  // Tone augmentation (input_augment.hpp): f's input luma goes through a gamma drawn
   // log-uniform in [1 / tone_gamma, tone_gamma] per sample; the losses keep the true luma.
   // 1 = off; at most 4.
   double tone_gamma = 1.0;
+  // Grain augmentation (input_augment.hpp): after the tone curve, f's input gets Gaussian grain
+  // of a sigma drawn uniform in [0, grain] per sample (luma units, 1 = white). 0 = off; at most
+  // 0.25.
+  double grain = 0.0;
   // Coarse-to-fine: during the first coarse_fraction of each stage (by steps, and by time
   // when the stage has a budget) the batches are random coarse_size x coarse_size sub-crops
   // of the pack's crops (KNN graphs and masks remapped exactly); then full crops. 0 = off.

@@ -1,5 +1,6 @@
-// Tone augmentation of f's input: the gammas' range and symmetry, the curve and its 8-bit
-// re-quantisation per sample, the identity at gamma 1, and refused arguments.
+// Augmentation of f's input: the gammas' range and symmetry, the curve and its 8-bit
+// re-quantisation per sample, the identity at gamma 1; the grains' range, their noise's strength,
+// independence and reproducibility; refused arguments.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +8,7 @@
 #include <random>
 
 #include "vidcolor/core/error.hpp"
-#include "vidcolor/train/tone_augment.hpp"
+#include "vidcolor/train/input_augment.hpp"
 
 using namespace vidcolor;
 
@@ -85,4 +86,53 @@ TEST(ToneAugment, RefusesBadArguments) {
   EXPECT_THROW(apply_tone_gammas(y, {1.5}), Error);
   EXPECT_THROW(apply_tone_gammas(y, {1.5, 0.0}), Error);
   EXPECT_THROW(apply_tone_gammas(y, {1.5, -1.0}), Error);
+}
+
+TEST(GrainAugment, SigmasAreUniformWithinTheRangeAndOffDrawsNothing) {
+  std::mt19937_64 rng(3);
+  const std::vector<Grain> g = draw_grains(rng, 2000, 0.08);
+  double sum = 0;
+  for (const Grain& x : g) {
+    EXPECT_GE(x.sigma, 0.0);
+    EXPECT_LT(x.sigma, 0.08);
+    sum += x.sigma;
+  }
+  EXPECT_NEAR(sum / g.size(), 0.04, 0.003);  // uniform: mean 0.04, sd of the mean ~0.0005
+  EXPECT_NE(g[0].seed, g[1].seed);
+  std::mt19937_64 a(3), untouched(3);
+  for (const Grain& x : draw_grains(a, 4, 0.0)) EXPECT_EQ(x.sigma, 0.0);
+  EXPECT_EQ(a(), untouched());
+}
+
+TEST(GrainAugment, NoiseOfTheSigmaOnTheEightBitSteps) {
+  // Mid-gray samples: the noise's sd is the sample's sigma; a sigma of 0 leaves its sample.
+  const torch::Tensor y = torch::full({3, 1, 64, 64}, 0.5);
+  const torch::Tensor out = apply_grains(y, {{0.05, 1}, {0.0, 2}, {0.1, 3}});
+  ASSERT_EQ(out.sizes(), y.sizes());
+  EXPECT_NEAR((out[0] - 0.5).std().item<double>(), 0.05, 0.004);
+  EXPECT_TRUE(torch::equal(out[1], y[1]));
+  EXPECT_NEAR((out[2] - 0.5).std().item<double>(), 0.1, 0.006);
+  EXPECT_NEAR(out[2].mean().item<double>(), 0.5, 0.01);  // no bias
+  for (int64_t b : {0, 2}) EXPECT_TRUE(torch::equal(out[b], (out[b] * 255).round() / 255)) << b;
+  EXPECT_GE(out.min().item<double>(), 0.0);
+  EXPECT_LE(out.max().item<double>(), 1.0);
+}
+
+TEST(GrainAugment, SeededAndIndependentAcrossFrames) {
+  const torch::Tensor y = torch::full({1, 2, 1, 16, 16}, 0.5);
+  const torch::Tensor a = apply_grains(y, {{0.05, 9}}), b = apply_grains(y, {{0.05, 9}}),
+                      c = apply_grains(y, {{0.05, 10}});
+  EXPECT_TRUE(torch::equal(a, b));               // the same seed: the same batch on a resume
+  EXPECT_FALSE(torch::equal(a, c));              // another seed: other grain
+  EXPECT_FALSE(torch::equal(a[0][0], a[0][1]));  // the two frames of a pair: their own grain
+  const torch::Tensor clean = torch::rand({2, 1, 4, 4});
+  EXPECT_TRUE(apply_grains(clean, {{0.0, 1}, {0.0, 2}}).is_same(clean));
+}
+
+TEST(GrainAugment, RefusesBadArguments) {
+  std::mt19937_64 rng(1);
+  EXPECT_THROW(draw_grains(rng, 2, -0.01), Error);
+  EXPECT_THROW(draw_grains(rng, 2, 0.3), Error);
+  EXPECT_THROW(draw_grains(rng, 2, std::nan("")), Error);
+  EXPECT_THROW(apply_grains(torch::rand({2, 1, 2, 2}), {{0.1, 1}}), Error);
 }

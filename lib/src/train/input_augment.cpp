@@ -1,0 +1,90 @@
+// Augmentation of f's input luma: tone and grain (see the header).
+#include "vidcolor/train/input_augment.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "vidcolor/core/error.hpp"
+
+namespace vidcolor {
+
+namespace {
+
+// A double in [0, 1) from 53 bits of rng, by hand: std::uniform_real_distribution's algorithm is
+// left open by the standard, and a step's batch must be the same on every standard library.
+double unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// 8-bit steps in [0, 1], what vcgray hands f.
+torch::Tensor quantise(const torch::Tensor& y) {
+  return (y.clamp(0.0, 1.0) * 255.0).round() / 255.0;
+}
+
+}  // namespace
+
+std::vector<double> draw_tone_gammas(std::mt19937_64& rng, int64_t n, double max_gamma) {
+  if (!(max_gamma >= 1 && max_gamma <= 4))
+    throw Error("tone augmentation: the largest gamma must be in [1, 4], got " +
+                std::to_string(max_gamma));
+  std::vector<double> g(static_cast<size_t>(n), 1.0);
+  if (max_gamma == 1) return g;
+  const double span = std::log(max_gamma);
+  for (double& x : g) x = std::exp((2 * unit(rng) - 1) * span);
+  return g;
+}
+
+torch::Tensor apply_tone_gammas(const torch::Tensor& y, const std::vector<double>& gammas) {
+  if (y.dim() < 1 || static_cast<int64_t>(gammas.size()) != y.size(0))
+    throw Error("tone augmentation: " + std::to_string(gammas.size()) + " gammas for a batch of " +
+                (y.dim() < 1 ? std::string("no samples") : std::to_string(y.size(0))));
+  if (std::all_of(gammas.begin(), gammas.end(), [](double g) { return g == 1.0; })) return y;
+  std::vector<torch::Tensor> rows;
+  rows.reserve(gammas.size());
+  for (size_t b = 0; b < gammas.size(); ++b) {
+    if (!(gammas[b] > 0))
+      throw Error("tone augmentation: gamma " + std::to_string(gammas[b]) + " is not positive");
+    const torch::Tensor s = y.narrow(0, static_cast<int64_t>(b), 1);
+    rows.push_back(gammas[b] == 1.0 ? s : quantise(s.clamp(0.0, 1.0).pow(gammas[b])));
+  }
+  return torch::cat(rows, 0);
+}
+
+std::vector<Grain> draw_grains(std::mt19937_64& rng, int64_t n, double max_sigma) {
+  if (!(max_sigma >= 0 && max_sigma <= 0.25))
+    throw Error("grain augmentation: the largest sigma must be in [0, 0.25], got " +
+                std::to_string(max_sigma));
+  std::vector<Grain> g(static_cast<size_t>(n));
+  if (max_sigma == 0) return g;
+  for (Grain& x : g) {
+    x.sigma = unit(rng) * max_sigma;
+    x.seed = rng();
+  }
+  return g;
+}
+
+torch::Tensor apply_grains(const torch::Tensor& y, const std::vector<Grain>& grains) {
+  if (y.dim() < 1 || static_cast<int64_t>(grains.size()) != y.size(0))
+    throw Error("grain augmentation: " + std::to_string(grains.size()) + " grains for a batch of " +
+                (y.dim() < 1 ? std::string("no samples") : std::to_string(y.size(0))));
+  if (std::all_of(grains.begin(), grains.end(), [](const Grain& g) { return g.sigma == 0; }))
+    return y;
+  std::vector<torch::Tensor> rows;
+  rows.reserve(grains.size());
+  for (size_t b = 0; b < grains.size(); ++b) {
+    const torch::Tensor s = y.narrow(0, static_cast<int64_t>(b), 1);
+    if (grains[b].sigma == 0) {
+      rows.push_back(s);
+      continue;
+    }
+    // The noise on the CPU from the sample's own generator, then to y's device.
+    at::Generator gen = at::detail::createCPUGenerator(grains[b].seed);
+    const torch::Tensor noise =
+        at::normal(0.0, grains[b].sigma, s.sizes(), gen, torch::TensorOptions(torch::kFloat32));
+    rows.push_back(quantise(s + noise.to(s.device(), s.scalar_type())));
+  }
+  return torch::cat(rows, 0);
+}
+
+}  // namespace vidcolor
