@@ -20,13 +20,18 @@ bal="$out/bal"
 mkdir -p "$bal/faces" "$bal/clipframes"
 
 # 1,500 of each face set, chosen with a fixed seed from the sorted names (links, no copies).
+# The split's validation_photos are never linked (the sample is drawn as before, so the pack
+# stays the one the shipped f was trained on: none of them is in it).
 python3 - "$data" "$bal/faces" <<'EOF'
-import os, random, sys
+import json, os, random, sys
 data, dst = sys.argv[1], sys.argv[2]
+held_out = {os.path.normpath(p) for p in json.load(open("data/split.json")).get("validation_photos", [])}
 for folder in ("lfw", "utkface"):
     src = os.path.join(data, "images", folder)
     names = sorted(n for n in os.listdir(src) if n.lower().endswith((".jpg", ".jpeg", ".png")))
     for n in random.Random(3).sample(names, 1500):
+        if os.path.join("images", folder, n) in held_out:
+            continue
         link = os.path.join(dst, f"{folder}-{n}")
         if not os.path.lexists(link):
             os.symlink(os.path.abspath(os.path.join(src, n)), link)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scores a model on one part of the data split (data/split.json) with vidcolor-eval:
-#   scripts/score-model.sh MODEL validation|report|film OUTDIR [vidcolor-eval options...]
+#   scripts/score-model.sh MODEL validation|validation_photos|report|film OUTDIR [options...]
 # validation: every choice (checkpoint, temperature, default candidate) is made on these.
+# validation_photos: 200 held-out LFW photos of people, each scored alone (--stills); with
+#             --input-grain S also how a noisy source is colorized.
 # report:     the held-out scores of the model card; nothing else may look at them.
 # film:       black-and-white film, no truth (--film: colorfulness, spread, tint, CDC).
 # Writes OUTDIR/scores.json (vidcolor-eval --json) and one strip per clip under
@@ -10,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 3 ]; then
-  sed -n '2,9p' "$0" >&2
+  sed -n '2,11p' "$0" >&2
   exit 2
 fi
 model=$1 part=$2 out=$3
@@ -30,6 +32,7 @@ for p in split[part]:
 ' "$part" "$data")
 extra=()
 [ "$part" = film ] && extra+=(--film)
+[ "$part" = validation_photos ] && extra+=(--stills --size 0)  # the photos as they are (128 px)
 mkdir -p "$out/strips"
 "$eval_bin" --model "$model" --clips "${clips[@]}" --max-frames 24 --size 240 --no-candidates \
   --strip-rows 2 "${extra[@]}" "$@" --out "$out/strips" --json > "$out/scores.json"

@@ -58,6 +58,7 @@ struct Options {
   double class_temperature = 0;   // f's class decoding: 0 = the model's
   double class_debias = -1;       // -1 = the model's
   bool skip_borders = true;       // vccolorize's skip-borders
+  double input_grain = 0;         // grain on the networks' input (a noisy source)
   std::string out;
   bool json = false;
   bool stills = false;
@@ -120,6 +121,13 @@ void declare(vctools::FlagParser& p, Options& o, bool& clips_marker) {
          "f sees the whole frame, black letterbox / pillarbox borders included, as vccolorize's "
          "skip-borders=false (default: the picture inside them)",
          &o.skip_borders, false);
+  p.flag("--input-grain", "S",
+         "add Gaussian grain of standard deviation S (luma units, 1 = white; 0.04 is about 10 "
+         "of 255) to the gray input the networks see, its own per frame, seeded: how a noisy "
+         "source is colorized. The output is composed with the clean luma and scored against the "
+         "clean truth, so only the colour's loss is measured",
+         &o.input_grain)
+      .range(0, 0.25);
   p.flag("--window", "N", "neighbours on each side g refines a frame with, as vcrefine's window",
          &o.window)
       .range(1, 2);
@@ -171,7 +179,8 @@ class Progress {
 
 // One frame waiting for its colorization: the ground truth and what scoring it needs.
 struct Pending {
-  cv::Mat bgr, gray;
+  cv::Mat bgr, gray;  // the truth, and its luma (what the output is composed with)
+  cv::Mat input;      // what the networks see: the luma, with --input-grain its grainy copy
   torch::Tensor flow_back, flow_fwd;  // ground-truth flows to the previous frame
 };
 
@@ -209,9 +218,11 @@ class ClipRun {
         p.flow_fwd = vidcolor::flow_mat_to_tensor(flow_.compute(prev_gray, p.gray));
       }
       prev_gray = p.gray;
+      // Grain of its own per frame (seeded by clip and frame), as a noisy source has.
+      p.input = vceval::with_grain(p.gray, o_.input_grain, (uint64_t(clip_i_) << 32) + frame_++);
       pending_.push_back(std::move(p));
       const auto t0 = Clock::now();
-      auto done = colorizer_.push(pending_.back().gray);
+      auto done = colorizer_.push(pending_.back().input);
       seconds_ += std::chrono::duration<double>(Clock::now() - t0).count();
       for (auto& f : done) score(f);
     }
@@ -285,7 +296,7 @@ class ClipRun {
     if (!o_.film) outputs.push_back(gray);
     if (candidates_ != nullptr) {
       // Not timed: the elements run one candidate; this is the evaluation's extra pass of f.
-      const torch::Tensor all = candidates_->colorize_all(vceval::gray_to_tensor(p.gray));
+      const torch::Tensor all = candidates_->colorize_all(vceval::gray_to_tensor(p.input));
       for (int64_t i = 0; i < all.size(1); ++i)
         outputs.push_back(vceval::colorized_rgb_tensor(p.gray, all.select(1, i)));
     }
@@ -334,6 +345,7 @@ class ClipRun {
   std::vector<cv::Mat> last_row_, sheet_panels_;
   int last_row_index_ = -1, last_added_ = -1;
   int expected_ = 0, scored_ = 0, width_ = 0, height_ = 0;
+  uint64_t frame_ = 0;  // frames read: with the clip's index, the seed of each frame's grain
   double seconds_ = 0.0;
 };
 
@@ -415,6 +427,7 @@ int run(const Options& o) {
   info["class_temperature"] = o.class_temperature;
   info["class_debias"] = o.class_debias;
   info["skip_borders"] = o.skip_borders;
+  info["input_grain"] = o.input_grain;
   info["candidates_scored"] = candidates ? candidates->candidates() : 0;
   info["film"] = o.film;
   info["threads"] = threads;

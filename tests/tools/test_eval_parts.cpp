@@ -90,6 +90,25 @@ TEST(EvalFrames, ConversionsKeepChannelsAndLuma) {
   EXPECT_THROW(vceval::colorized_rgb_tensor(gray, torch::zeros({1, 2, 2, 2})), vidcolor::Error);
 }
 
+TEST(EvalFrames, GrainOfTheSigmaSeededAndClamped) {
+  const cv::Mat gray(64, 64, CV_8UC1, cv::Scalar(128));
+  const cv::Mat a = vceval::with_grain(gray, 0.04, 7);
+  ASSERT_EQ(a.type(), CV_8UC1);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(a, mean, sd);
+  EXPECT_NEAR(sd[0], 0.04 * 255, 0.5);  // 10.2 of 255
+  EXPECT_NEAR(mean[0], 128, 0.5);
+  EXPECT_EQ(cv::norm(a, vceval::with_grain(gray, 0.04, 7), cv::NORM_INF), 0);  // seeded
+  EXPECT_GT(cv::norm(a, vceval::with_grain(gray, 0.04, 8), cv::NORM_INF), 0);
+  EXPECT_EQ(vceval::with_grain(gray, 0.0, 7).data, gray.data);  // 0: the frame itself
+  // Near white, grain saturates at 255 instead of wrapping round.
+  const cv::Mat white(8, 8, CV_8UC1, cv::Scalar(250));
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(vceval::with_grain(white, 0.1, 1), &lo, &hi);
+  EXPECT_EQ(hi, 255);
+  EXPECT_GT(lo, 150);
+}
+
 TEST(EvalReport, OverallIsTheMeanOverClipsWhereDefined) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   vceval::Evaluation e;

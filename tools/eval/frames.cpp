@@ -21,6 +21,19 @@ cv::Mat bgr_to_gray8(const cv::Mat& bgr) {
   return gray;
 }
 
+cv::Mat with_grain(const cv::Mat& gray, double sigma, uint64_t seed) {
+  CV_Assert(gray.type() == CV_8UC1 && sigma >= 0);
+  if (sigma == 0) return gray;
+  cv::Mat noise(gray.size(), CV_32F);
+  cv::RNG rng(seed);
+  rng.fill(noise, cv::RNG::NORMAL, 0.0, sigma * 255.0);
+  cv::Mat out;
+  gray.convertTo(out, CV_32F);
+  out += noise;
+  out.convertTo(out, CV_8U);  // rounds and saturates to 0..255
+  return out;
+}
+
 torch::Tensor bgr_to_rgb_tensor(const cv::Mat& bgr) {
   CV_Assert(bgr.type() == CV_8UC3);
   const cv::Mat c = bgr.isContinuous() ? bgr : bgr.clone();

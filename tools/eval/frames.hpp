@@ -16,6 +16,11 @@ cv::Mat bgr_to_gray8(const cv::Mat& bgr);
 // 8-bit BGR -> R'G'B' [1,3,H,W] float in [0,1].
 torch::Tensor bgr_to_rgb_tensor(const cv::Mat& bgr);
 
+// 8-bit gray + Gaussian grain of standard deviation `sigma` (luma units, 1 = white), from the
+// seeded generator, rounded and clamped to 8 bits: a noisy source for the networks
+// (vidcolor-eval --input-grain). sigma 0 returns the frame itself.
+cv::Mat with_grain(const cv::Mat& gray, double sigma, uint64_t seed);
+
 // 8-bit gray -> [1,1,H,W] float in [0,1].
 torch::Tensor gray_to_tensor(const cv::Mat& gray);
 
