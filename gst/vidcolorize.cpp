@@ -22,7 +22,8 @@
  * range, default, when it may change) is made from the children's specs, so it cannot
  * disagree with them; reading one reads it from the (first) child that has it. Everything
  * else is a child's own, under one name: `colorize::candidate`, `colorize::class-debias`,
- * `flow::backend`,
+ * `colorize::skip-borders` (f on the picture inside black letterbox / pillarbox bars, on by
+ * default), `flow::backend`,
  * `flow::scale` (0.25 in the bin, not vcflow's own 0.5: the flow at g's resolution),
  * `refine::window`, `refine::iterations`, `refine::alpha`. The reported latency is the children's:
  * vcrefine adds window × iterations frames, and vccolorize and vcrefine each add their
