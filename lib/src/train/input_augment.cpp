@@ -3,7 +3,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -22,6 +21,26 @@ torch::Tensor quantise(const torch::Tensor& y) {
   return (y.clamp(0.0, 1.0) * 255.0).round() / 255.0;
 }
 
+// y with sample b replaced by change(b, y[b:b+1]) wherever keep(b) is false; y itself when
+// every sample is kept. n draws (named `draws` in the error of `what`) for y's B samples.
+template <class Keep, class Change>
+torch::Tensor per_sample(const torch::Tensor& y, size_t n, const char* what, const char* draws,
+                         Keep keep, Change change) {
+  if (y.dim() < 1 || static_cast<int64_t>(n) != y.size(0))
+    throw Error(std::string(what) + ": " + std::to_string(n) + " " + draws + " for a batch of " +
+                (y.dim() < 1 ? std::string("no samples") : std::to_string(y.size(0))));
+  bool all_kept = true;
+  for (size_t b = 0; b < n && all_kept; ++b) all_kept = keep(b);
+  if (all_kept) return y;
+  std::vector<torch::Tensor> rows;
+  rows.reserve(n);
+  for (size_t b = 0; b < n; ++b) {
+    const torch::Tensor s = y.narrow(0, static_cast<int64_t>(b), 1);
+    rows.push_back(keep(b) ? s : change(b, s));
+  }
+  return torch::cat(rows, 0);
+}
+
 }  // namespace
 
 std::vector<double> draw_tone_gammas(std::mt19937_64& rng, int64_t n, double max_gamma) {
@@ -36,19 +55,13 @@ std::vector<double> draw_tone_gammas(std::mt19937_64& rng, int64_t n, double max
 }
 
 torch::Tensor apply_tone_gammas(const torch::Tensor& y, const std::vector<double>& gammas) {
-  if (y.dim() < 1 || static_cast<int64_t>(gammas.size()) != y.size(0))
-    throw Error("tone augmentation: " + std::to_string(gammas.size()) + " gammas for a batch of " +
-                (y.dim() < 1 ? std::string("no samples") : std::to_string(y.size(0))));
-  if (std::all_of(gammas.begin(), gammas.end(), [](double g) { return g == 1.0; })) return y;
-  std::vector<torch::Tensor> rows;
-  rows.reserve(gammas.size());
-  for (size_t b = 0; b < gammas.size(); ++b) {
-    if (!(gammas[b] > 0))
-      throw Error("tone augmentation: gamma " + std::to_string(gammas[b]) + " is not positive");
-    const torch::Tensor s = y.narrow(0, static_cast<int64_t>(b), 1);
-    rows.push_back(gammas[b] == 1.0 ? s : quantise(s.clamp(0.0, 1.0).pow(gammas[b])));
-  }
-  return torch::cat(rows, 0);
+  return per_sample(
+      y, gammas.size(), "tone augmentation", "gammas", [&](size_t b) { return gammas[b] == 1.0; },
+      [&](size_t b, const torch::Tensor& s) {
+        if (!(gammas[b] > 0))
+          throw Error("tone augmentation: gamma " + std::to_string(gammas[b]) + " is not positive");
+        return quantise(s.clamp(0.0, 1.0).pow(gammas[b]));
+      });
 }
 
 std::vector<Grain> draw_grains(std::mt19937_64& rng, int64_t n, double max_sigma) {
@@ -65,26 +78,16 @@ std::vector<Grain> draw_grains(std::mt19937_64& rng, int64_t n, double max_sigma
 }
 
 torch::Tensor apply_grains(const torch::Tensor& y, const std::vector<Grain>& grains) {
-  if (y.dim() < 1 || static_cast<int64_t>(grains.size()) != y.size(0))
-    throw Error("grain augmentation: " + std::to_string(grains.size()) + " grains for a batch of " +
-                (y.dim() < 1 ? std::string("no samples") : std::to_string(y.size(0))));
-  if (std::all_of(grains.begin(), grains.end(), [](const Grain& g) { return g.sigma == 0; }))
-    return y;
-  std::vector<torch::Tensor> rows;
-  rows.reserve(grains.size());
-  for (size_t b = 0; b < grains.size(); ++b) {
-    const torch::Tensor s = y.narrow(0, static_cast<int64_t>(b), 1);
-    if (grains[b].sigma == 0) {
-      rows.push_back(s);
-      continue;
-    }
-    // The noise on the CPU from the sample's own generator, then to y's device.
-    at::Generator gen = at::detail::createCPUGenerator(grains[b].seed);
-    const torch::Tensor noise =
-        at::normal(0.0, grains[b].sigma, s.sizes(), gen, torch::TensorOptions(torch::kFloat32));
-    rows.push_back(quantise(s + noise.to(s.device(), s.scalar_type())));
-  }
-  return torch::cat(rows, 0);
+  return per_sample(
+      y, grains.size(), "grain augmentation", "grains",
+      [&](size_t b) { return grains[b].sigma == 0; },
+      [&](size_t b, const torch::Tensor& s) {
+        // The noise on the CPU from the sample's own generator, then to y's device.
+        at::Generator gen = at::detail::createCPUGenerator(grains[b].seed);
+        const torch::Tensor noise =
+            at::normal(0.0, grains[b].sigma, s.sizes(), gen, torch::TensorOptions(torch::kFloat32));
+        return quantise(s + noise.to(s.device(), s.scalar_type()));
+      });
 }
 
 }  // namespace vidcolor
