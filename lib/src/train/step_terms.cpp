@@ -35,7 +35,7 @@ void f_shared_terms(const StepNets& n, const ColorizerOutputs& f, const torch::T
         &StepLosses::classes);
 }
 
-// f_input: f's input (the luma through its tone curve); the terms use the true luma b.y.
+// f_input: f's input (the luma augmented: tone, grain); the terms use the true luma b.y.
 void f_image_terms(const StepNets& n, const PackImageBatch& b, const torch::Tensor& f_input,
                    StepTerms& t) {
   const ColorizerOutputs f = n.model.f->forward_outputs(f_input);
@@ -66,7 +66,7 @@ void g_terms(const StepNets& n, const PackPairBatch& b, const torch::Tensor& c_t
         n.weights.refine_consistency, &StepLosses::refine_consistency);
 }
 
-// f_input: f's input for both frames (the luma through its tone curve). g and every term see
+// f_input: f's input for both frames (the luma augmented: tone, grain). g and every term see
 // the true luma b.y.
 void pair_terms(const StepNets& n, StageKind kind, const PackPairBatch& b,
                 const torch::Tensor& f_input, StepTerms& t) {
