@@ -70,17 +70,15 @@ PictureBox find_picture_box(const torch::Tensor& luma, double black) {
 PictureAreaTracker::PictureAreaTracker(int settle_frames) : settle_frames_(settle_frames) {}
 
 void PictureAreaTracker::reset() {
-  have_ = false;
+  frame_h_ = frame_w_ = 0;
   pending_frames_ = 0;
 }
 
 PictureBox PictureAreaTracker::update(const torch::Tensor& luma) {
   const PictureBox found = find_picture_box(luma);
-  const bool same_frame_size = have_ && luma.size(2) == frame_h_ && luma.size(3) == frame_w_;
-  frame_h_ = luma.size(2);
-  frame_w_ = luma.size(3);
-  if (!same_frame_size) {
-    have_ = true;
+  if (luma.size(2) != frame_h_ || luma.size(3) != frame_w_) {  // the first frame, or a new size
+    frame_h_ = luma.size(2);
+    frame_w_ = luma.size(3);
     box_ = found;
     pending_frames_ = 0;
     return box_;

@@ -50,8 +50,7 @@ class PictureAreaTracker {
 
  private:
   int settle_frames_;
-  bool have_ = false;
-  int64_t frame_h_ = 0, frame_w_ = 0;
+  int64_t frame_h_ = 0, frame_w_ = 0;  // the size box_ is for; 0 = none yet
   PictureBox box_, pending_;
   int pending_frames_ = 0;
 };
