@@ -49,6 +49,7 @@ struct Cli {
     double class_temperature = 0;                         // 0 = keep
     double class_debias = -1;                             // -1 = keep
     double class_mode_radius = -1;                        // -1 = keep, 0 = annealed mean
+    double backbone_input_scale = 0;                      // 0 = keep
   } set;
   struct {
     std::vector<std::string> in;
@@ -141,6 +142,14 @@ struct Cli {
               "not purple); 0 = the annealed mean",
               &set.class_mode_radius)
         .range(0, 1000)
+        .default_text("unchanged");
+    set_flags
+        .flag("--backbone-input-scale", "S",
+              "f's backbone sees f's input resized by S (1 = as is): finer semantics for the "
+              "backbone's cost times S squared; f's other weights learned one scale, so train "
+              "on from the file this writes (vidcolor-train --init)",
+              &set.backbone_input_scale)
+        .range(1, 4)
         .default_text("unchanged");
     set_flags.flag("-o, --output", "OUT.safetensors", "the model file to write", &set.out);
 
@@ -301,18 +310,21 @@ int cmd_set(const Cli& cli) {
             refine_inference_size = cli.set.refine_inference_size;
   const int default_candidate = cli.set.default_candidate;
   const double class_temperature = cli.set.class_temperature, class_debias = cli.set.class_debias,
-               class_mode_radius = cli.set.class_mode_radius;
+               class_mode_radius = cli.set.class_mode_radius,
+               backbone_input_scale = cli.set.backbone_input_scale;
   if (in.empty() || out.empty()) throw vctools::UsageError("set needs FILE and -o OUT.safetensors");
   if (inference_size < 0 && refine_inference_size < 0 && default_candidate < -1 &&
-      class_temperature == 0 && class_debias < 0 && class_mode_radius < 0)
+      class_temperature == 0 && class_debias < 0 && class_mode_radius < 0 &&
+      backbone_input_scale == 0)
     throw vctools::UsageError(
         "set: nothing to change (--inference-size, --refine-inference-size, --default-candidate, "
-        "--class-temperature, --class-debias, --class-mode-radius)");
+        "--class-temperature, --class-debias, --class-mode-radius, --backbone-input-scale)");
   vidcolor::Model m = vidcolor::load_model(in);
   const nlohmann::json before = m.config.to_json();
   if (inference_size >= 0) m.config.inference_size = inference_size;
   if (refine_inference_size >= 0) m.config.refine_inference_size = refine_inference_size;
   if (default_candidate >= -1) m.config.default_candidate = default_candidate;
+  if (backbone_input_scale > 0) m.config.backbone_input_scale = backbone_input_scale;
   // The decoding settings of f's chroma classes: accepted and refused as the elements do.
   vidcolor::ClassDecoding decoding;
   if (class_temperature > 0) decoding.temperature = class_temperature;

@@ -273,6 +273,22 @@ TEST_F(ModelTool, SetChangesTheOperatingPointOnly) {
           .status,
       2);
   EXPECT_FALSE(fs::exists(path("r-3.safetensors")));
+
+  // The backbone's input scale: set with the weights untouched, refused out of 1..4.
+  ASSERT_EQ(run("set " + path("d5.safetensors") + " --backbone-input-scale 2 -o " +
+                path("b2.safetensors"))
+                .status,
+            0);
+  const Model b2 = load_model(path("b2.safetensors"));
+  EXPECT_DOUBLE_EQ(b2.config.backbone_input_scale, 2);
+  EXPECT_DOUBLE_EQ(b2.config.class_debias, 0.5);
+  const auto t5 = model_tensors(d5), tb2 = model_tensors(b2);
+  for (const auto& [name, t] : tb2) EXPECT_TRUE(torch::equal(t, t5.at(name))) << name;
+  EXPECT_EQ(run("set " + path("d5.safetensors") + " --backbone-input-scale 0.5 -o " +
+                path("b05.safetensors"))
+                .status,
+            2);
+  EXPECT_FALSE(fs::exists(path("b05.safetensors")));
 }
 
 // set --default-candidate: the candidate auto shows, validated against the model's d

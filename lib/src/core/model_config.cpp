@@ -16,6 +16,7 @@ nlohmann::json ModelConfig::to_json() const {
                       {"color_space", color_space}};
   // Only when set, so files without it (all before 2026-11-26) keep their exact config JSON.
   if (refine_inference_size > 0) j["refine_inference_size"] = refine_inference_size;
+  if (backbone_input_scale != 1.0) j["backbone_input_scale"] = backbone_input_scale;
   if (default_candidate >= 0) j["default_candidate"] = default_candidate;
   if (chroma_classes > 0) {
     j["chroma_classes"] = chroma_classes;
@@ -63,6 +64,12 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     backbone_spec(c.backbone);
   } catch (const Error& e) {
     throw Error(std::string("model config: ") + e.what());
+  }
+  if (j.contains("backbone_input_scale")) {
+    c.backbone_input_scale = field<double>(j, "backbone_input_scale");
+    if (!(c.backbone_input_scale >= 1 && c.backbone_input_scale <= 4))
+      throw Error("model config: backbone_input_scale must be 1..4, got " +
+                  std::to_string(c.backbone_input_scale));
   }
   if (c.candidates < 1 || c.candidates > 16)
     throw Error("model config: candidates must be 1..16, got " + std::to_string(c.candidates));

@@ -68,7 +68,8 @@ double flops_of(const std::vector<ConvCost>& costs, int width, int height) {
   double total = 0.0;
   for (const ConvCost& c : costs) {
     const double scale = std::pow(2.0, static_cast<double>(c.stride_level));
-    const double pixels = std::ceil(width / scale) * std::ceil(height / scale);
+    const double w = std::round(width * c.input_scale), h = std::round(height * c.input_scale);
+    const double pixels = std::ceil(w / scale) * std::ceil(h / scale);
     total += 2.0 * pixels * static_cast<double>(c.in / c.groups * c.out * c.kernel * c.kernel);
   }
   return total;
@@ -164,8 +165,12 @@ ColorizerNetImpl::ColorizerNetImpl(const ModelConfig& c)
   const BackboneSpec& spec = backbone_spec(c.backbone);
   backbone_input_low_ = spec.input_low;
   backbone_input_span_ = spec.input_high - spec.input_low;
+  backbone_input_scale_ = c.backbone_input_scale;
   backbone = register_module("backbone", MobileNetV2(spec.alpha));
-  for (const ConvCost& cc : backbone->conv_costs()) costs_.push_back(cc);
+  for (ConvCost cc : backbone->conv_costs()) {
+    cc.input_scale = backbone_input_scale_;
+    costs_.push_back(cc);
+  }
   const std::vector<int64_t> feat = backbone->feature_channels();
   const std::vector<int>& ch = c.colorizer_channels;
   const int64_t levels = static_cast<int64_t>(ch.size());
@@ -216,8 +221,19 @@ torch::Tensor ColorizerNetImpl::forward(const torch::Tensor& gray) {
 
 ColorizerOutputs ColorizerNetImpl::forward_outputs(const torch::Tensor& gray) {
   TORCH_CHECK(gray.dim() == 4 && gray.size(1) == 1, "f expects [N,1,H,W] gray");
-  const std::vector<torch::Tensor> feats =
-      backbone->forward((gray * backbone_input_span_ + backbone_input_low_).expand({-1, 3, -1, -1}));
+  // The backbone's view: f's input, resized when the config asks (its features are brought to
+  // each level's size below, whatever their own).
+  const torch::Tensor view =
+      backbone_input_scale_ == 1.0
+          ? gray
+          : F::interpolate(gray, F::InterpolateFuncOptions()
+                                     .size(std::vector<int64_t>{
+                                         std::lround(gray.size(2) * backbone_input_scale_),
+                                         std::lround(gray.size(3) * backbone_input_scale_)})
+                                     .mode(torch::kBilinear)
+                                     .align_corners(false));
+  const std::vector<torch::Tensor> feats = backbone->forward(
+      (view * backbone_input_span_ + backbone_input_low_).expand({-1, 3, -1, -1}));
   const size_t levels = encoders_.size();
   std::vector<torch::Tensor> skips;
   torch::Tensor x = gray;

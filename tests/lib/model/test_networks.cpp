@@ -157,6 +157,57 @@ TEST(ModelConfig, ChromaClasses) {
   EXPECT_THROW(ModelConfig::from_json(j), Error);
 }
 
+// The backbone's input scale: absent from files that keep 1 (their JSON unchanged), round-trips,
+// 1..4.
+TEST(ModelConfig, BackboneInputScale) {
+  ModelConfig c = ModelConfig::fast();
+  EXPECT_FALSE(c.to_json().contains("backbone_input_scale"));
+  c.backbone_input_scale = 2;
+  EXPECT_EQ(c.to_json().at("backbone_input_scale"), 2.0);
+  EXPECT_EQ(ModelConfig::from_json(c.to_json()), c);
+  EXPECT_FALSE(c == ModelConfig::fast());
+  nlohmann::json j = c.to_json();
+  for (const double bad : {0.5, 0.0, 4.5}) {
+    j["backbone_input_scale"] = bad;
+    EXPECT_THROW(ModelConfig::from_json(j), Error) << bad;
+  }
+  j["backbone_input_scale"] = "double";
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+}
+
+// f with the backbone on an upscaled view: the same weights and output shapes, other colours
+// (the features differ), and the backbone's share of the cost grows with the scale squared
+// while the U-Net's stays.
+TEST(ColorizerNet, BackboneInputScaleGivesTheBackboneAnUpscaledView) {
+  ModelConfig c = ModelConfig::fast();
+  torch::manual_seed(6);
+  ColorizerNet f1(c);
+  c.backbone_input_scale = 2;
+  ColorizerNet f2(c);
+  {
+    torch::NoGradGuard ng;
+    const auto from = f1->named_parameters();
+    for (auto& p : f2->named_parameters()) p.value().copy_(from[p.key()]);
+  }
+  f1->eval();
+  f2->eval();
+  torch::NoGradGuard ng;
+  const torch::Tensor gray = torch::rand({1, 1, 48, 80});
+  const torch::Tensor a = f1->forward(gray), b = f2->forward(gray);
+  EXPECT_EQ(a.sizes(), b.sizes());
+  EXPECT_GT((a - b).abs().max().item<float>(), 1e-4f);
+  EXPECT_TRUE(torch::equal(b, f2->forward(gray)));
+
+  ModelConfig c1 = ModelConfig::fast(), c2 = c1, c3 = c1;
+  c2.backbone_input_scale = 2;
+  c3.backbone_input_scale = 3;
+  const double f1_flops = colorizer_flops(c1, 192, 112);
+  const double more2 = colorizer_flops(c2, 192, 112) - f1_flops;
+  const double more3 = colorizer_flops(c3, 192, 112) - f1_flops;
+  EXPECT_GT(more2, 0.0);
+  EXPECT_NEAR(more3 / more2, 8.0 / 3.0, 0.05);  // (9 - 1) / (4 - 1): the backbone's cost * s^2
+}
+
 namespace {
 // f's candidate 0 decoded by hand from ab at the class map's size: bilinear to the gray frame's
 // size, under its lightness, Lab -> R'G'B' -> CbCr.

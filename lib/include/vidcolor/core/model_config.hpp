@@ -24,6 +24,11 @@ const BackboneSpec& backbone_spec(const std::string& name);
 
 struct ModelConfig {
   std::string backbone = "mobilenetv2-0.35";  // semantic encoder whose features feed f
+  // The backbone sees f's input resized by this factor (1..4; bilinear), its features brought
+  // back to f's levels. Its ImageNet weights learned objects at 224 px: at f's 112-px inference
+  // size a face is ~35 px, too small for them, so an upscaled view gives f finer semantics for
+  // the backbone's cost times the factor squared (docs/BENCHMARKS.md). 1 = f's input as is.
+  double backbone_input_scale = 1.0;
   int candidates = 4;                         // d: diverse colorizations f outputs
   std::vector<int> colorizer_channels = {16, 24, 32, 48, 64};  // U-Net of f, per level (3..5)
   std::vector<int> refiner_channels = {16, 24, 32};            // U-Net of g, per level (2..4)

@@ -17,6 +17,7 @@ namespace vidcolor {
 struct ConvCost {
   int64_t in, out, kernel, groups;
   int64_t stride_level;  // the conv's output is at 1 / 2^stride_level of the input size
+  double input_scale = 1.0;  // its network's input is the frame resized by this (f's backbone)
 };
 
 // ImageNet MobileNetV2 (width multiplier alpha) without its classifier head. Submodules carry
@@ -99,6 +100,7 @@ class ColorizerNetImpl : public torch::nn::Module {
   double class_temperature_, class_debias_, class_mode_radius_;
   // gray in [0, 1] -> the range the backbone's weights expect (BackboneSpec).
   double backbone_input_low_ = -1.0, backbone_input_span_ = 2.0;
+  double backbone_input_scale_ = 1.0;  // ModelConfig::backbone_input_scale
   std::vector<ConvCost> costs_;
   std::vector<ConvInputs> inputs_;
   std::vector<torch::nn::Sequential> encoders_, decoders_;
