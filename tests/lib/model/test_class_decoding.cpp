@@ -22,6 +22,23 @@ Model classed_model(bool with_prior) {
   return m;
 }
 
+// One setting each (designated initializers are C++20; GCC warns on them in C++17).
+ClassDecoding temperature(double t) {
+  ClassDecoding d;
+  d.temperature = t;
+  return d;
+}
+ClassDecoding debias(double b) {
+  ClassDecoding d;
+  d.debias = b;
+  return d;
+}
+ClassDecoding mode_radius(double r) {
+  ClassDecoding d;
+  d.mode_radius = r;
+  return d;
+}
+
 }  // namespace
 
 TEST(ClassDecoding, SetsWhatIsGivenAndKeepsTheRest) {
@@ -47,16 +64,16 @@ TEST(ClassDecoding, RefusesWhatCannotBeDecoded) {
   plain.chroma_classes = 0;
   const Model regressing = make_model(plain);
   EXPECT_EQ(with_class_decoding(regressing, {}), regressing.config);
-  expect_error([&] { with_class_decoding(regressing, {.temperature = 0.5}); }, "chroma classes");
-  expect_error([&] { with_class_decoding(regressing, {.mode_radius = 10}); }, "chroma classes");
+  expect_error([&] { with_class_decoding(regressing, temperature(0.5)); }, "chroma classes");
+  expect_error([&] { with_class_decoding(regressing, mode_radius(10)); }, "chroma classes");
   // Debias undoes the trainer's prior: an f without one has nothing to undo (0 is no undoing).
   const Model no_prior = classed_model(false);
-  expect_error([&] { with_class_decoding(no_prior, {.debias = 0.5}); }, "no class prior");
-  EXPECT_DOUBLE_EQ(with_class_decoding(no_prior, {.debias = 0.0}).class_debias, 0.0);
-  EXPECT_DOUBLE_EQ(with_class_decoding(no_prior, {.temperature = 0.6}).class_temperature, 0.6);
+  expect_error([&] { with_class_decoding(no_prior, debias(0.5)); }, "no class prior");
+  EXPECT_DOUBLE_EQ(with_class_decoding(no_prior, debias(0.0)).class_debias, 0.0);
+  EXPECT_DOUBLE_EQ(with_class_decoding(no_prior, temperature(0.6)).class_temperature, 0.6);
   // Out of the model file's ranges: the field is named.
   const Model m = classed_model(true);
-  expect_error([&] { with_class_decoding(m, {.debias = 1.5}); }, "class_debias");
-  expect_error([&] { with_class_decoding(m, {.temperature = 0.001}); }, "class_temperature");
-  expect_error([&] { with_class_decoding(m, {.mode_radius = -1}); }, "class_mode_radius");
+  expect_error([&] { with_class_decoding(m, debias(1.5)); }, "class_debias");
+  expect_error([&] { with_class_decoding(m, temperature(0.001)); }, "class_temperature");
+  expect_error([&] { with_class_decoding(m, mode_radius(-1)); }, "class_mode_radius");
 }
