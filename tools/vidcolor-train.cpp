@@ -63,6 +63,7 @@ std::string shared_backbone() {
 // What the command line sets besides TrainOptions (packing inputs, the stage shorthand).
 struct Args {
   std::string stages_text, single_stage = "f-images", config = "fast";
+  std::string lr_schedule = "constant";
   int64_t single_steps = 1000;
   int threads = 0;
   std::string backbone_name;  // empty: the config's
@@ -125,6 +126,11 @@ void declare(vctools::FlagParser& p, vidcolor::TrainOptions& o, Args& a) {
       .range(0, 1);
   p.section("optimisation");
   p.flag("--lr", "X", "Adam's learning rate", &o.lr).min(0);
+  p.flag("--lr-schedule", "constant|cosine",
+         "the rate over each stage: constant, or a cosine from --lr down towards 0 at the "
+         "stage's last step (for a fine-tune that settles instead of drifting)",
+         &a.lr_schedule)
+      .choices({"constant", "cosine"});
   p.flag("--batch", "N", "batch size per process", &o.batch_size).min(1);
   p.flag("--seed", "N", "random seed", &o.seed);
   p.flag("--pair-every", "N", "f-video / joint: every N-th step is a pair step", &o.pair_every)
@@ -263,6 +269,7 @@ int train(int argc, char** argv, vidcolor::TrainOptions& o, const Args& a) {
   if (!o.init_model.empty() && a.config != "fast")
     throw vctools::UsageError(
         "--config and --init exclude each other (a model file carries its config)");
+  o.lr_schedule = vidcolor::lr_schedule_from_name(a.lr_schedule);
   o.config_name = a.config;
   if (a.config == "fast")
     o.config = vidcolor::ModelConfig::fast();

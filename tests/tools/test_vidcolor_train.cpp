@@ -9,12 +9,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "run_command.hpp"
 #include "vidcolor-config.h"
@@ -479,6 +482,46 @@ TEST_F(TrainTest, GrainAugmentsFsInput) {
   EXPECT_NE(grained.parameters_digest, plain.parameters_digest);
   EXPECT_EQ(load_model(grained.model_path).provenance.at("grain"), 0.05);
   EXPECT_EQ(stopped_and_resumed(opts("grain-005-split", 0.05), 1), grained.parameters_digest);
+}
+
+// --lr-schedule cosine: each stage's rate falls from --lr along a cosine, and the CSV logs the
+// rate each step took; constant keeps --lr. A cosine run is its own run, recorded in the
+// provenance, and a resume takes the curve up where it stopped.
+TEST_F(TrainTest, CosineScheduleDecaysEachStage) {
+  auto opts = [&](const std::string& out, LrSchedule s) {
+    TrainOptions o = options(out, "f-images:4,g:2");
+    o.lr_schedule = s;
+    return o;
+  };
+  auto logged_rates = [&](const std::string& out) {
+    std::istringstream csv(read_file(dir(out) / "train-log.csv"));
+    std::string line;
+    std::getline(csv, line);  // the header
+    std::vector<double> rates;
+    while (std::getline(csv, line)) {
+      const size_t end = line.rfind(','), start = line.rfind(',', end - 1);
+      rates.push_back(std::stod(line.substr(start + 1, end - start - 1)));
+    }
+    return rates;
+  };
+  const TrainResult constant = Trainer(opts("lr-constant", LrSchedule::Constant)).run();
+  const TrainResult cosine = Trainer(opts("lr-cosine", LrSchedule::Cosine)).run();
+  EXPECT_NE(cosine.parameters_digest, constant.parameters_digest);
+
+  const double r2 = std::sqrt(2.0);
+  const std::vector<double> want = {1, (2 + r2) / 4, 0.5, (2 - r2) / 4, 1, 0.5};  // f, then g
+  const std::vector<double> got = logged_rates("lr-cosine"), flat = logged_rates("lr-constant");
+  ASSERT_EQ(got.size(), want.size());
+  ASSERT_EQ(flat.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(got[i], 1e-3 * want[i], 1e-8) << "step " << i + 1;
+    EXPECT_NEAR(flat[i], 1e-3, 1e-12) << "step " << i + 1;
+  }
+  EXPECT_EQ(load_model(cosine.model_path).provenance.at("optimizer").at("lr_schedule"), "cosine");
+  EXPECT_EQ(load_model(constant.model_path).provenance.at("optimizer").at("lr_schedule"),
+            "constant");
+  EXPECT_EQ(stopped_and_resumed(opts("lr-cosine-split", LrSchedule::Cosine), 3),
+            cosine.parameters_digest);
 }
 
 // --backbone-lr-scale: the fine-tuned backbone is Adam's second group at lr * scale. At 0 the

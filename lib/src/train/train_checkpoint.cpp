@@ -57,6 +57,7 @@ nlohmann::json run_fingerprint(const TrainOptions& o, const TrainingPack& pack,
   if (o.class_rebalance_mix != 0.5) fp["class_rebalance_mix"] = o.class_rebalance_mix;
   if (o.tone_gamma != 1.0) fp["tone_gamma"] = o.tone_gamma;
   if (o.grain != 0.0) fp["grain"] = o.grain;
+  if (o.lr_schedule != LrSchedule::Constant) fp["lr_schedule"] = lr_schedule_name(o.lr_schedule);
   return fp;
 }
 

@@ -211,6 +211,16 @@ struct Trainer::Impl {
     return std::make_unique<torch::optim::Adam>(std::move(groups), torch::optim::AdamOptions(o.lr));
   }
 
+  // Every group of Adam at this step's rate: the first (the rest of the model) at lr, the
+  // backbone's (make_adam) at lr * backbone_lr_scale. Set before each step, so a resumed run
+  // takes the schedule up where it stopped.
+  void set_adam_rates(double lr) {
+    auto& groups = adam->param_groups();
+    for (size_t i = 0; i < groups.size(); ++i)
+      static_cast<torch::optim::AdamOptions&>(groups[i].options())
+          .lr(i == 0 ? lr : lr * o.backbone_lr_scale);
+  }
+
   // Zhang's class rebalancing from this pack's prior: the ab bins of (up to 4,000 of) its image
   // crops, or pair frames for a pack without images, at the class logits' resolution (a
   // quarter of the crop), smoothed by a Gaussian of sigma 5 and mixed with uniform
@@ -279,7 +289,11 @@ struct Trainer::Impl {
         {"world_size", world},
         {"global_batch", o.batch_size * world},
         {"seed", o.seed},
-        {"optimizer", {{"name", "adam"}, {"lr", o.lr}, {"betas", {0.9, 0.999}}}},
+        {"optimizer",
+         {{"name", "adam"},
+          {"lr", o.lr},
+          {"lr_schedule", lr_schedule_name(o.lr_schedule)},
+          {"betas", {0.9, 0.999}}}},
         {"coarse_to_fine",
          {{"coarse_size", o.coarse_size},
           {"fine_size", pack->crop_size()},
@@ -426,6 +440,8 @@ struct Trainer::Impl {
         fail("the loss is not finite at step " + std::to_string(state.step + 1) + " (stage " +
              stage_name(spec.kind) + "); the last checkpoint is in " + o.out_dir +
              " (try a lower --lr)");
+      const double lr_now = o.lr * lr_factor(o.lr_schedule, state.stage_step, spec.steps);
+      set_adam_rates(lr_now);
       adam->step();
 
       ++state.step;
@@ -436,7 +452,7 @@ struct Trainer::Impl {
       const double seconds_now = state.seconds_before + seconds_since(t0);
       if (rank == 0) {
         history.append(
-            {state.step, stage_name(spec.kind), crop_used, l.values(), o.lr, seconds_now});
+            {state.step, stage_name(spec.kind), crop_used, l.values(), lr_now, seconds_now});
         if (o.progress)
           o.progress(progress_report(state, o.stages, stage_name(spec.kind), crop_used, l,
                                      seconds_now, seconds_since(t0), state.step - step0,

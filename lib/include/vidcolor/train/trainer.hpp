@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "vidcolor/train/distributed.hpp"
+#include "vidcolor/train/lr_schedule.hpp"
 #include "vidcolor/core/model_config.hpp"
 #include "vidcolor/model/networks.hpp"
 
@@ -99,6 +100,9 @@ struct TrainOptions {
   double backbone_lr_scale = 1.0;    // with finetune_backbone: its Adam rate is lr * this
   LossWeights weights;
   double lr = 2e-4;        // Adam
+  // The rate over each stage (lr_schedule.hpp): constant, or a cosine from lr towards 0 at the
+  // stage's last step (a stage ended early by its time budget stops partway down the curve).
+  LrSchedule lr_schedule = LrSchedule::Constant;
   int64_t batch_size = 8;  // per rank
   uint64_t seed = 1;
   int64_t pair_every = 2;  // f-video / joint: every n-th step is a pair step
