@@ -4,6 +4,8 @@
 // view for the backbone": better at steps 3,000 to 4,000, gone by 4,500); a rate that decays over
 // the stage settles the weights at its end instead of wandering around a minimum, the usual
 // schedule of a fine-tune (Loshchilov & Hutter, "SGDR", ICLR 2017, without restarts).
+// Measured at this project's CPU budget (docs/TRAINING.md, run log cos33, bisc-37): within noise
+// of the constant rate at equal steps, so it is an option, not the default.
 #pragma once
 
 #include <cstdint>
