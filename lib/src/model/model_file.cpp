@@ -117,6 +117,11 @@ Model load_model(const std::string& path) {
     if (src.sizes() != dst.sizes())
       fail(path, "tensor \"" + name + "\" has shape " + c10::str(src.sizes()) + ", expected " +
                      c10::str(dst.sizes()));
+    // A well-formed file can still hold garbage weights (a diverged run, flipped bytes): NaN
+    // makes every frame silently neutral, so it is refused here, where the file is named.
+    if (src.is_floating_point() && !torch::isfinite(src).all().item<bool>())
+      fail(path, "tensor \"" + name + "\" holds NaN or infinite values (a corrupt file or a " +
+                     "diverged training run)");
   }
   {
     torch::NoGradGuard no_grad;

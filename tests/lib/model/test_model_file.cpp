@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "lib/expect_error.hpp"
@@ -138,6 +140,22 @@ TEST_F(ModelFile, WrongShapeDtypeMissingUnexpected) {
   expect_error(
       variant("extra.safetensors", [](auto& t, auto&) { t["f.extra"] = torch::zeros({1}); }),
       "unexpected tensor \"f.extra\"");
+}
+
+// Right structure, garbage values: each non-finite kind is refused, naming the tensor.
+TEST_F(ModelFile, NonFiniteWeights) {
+  const std::vector<std::pair<std::string, double>> kinds = {
+      {"nan", std::nan("")},
+      {"inf", std::numeric_limits<double>::infinity()},
+      {"-inf", -std::numeric_limits<double>::infinity()}};
+  for (const auto& [kind, value] : kinds) {
+    SCOPED_TRACE(kind);
+    const std::string file = variant(kind + ".safetensors", [v = value](auto& t, auto&) {
+      t["f.enc1.0.weight"] = t["f.enc1.0.weight"].clone();
+      t["f.enc1.0.weight"].view(-1)[5] = v;
+    });
+    expect_error(file, "tensor \"f.enc1.0.weight\" holds NaN or infinite values");
+  }
 }
 
 // f's class prior is the one tensor a classed file may lack (files of the morning of
