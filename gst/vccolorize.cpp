@@ -202,8 +202,9 @@ static gboolean is_output_format(GstVideoFormat f) {
            GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 4));
 }
 
-GType gst_vc_colorize_output_format_get_type(void) {
-  static GType type = 0;
+// The output formats, once: vccolorize's enum holds them all, the chain's (vidcolorize, whose
+// vcrefine carries Y'CbCr only) the Y'CbCr ones. Each is "auto" + the formats + a terminator.
+static GType register_output_formats(const gchar* type_name, gboolean yuv_only) {
   struct Named {
     const char* format;
     const char* description;
@@ -232,19 +233,32 @@ GType gst_vc_colorize_output_format_get_type(void) {
                                    {"BGRA", "8-bit B'G'R'A (opaque)"},
                                    {"ARGB", "8-bit AR'G'B' (opaque)"},
                                    {"ABGR", "8-bit AB'G'R' (opaque)"}};
-  static GEnumValue values[G_N_ELEMENTS(kFormats) + 2];
-  if (g_once_init_enter(&type)) {
-    values[0] = {DEFAULT_OUTPUT_FORMAT,
-                 "The format of vcgray's input when it is one of these, else I420 (or what "
-                 "downstream asks for)",
-                 "auto"};
-    for (guint i = 0; i < G_N_ELEMENTS(kFormats); ++i)
-      values[i + 1] = {gst_video_format_from_string(kFormats[i].format), kFormats[i].description,
-                       kFormats[i].format};
-    values[G_N_ELEMENTS(kFormats) + 1] = {0, nullptr, nullptr};
-    GType t = g_enum_register_static("GstVcColorizeOutputFormat", values);
-    g_once_init_leave(&type, t);
+  const guint n = G_N_ELEMENTS(kFormats);
+  GEnumValue* values = g_new0(GEnumValue, n + 2);  // kept for the type's life, as GLib needs
+  values[0] = {DEFAULT_OUTPUT_FORMAT,
+               "The format of vcgray's input when it is one of these, else I420 (or what "
+               "downstream asks for)",
+               "auto"};
+  guint used = 1;
+  for (guint i = 0; i < n; ++i) {
+    const GstVideoFormat f = gst_video_format_from_string(kFormats[i].format);
+    if (!yuv_only || vc_format_is_chain_yuv(f))
+      values[used++] = {f, kFormats[i].description, kFormats[i].format};
   }
+  return g_enum_register_static(type_name, values);
+}
+
+GType gst_vc_colorize_output_format_get_type(void) {
+  static GType type = 0;
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, register_output_formats("GstVcColorizeOutputFormat", FALSE));
+  return type;
+}
+
+GType gst_vc_chain_output_format_get_type(void) {
+  static GType type = 0;
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, register_output_formats("GstVcChainOutputFormat", TRUE));
   return type;
 }
 

@@ -14,5 +14,8 @@ G_DECLARE_FINAL_TYPE(GstVcColorize, gst_vc_colorize, GST, VC_COLORIZE, GstVideoF
 // that vccolorize can write (the enum lists exactly those).
 #define GST_TYPE_VC_COLORIZE_OUTPUT_FORMAT (gst_vc_colorize_output_format_get_type())
 GType gst_vc_colorize_output_format_get_type(void);
+// The Y'CbCr subset of it: what the whole chain (vccolorize ! vcflow ! vcrefine) can output.
+#define GST_TYPE_VC_CHAIN_OUTPUT_FORMAT (gst_vc_chain_output_format_get_type())
+GType gst_vc_chain_output_format_get_type(void);
 
 G_END_DECLS

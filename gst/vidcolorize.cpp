@@ -81,6 +81,9 @@ struct Forward {
   const char* name;
   const char* nick;
   std::vector<Target> targets;
+  // For an enum: the bin's own type, a subset of the child's values (the same numbers), when
+  // the chain reaches fewer values than the first child offers; nullptr keeps the child's.
+  GType (*enum_type)(void) = nullptr;
 };
 
 // Property ids: 1 + the index here; then the bin's own.
@@ -100,7 +103,11 @@ static const std::vector<Forward>& forwards() {
       // The chain's output format: vccolorize makes it, vcflow and vcrefine carry it, so it
       // is the bin's as a whole. One child's other properties are reached as
       // `child::property` (GstChildProxy) only, one name each.
-      {"output-format", "Output format", {{COLORIZE, "output-format"}}},
+      // vcrefine carries Y'CbCr only, so the bin offers vccolorize's Y'CbCr formats.
+      {"output-format",
+       "Output format",
+       {{COLORIZE, "output-format"}},
+       gst_vc_chain_output_format_get_type},
   };
   return table;
 }
@@ -146,7 +153,11 @@ static void gst_vid_colorize_set_property(GObject* object, guint prop_id, const 
   for (const Target& t : targets) {
     GstElement* child = self->children[t.child];
     // A child without the property (another version) is skipped, not a critical.
-    if (child != nullptr && g_object_class_find_property(G_OBJECT_GET_CLASS(child), t.property))
+    if (child == nullptr || !g_object_class_find_property(G_OBJECT_GET_CLASS(child), t.property))
+      continue;
+    if (G_VALUE_HOLDS_ENUM(value))  // the bin's enum type may be a subset of the child's
+      g_object_set(child, t.property, g_value_get_enum(value), nullptr);
+    else
       g_object_set_property(G_OBJECT(child), t.property, value);
   }
 }
@@ -168,7 +179,13 @@ static void gst_vid_colorize_get_property(GObject* object, guint prop_id, GValue
   for (const Target& t : targets) {
     GstElement* child = self->children[t.child];
     if (child != nullptr && g_object_class_find_property(G_OBJECT_GET_CLASS(child), t.property)) {
-      g_object_get_property(G_OBJECT(child), t.property, value);
+      if (G_VALUE_HOLDS_ENUM(value)) {  // the bin's enum type may be a subset of the child's
+        gint v = 0;
+        g_object_get(child, t.property, &v, nullptr);
+        g_value_set_enum(value, v);
+      } else {
+        g_object_get_property(G_OBJECT(child), t.property, value);
+      }
       return;
     }
   }
@@ -224,6 +241,14 @@ static void gst_vid_colorize_class_init(GstVidColorizeClass* klass) {
     blurb += std::string(". ") + kChildFactories[f.targets[0].child] + ": " +
              g_param_spec_get_blurb(specs[0]);
     GParamSpec* spec = vc_param_spec_copy(specs, f.name, f.nick, blurb.c_str());
+    if (f.enum_type != nullptr) {
+      GParamSpec* copied = spec;
+      g_param_spec_ref_sink(copied);
+      spec = g_param_spec_enum(f.name, f.nick, blurb.c_str(), f.enum_type(),
+                               G_PARAM_SPEC_ENUM(copied)->default_value,
+                               static_cast<GParamFlags>(copied->flags));
+      g_param_spec_unref(copied);
+    }
     g_object_class_install_property(gobject_class, id++, spec);
   }
   for (GObjectClass* c : child_classes) g_type_class_unref(c);

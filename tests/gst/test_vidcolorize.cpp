@@ -4,6 +4,7 @@
 // frames in == frames out, luma untouched by vcrefine and its chroma refined. Small random
 // model, small inference size.
 #include <glib/gstdio.h>
+#include <gst/video/video.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -367,12 +368,53 @@ TEST(VidColorize, PropertySpecsAreTheChildrens) {
   EXPECT_FALSE(mutable_playing(bin, "model"));
   EXPECT_STREQ(G_PARAM_SPEC_STRING(spec(bin, "device"))->default_value,
                G_PARAM_SPEC_STRING(spec(refine, "device"))->default_value);
-  EXPECT_EQ(spec(bin, "output-format")->value_type, spec(colorize, "output-format")->value_type);
   EXPECT_EQ(G_PARAM_SPEC_ENUM(spec(bin, "output-format"))->default_value,
             G_PARAM_SPEC_ENUM(spec(colorize, "output-format"))->default_value);
+  const auto mutability = GST_PARAM_MUTABLE_PLAYING | GST_PARAM_MUTABLE_READY;
+  EXPECT_EQ(spec(bin, "output-format")->flags & mutability,
+            spec(colorize, "output-format")->flags & mutability);
   EXPECT_EQ(G_PARAM_SPEC_INT64(spec(bin, "processing-latency"))->default_value,
             G_PARAM_SPEC_INT64(spec(colorize, "processing-latency"))->default_value);
   gst_object_unref(colorize);
   gst_object_unref(refine);
+  gst_object_unref(bin);
+}
+
+// The audit of 2026-12-08: the bin offered vccolorize's R'G'B' output formats, which vcrefine
+// (Y'CbCr only) can never carry, and choosing one failed as a bare "could not link". The bin's
+// output-format lists exactly vccolorize's Y'CbCr values (the same numbers and names), and a
+// value set on the bin is vccolorize's.
+TEST(VidColorize, OutputFormatsAreTheChainsYCbCrOnes) {
+  GstElement* bin = gst_element_factory_make("vidcolorize", nullptr);
+  ASSERT_NE(bin, nullptr);
+  GstElement* colorize = gst_bin_get_by_name(GST_BIN(bin), "colorize");
+  ASSERT_NE(colorize, nullptr);
+  const auto enum_of = [](GstElement* e) {
+    return G_PARAM_SPEC_ENUM(g_object_class_find_property(G_OBJECT_GET_CLASS(e), "output-format"))
+        ->enum_class;
+  };
+  GEnumClass* chain = enum_of(bin);
+  GEnumClass* all = enum_of(colorize);
+  int yuv_in_all = 0;
+  for (guint i = 0; i < all->n_values; ++i) {
+    const GEnumValue& v = all->values[i];
+    const GstVideoFormatInfo* info =
+        gst_video_format_get_info(static_cast<GstVideoFormat>(v.value));
+    const bool yuv = v.value == 0 || (info != nullptr && GST_VIDEO_FORMAT_INFO_IS_YUV(info));
+    yuv_in_all += yuv;
+    const GEnumValue* in_chain = g_enum_get_value_by_nick(chain, v.value_nick);
+    EXPECT_EQ(in_chain != nullptr, yuv) << v.value_nick;
+    if (in_chain != nullptr) EXPECT_EQ(in_chain->value, v.value) << v.value_nick;
+  }
+  EXPECT_EQ(static_cast<int>(chain->n_values), yuv_in_all);
+  EXPECT_GE(yuv_in_all, 10) << "auto and the Y'CbCr formats";
+  EXPECT_LT(yuv_in_all, static_cast<int>(all->n_values)) << "vccolorize also writes R'G'B'";
+  gst_util_set_object_arg(G_OBJECT(bin), "output-format", "P010_10LE");
+  gint on_child = 0, on_bin = 0;
+  g_object_get(colorize, "output-format", &on_child, nullptr);
+  g_object_get(bin, "output-format", &on_bin, nullptr);
+  EXPECT_EQ(on_child, GST_VIDEO_FORMAT_P010_10LE);
+  EXPECT_EQ(on_bin, GST_VIDEO_FORMAT_P010_10LE);
+  gst_object_unref(colorize);
   gst_object_unref(bin);
 }
