@@ -178,7 +178,7 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
     GstVideoInfo in_info;
     if (direction == GST_PAD_SINK && gst_caps_is_fixed(caps) &&
         gst_video_info_from_caps(&in_info, caps))
-      vc_source_fields_set(out, &in_info);
+      vc_source_fields_set(out, s, &in_info);
     // Alternate-mode fields (format:Interlaced) give gray fields.
     result = gst_caps_merge_structure_full(result, out, vc_caps_features_kept(features));
   }

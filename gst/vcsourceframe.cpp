@@ -61,7 +61,7 @@ VcSourceFrameMeta* vc_buffer_add_source_frame_meta(GstBuffer* buffer, GstBuffer*
   return m;
 }
 
-void vc_source_fields_set(GstStructure* s, const GstVideoInfo* info) {
+void vc_source_fields_set(GstStructure* s, const GstStructure* source, const GstVideoInfo* info) {
   gst_structure_set(s, VC_SOURCE_FORMAT_FIELD, G_TYPE_STRING, GST_VIDEO_INFO_NAME(info), nullptr);
   // The resolved values (defaults included), so the output states exactly what the input
   // meant even where the input caps left them out.
@@ -69,7 +69,14 @@ void vc_source_fields_set(GstStructure* s, const GstVideoInfo* info) {
   if (colorimetry != nullptr)
     gst_structure_set(s, VC_SOURCE_COLORIMETRY_FIELD, G_TYPE_STRING, colorimetry, nullptr);
   g_free(colorimetry);
-  gchar* site = gst_video_chroma_site_to_string(info->chroma_site);
+  // The caps' own siting when they name one: GStreamer 1.22's gst_video_info_from_caps()
+  // replaces it by the default siting when the caps name no colorimetry (avdec_h264's
+  // `chroma-site=mpeg2` would come out as `jpeg`, and the new chroma be made for it).
+  const gchar* named = gst_structure_get_string(source, "chroma-site");
+  const GstVideoChromaSite site_value =
+      named != nullptr ? gst_video_chroma_site_from_string(named) : info->chroma_site;
+  gchar* site = gst_video_chroma_site_to_string(
+      site_value != GST_VIDEO_CHROMA_SITE_UNKNOWN ? site_value : info->chroma_site);
   if (site != nullptr)
     gst_structure_set(s, VC_SOURCE_CHROMA_SITE_FIELD, G_TYPE_STRING, site, nullptr);
   g_free(site);

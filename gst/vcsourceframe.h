@@ -35,8 +35,8 @@ VcSourceFrameMeta* vc_buffer_add_source_frame_meta(GstBuffer* buffer, GstBuffer*
 #define vc_buffer_get_source_frame_meta(b) \
   ((VcSourceFrameMeta*)gst_buffer_get_meta((b), VC_SOURCE_FRAME_META_API_TYPE))
 
-// Writes the source fields for the (fixed) source caps `info` into `s`.
-void vc_source_fields_set(GstStructure* s, const GstVideoInfo* info);
+// Writes the source fields for the (fixed) source caps `source` (parsed as `info`) into `s`.
+void vc_source_fields_set(GstStructure* s, const GstStructure* source, const GstVideoInfo* info);
 // Removes them (caps that are not vcgray's output must not carry them).
 void vc_source_fields_remove(GstStructure* s);
 
