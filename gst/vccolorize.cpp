@@ -43,13 +43,14 @@
  *
  * Standalone (gray input without vcgray's source fields), or when the source is R'G'B' or
  * gray, Y'CbCr output is full-range BT.601 (colorimetry 1:4:16:4, chroma-site jpeg), the
- * networks' own space, and its Y is the input gray byte for byte (GRAY16_LE input is rounded
- * to 8 bits, round(v * 255 / 65535), as vcgray does); an R'G'B' source gets its own R'G'B'
- * format by default. R'G'B' output keeps the luma too: out-of-gamut chroma is scaled towards
- * gray until the pixel fits, instead of clipping channels (alpha is opaque). If vcgray's
- * frame went missing on the way (an element between them converted the gray), the luma is
- * coded back from the gray, with a warning. In mosaic mode each cell shows the frame scaled
- * to the cell, so Y is no longer the input.
+ * networks' own space, and its Y is the input gray byte for byte; a GRAY16_LE source (a
+ * 16-bit film scan) gives 10-bit Y'CbCr by default (I420_10LE first), its Y the 16-bit codes
+ * rounded to 10 bits, round(v * 1023 / 65535), and 8-bit output rounds them to 8, round(v *
+ * 255 / 65535), as vcgray does; an R'G'B' source gets its own R'G'B' format by default. R'G'B'
+ * output keeps the luma too: out-of-gamut chroma is scaled towards gray until the pixel fits,
+ * instead of clipping channels (alpha is opaque). If vcgray's frame went missing on the way (an
+ * element between them converted the gray), the luma is coded back from the gray, with a warning.
+ * In mosaic mode each cell shows the frame scaled to the cell, so Y is no longer the input.
  *
  * Latency: the element adds #GstVcColorize:processing-latency (one frame duration by default)
  * to the LATENCY query, the time f may take in a live pipeline before the frame is late.
@@ -180,6 +181,7 @@ struct _GstVcColorize {
 #define YUV_SUBSAMPLED_FORMATS                                                              \
   "I420", "NV12", "YV12", "NV21", "Y42B", "NV16", "UYVY", "YUY2", "I420_10LE", "I422_10LE", \
       "P010_10LE", "v210"
+#define YUV_DEEP_FORMATS "I420_10LE", "P010_10LE", "I422_10LE", "v210", "Y444_10LE"
 #define YUV_444_FORMATS "Y444", "Y444_10LE"
 #define RGB_FORMATS "RGB", "BGRx", "RGBA", "BGR", "RGBx", "xRGB", "xBGR", "BGRA", "ARGB", "ABGR"
 #define SRC_FORMATS \
@@ -289,11 +291,18 @@ struct Source {
   const gchar* colorimetry = nullptr;
   const gchar* chroma_site = nullptr;
   bool yuv() const { return vc_format_is_chain_yuv(format); }
+  // More than 8 bits of luma (GRAY16_LE: a film scan): the output keeps 10 of them by default.
+  bool deep() const {
+    const GstVideoFormatInfo* finfo = gst_video_format_get_info(format);
+    return finfo != nullptr && GST_VIDEO_FORMAT_INFO_DEPTH(finfo, 0) > 8;
+  }
 };
 
 static Source source_of(const GstStructure* s) {
   Source src;
   const gchar* f = gst_structure_get_string(s, VC_SOURCE_FORMAT_FIELD);
+  // Standalone (no vcgray before us), the gray itself is the source.
+  if (f == nullptr) f = gst_structure_get_string(s, "format");
   if (f != nullptr) src.format = gst_video_format_from_string(f);
   src.colorimetry = gst_structure_get_string(s, VC_SOURCE_COLORIMETRY_FIELD);
   src.chroma_site = gst_structure_get_string(s, VC_SOURCE_CHROMA_SITE_FIELD);
@@ -325,7 +334,8 @@ static GstStructure* output_structure(const GstStructure* base,
 }
 
 // Sink caps -> output caps, most preferred first: the forced format, else the source's own
-// format, then the networks' 4:2:0 and the rest (Y'CbCr, then R'G'B').
+// format, else (a source deeper than 8 bits that is not one: GRAY16_LE) 10-bit Y'CbCr, then
+// the networks' 4:2:0 and the rest (Y'CbCr, then R'G'B').
 static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVideoFormat forced) {
   GstCaps* caps = gst_caps_new_empty();
   if (forced != GST_VIDEO_FORMAT_UNKNOWN) {
@@ -335,6 +345,8 @@ static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVide
   if (is_output_format(src.format))
     caps = gst_caps_merge_structure(
         caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
+  else if (src.deep())
+    caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_DEEP_FORMATS}, src));
   caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_SUBSAMPLED_FORMATS}, src));
   caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_444_FORMATS}, src));
   caps = gst_caps_merge_structure(caps, output_structure(base, {RGB_FORMATS}, src));

@@ -429,6 +429,36 @@ TEST(VcColorizeChroma, LostSourceFrameCodesTheLumaBackWithAWarning) {
   gst_object_unref(bus);
 }
 
+// A gray source deeper than 8 bits (GRAY16_LE: a film scan) gives 10-bit Y'CbCr by default,
+// not 8-bit: the luma keeps 10 of its bits (full range, the networks' space), through the
+// whole chain.
+TEST(VcColorizeChroma, DeepGraySourceGivesTenBitOutput) {
+  const int w = 40, h = 24;
+  const std::string caps = video_caps("GRAY16_LE", w, h);
+  const GstVideoInfo in_info = info_of(caps);
+  HarnessPtr hr = chain_harness(caps);
+  constexpr int kFrames = 2;
+  std::vector<Codes> in(kFrames);
+  for (int t = 0; t < kFrames; ++t)
+    ASSERT_EQ(gst_harness_push(hr.get(), random_frame(&in_info, 40 + t, t, &in[t])), GST_FLOW_OK);
+  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
+  for (int t = 0; t < kFrames; ++t) {
+    BufferPtr out(gst_harness_pull(hr.get()));
+    ASSERT_TRUE(out) << "frame " << t;
+    const GstVideoInfo oi = current_output(hr.get());
+    ASSERT_EQ(GST_VIDEO_INFO_FORMAT(&oi), GST_VIDEO_FORMAT_I420_10LE);
+    EXPECT_EQ(oi.colorimetry.range, GST_VIDEO_COLOR_RANGE_0_255);
+    const Codes o = unpack(&oi, out.get());
+    ASSERT_EQ(o.y.size(), in[t].y.size());
+    int not_8_bit = 0;
+    for (size_t i = 0; i < o.y.size(); ++i) {
+      ASSERT_NEAR(o.y[i], std::lround(in[t].y[i] * 1023.0 / 65535.0), 1) << "at " << i;
+      not_8_bit += o.y[i] % 4 != 0;
+    }
+    EXPECT_GT(not_8_bit, static_cast<int>(o.y.size()) / 2) << "10 bits of luma, not 8 shifted";
+  }
+}
+
 }  // namespace
 
 namespace {
