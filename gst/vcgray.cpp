@@ -55,10 +55,9 @@ struct _GstVcGray {
   std::vector<uint16_t>* codes;  // luma codes of formats read through frame_codes.h
 };
 
-#define SINK_FORMATS                                                                        \
-  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, YV12, NV12, NV21, "    \
-  "YUY2, UYVY, Y42B, NV16, Y444, I420_10LE, I422_10LE, Y444_10LE, P010_10LE, v210, GRAY8, " \
-  "GRAY16_LE }"
+#define SINK_FORMATS                                                            \
+  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " VC_YUV_FORMATS \
+  ", GRAY8, GRAY16_LE }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(SINK_FORMATS)));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include <vidcolor/core/error.hpp>
 
@@ -91,25 +92,18 @@ void fill_chroma(Line& line, const GstVideoInfo* info, int y, const uint16_t* cb
 }  // namespace
 
 gboolean vc_format_is_chain_yuv(GstVideoFormat format) {
-  switch (format) {
-    case GST_VIDEO_FORMAT_I420:
-    case GST_VIDEO_FORMAT_YV12:
-    case GST_VIDEO_FORMAT_NV12:
-    case GST_VIDEO_FORMAT_NV21:
-    case GST_VIDEO_FORMAT_Y42B:
-    case GST_VIDEO_FORMAT_NV16:
-    case GST_VIDEO_FORMAT_Y444:
-    case GST_VIDEO_FORMAT_UYVY:
-    case GST_VIDEO_FORMAT_YUY2:
-    case GST_VIDEO_FORMAT_I420_10LE:
-    case GST_VIDEO_FORMAT_I422_10LE:
-    case GST_VIDEO_FORMAT_Y444_10LE:
-    case GST_VIDEO_FORMAT_P010_10LE:
-    case GST_VIDEO_FORMAT_v210:
-      return TRUE;
-    default:
-      return FALSE;
-  }
+  // Read once from VC_YUV_FORMATS, the pad templates' list, so the two cannot disagree.
+  static const std::vector<GstVideoFormat> kChain = [] {
+    std::vector<GstVideoFormat> formats;
+    gchar** names = g_strsplit(VC_YUV_FORMATS, ",", -1);
+    for (gchar** n = names; *n != nullptr; ++n) {
+      formats.push_back(gst_video_format_from_string(g_strstrip(*n)));
+      g_assert(formats.back() != GST_VIDEO_FORMAT_UNKNOWN);
+    }
+    g_strfreev(names);
+    return formats;
+  }();
+  return std::find(kChain.begin(), kChain.end(), format) != kChain.end();
 }
 
 vidcolor::LumaCoding vc_luma_coding(const GstVideoInfo* info) {
