@@ -82,7 +82,6 @@
 
 #include <cstring>
 #include <exception>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -176,66 +175,91 @@ struct _GstVcColorize {
   Private* priv;
 };
 
-// In the order the caps prefer them when the source's own format is not one of them: the
-// networks' 4:2:0 first, as before there was a source format.
-#define YUV_SUBSAMPLED_FORMATS                                                              \
-  "I420", "NV12", "YV12", "NV21", "Y42B", "NV16", "UYVY", "YUY2", "I420_10LE", "I422_10LE", \
-      "P010_10LE", "v210"
-#define YUV_DEEP_FORMATS "I420_10LE", "P010_10LE", "I422_10LE", "v210", "Y444_10LE"
-#define YUV_444_FORMATS "Y444", "Y444_10LE"
-#define RGB_FORMATS "RGB", "BGRx", "RGBA", "BGR", "RGBx", "xRGB", "xBGR", "BGRA", "ARGB", "ABGR"
-#define SRC_FORMATS \
-  "{ " VC_YUV_FORMATS ", RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
+// vccolorize's output formats, in the order the caps prefer them when the source's own format
+// is not one of them (the networks' 4:2:0 first, as before there was a source format), each with
+// its output-format enum text. The src pad template, both output-format enums and the output
+// caps are made from this one table.
+struct OutputFormat {
+  const char* name;
+  const char* description;
+};
+static const OutputFormat kOutputFormats[] = {{"I420", "8-bit 4:2:0 planar"},
+                                              {"NV12", "8-bit 4:2:0, interleaved CbCr"},
+                                              {"YV12", "8-bit 4:2:0 planar, Cr first"},
+                                              {"NV21", "8-bit 4:2:0, interleaved CrCb"},
+                                              {"Y42B", "8-bit 4:2:2 planar"},
+                                              {"NV16", "8-bit 4:2:2, interleaved CbCr"},
+                                              {"UYVY", "8-bit 4:2:2 packed (SDI order)"},
+                                              {"YUY2", "8-bit 4:2:2 packed"},
+                                              {"I420_10LE", "10-bit 4:2:0 planar"},
+                                              {"I422_10LE", "10-bit 4:2:2 planar"},
+                                              {"P010_10LE", "10-bit 4:2:0, interleaved CbCr"},
+                                              {"v210", "10-bit 4:2:2 packed (SDI)"},
+                                              {"Y444", "8-bit 4:4:4 planar"},
+                                              {"Y444_10LE", "10-bit 4:4:4 planar"},
+                                              {"RGB", "8-bit R'G'B'"},
+                                              {"BGRx", "8-bit B'G'R'x"},
+                                              {"RGBA", "8-bit R'G'B'A (opaque)"},
+                                              {"BGR", "8-bit B'G'R'"},
+                                              {"RGBx", "8-bit R'G'B'x"},
+                                              {"xRGB", "8-bit xR'G'B'"},
+                                              {"xBGR", "8-bit xB'G'R'"},
+                                              {"BGRA", "8-bit B'G'R'A (opaque)"},
+                                              {"ARGB", "8-bit AR'G'B' (opaque)"},
+                                              {"ABGR", "8-bit AB'G'R' (opaque)"}};
+
+// The names of the table's formats that `keep` accepts, in the table's order.
+static std::vector<const gchar*> output_formats_where(bool (*keep)(const GstVideoFormatInfo*)) {
+  std::vector<const gchar*> names;
+  for (const OutputFormat& f : kOutputFormats)
+    if (keep(gst_video_format_get_info(gst_video_format_from_string(f.name))))
+      names.push_back(f.name);
+  return names;
+}
+
+static bool any_format(const GstVideoFormatInfo*) { return true; }
+static bool is_rgb(const GstVideoFormatInfo* f) { return GST_VIDEO_FORMAT_INFO_IS_RGB(f); }
+static bool is_subsampled_yuv(const GstVideoFormatInfo* f) {
+  return GST_VIDEO_FORMAT_INFO_IS_YUV(f) &&
+         (GST_VIDEO_FORMAT_INFO_W_SUB(f, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(f, 1) != 0);
+}
+static bool is_444_yuv(const GstVideoFormatInfo* f) {
+  return GST_VIDEO_FORMAT_INFO_IS_YUV(f) && !is_subsampled_yuv(f);
+}
+static bool is_deep_yuv(const GstVideoFormatInfo* f) {
+  return GST_VIDEO_FORMAT_INFO_IS_YUV(f) && GST_VIDEO_FORMAT_INFO_DEPTH(f, 0) > 8;
+}
+
+static void set_formats(GstStructure* s, const std::vector<const gchar*>& formats);
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
                             GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ GRAY8, GRAY16_LE }")));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(SRC_FORMATS)));
+
+// The src template: every format of the table, progressive or as alternate-mode fields.
+static GstPadTemplate* make_src_template() {
+  GstCaps* caps = gst_caps_from_string(VC_VIDEO_CAPS_WITH_FIELDS("I420"));
+  const std::vector<const gchar*> all = output_formats_where(any_format);
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i)
+    set_formats(gst_caps_get_structure(caps, i), all);
+  GstPadTemplate* t = gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps);
+  gst_caps_unref(caps);
+  return t;
+}
 
 G_DEFINE_TYPE(GstVcColorize, gst_vc_colorize, GST_TYPE_VIDEO_FILTER);
 
 static gboolean is_output_format(GstVideoFormat f) {
-  const GstVideoFormatInfo* finfo = gst_video_format_get_info(f);
-  return vc_format_is_chain_yuv(f) ||
-         (finfo != nullptr && GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) &&
-          GST_VIDEO_FORMAT_INFO_N_PLANES(finfo) == 1 && GST_VIDEO_FORMAT_INFO_BITS(finfo) == 8 &&
-          (GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 3 ||
-           GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, 0) == 4));
+  for (const OutputFormat& o : kOutputFormats)
+    if (gst_video_format_from_string(o.name) == f) return TRUE;
+  return FALSE;
 }
 
-// The output formats, once: vccolorize's enum holds them all, the chain's (vidcolorize, whose
-// vcrefine carries Y'CbCr only) the Y'CbCr ones. Each is "auto" + the formats + a terminator.
+// The output-format enums: vccolorize's holds every format of the table, the chain's
+// (vidcolorize, whose vcrefine carries Y'CbCr only) the Y'CbCr ones. Each is "auto" + the
+// formats + a terminator.
 static GType register_output_formats(const gchar* type_name, gboolean yuv_only) {
-  struct Named {
-    const char* format;
-    const char* description;
-  };
-  static const Named kFormats[] = {{"I420", "8-bit 4:2:0 planar"},
-                                   {"NV12", "8-bit 4:2:0, interleaved CbCr"},
-                                   {"YV12", "8-bit 4:2:0 planar, Cr first"},
-                                   {"NV21", "8-bit 4:2:0, interleaved CrCb"},
-                                   {"Y42B", "8-bit 4:2:2 planar"},
-                                   {"NV16", "8-bit 4:2:2, interleaved CbCr"},
-                                   {"UYVY", "8-bit 4:2:2 packed (SDI order)"},
-                                   {"YUY2", "8-bit 4:2:2 packed"},
-                                   {"I420_10LE", "10-bit 4:2:0 planar"},
-                                   {"I422_10LE", "10-bit 4:2:2 planar"},
-                                   {"P010_10LE", "10-bit 4:2:0, interleaved CbCr"},
-                                   {"v210", "10-bit 4:2:2 packed (SDI)"},
-                                   {"Y444", "8-bit 4:4:4 planar"},
-                                   {"Y444_10LE", "10-bit 4:4:4 planar"},
-                                   {"RGB", "8-bit R'G'B'"},
-                                   {"BGRx", "8-bit B'G'R'x"},
-                                   {"RGBA", "8-bit R'G'B'A (opaque)"},
-                                   {"BGR", "8-bit B'G'R'"},
-                                   {"RGBx", "8-bit R'G'B'x"},
-                                   {"xRGB", "8-bit xR'G'B'"},
-                                   {"xBGR", "8-bit xB'G'R'"},
-                                   {"BGRA", "8-bit B'G'R'A (opaque)"},
-                                   {"ARGB", "8-bit AR'G'B' (opaque)"},
-                                   {"ABGR", "8-bit AB'G'R' (opaque)"}};
-  const guint n = G_N_ELEMENTS(kFormats);
+  const guint n = G_N_ELEMENTS(kOutputFormats);
   GEnumValue* values = g_new0(GEnumValue, n + 2);  // kept for the type's life, as GLib needs
   values[0] = {DEFAULT_OUTPUT_FORMAT,
                "The format of vcgray's input when it is one of these, else I420 (or what "
@@ -243,9 +267,9 @@ static GType register_output_formats(const gchar* type_name, gboolean yuv_only) 
                "auto"};
   guint used = 1;
   for (guint i = 0; i < n; ++i) {
-    const GstVideoFormat f = gst_video_format_from_string(kFormats[i].format);
+    const GstVideoFormat f = gst_video_format_from_string(kOutputFormats[i].name);
     if (!yuv_only || vc_format_is_chain_yuv(f))
-      values[used++] = {f, kFormats[i].description, kFormats[i].format};
+      values[used++] = {f, kOutputFormats[i].description, kOutputFormats[i].name};
   }
   return g_enum_register_static(type_name, values);
 }
@@ -283,8 +307,6 @@ static const gchar* output_colorimetry() {
   return text;
 }
 
-static void set_formats(GstStructure* s, std::initializer_list<const gchar*> formats);
-
 // What vcgray's fields say about the frame the gray came from (vcsourceframe.h).
 struct Source {
   GstVideoFormat format = GST_VIDEO_FORMAT_UNKNOWN;
@@ -312,12 +334,11 @@ static Source source_of(const GstStructure* s) {
 // One output structure: a Y'CbCr one has the source's colorimetry and siting when the source
 // is Y'CbCr, else the networks' full-range BT.601 (siting jpeg where subsampled).
 static GstStructure* output_structure(const GstStructure* base,
-                                      std::initializer_list<const gchar*> formats,
-                                      const Source& src) {
+                                      const std::vector<const gchar*>& formats, const Source& src) {
   GstStructure* s = gst_structure_copy(base);
   set_formats(s, formats);
   const GstVideoFormatInfo* finfo =
-      gst_video_format_get_info(gst_video_format_from_string(*formats.begin()));
+      gst_video_format_get_info(gst_video_format_from_string(formats.front()));
   if (GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) return s;
   const bool subsampled =
       GST_VIDEO_FORMAT_INFO_W_SUB(finfo, 1) != 0 || GST_VIDEO_FORMAT_INFO_H_SUB(finfo, 1) != 0;
@@ -346,16 +367,16 @@ static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVide
     caps = gst_caps_merge_structure(
         caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
   else if (src.deep())
-    caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_DEEP_FORMATS}, src));
-  caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_SUBSAMPLED_FORMATS}, src));
-  caps = gst_caps_merge_structure(caps, output_structure(base, {YUV_444_FORMATS}, src));
-  caps = gst_caps_merge_structure(caps, output_structure(base, {RGB_FORMATS}, src));
+    caps = gst_caps_merge_structure(caps,
+                                    output_structure(base, output_formats_where(is_deep_yuv), src));
+  for (auto keep : {is_subsampled_yuv, is_444_yuv, is_rgb})
+    caps = gst_caps_merge_structure(caps, output_structure(base, output_formats_where(keep), src));
   return caps;
 }
 
-static void set_formats(GstStructure* s, std::initializer_list<const gchar*> formats) {
+static void set_formats(GstStructure* s, const std::vector<const gchar*>& formats) {
   if (formats.size() == 1) {
-    gst_structure_set(s, "format", G_TYPE_STRING, *formats.begin(), nullptr);
+    gst_structure_set(s, "format", G_TYPE_STRING, formats.front(), nullptr);
     return;
   }
   GValue list = G_VALUE_INIT;
@@ -870,7 +891,7 @@ static void gst_vc_colorize_class_init(GstVcColorizeClass* klass) {
       "exactly, chroma is predicted; one of d candidate colorizations or all as a mosaic",
       "vidcolor developers");
   gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_add_pad_template(element_class, make_src_template());
 
   trans_class->transform_caps = GST_DEBUG_FUNCPTR(gst_vc_colorize_transform_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_vc_colorize_sink_event);
