@@ -44,13 +44,14 @@
  * Standalone (gray input without vcgray's source fields), or when the source is R'G'B' or
  * gray, Y'CbCr output is full-range BT.601 (colorimetry 1:4:16:4, chroma-site jpeg), the
  * networks' own space, and its Y is the input gray byte for byte; a GRAY16_LE source (a
- * 16-bit film scan) gives 10-bit Y'CbCr by default (I420_10LE first), its Y the 16-bit codes
- * rounded to 10 bits, round(v * 1023 / 65535), and 8-bit output rounds them to 8, round(v *
- * 255 / 65535), as vcgray does; an R'G'B' source gets its own R'G'B' format by default. R'G'B'
- * output keeps the luma too: out-of-gamut chroma is scaled towards gray until the pixel fits,
- * instead of clipping channels (alpha is opaque). If vcgray's frame went missing on the way (an
- * element between them converted the gray), the luma is coded back from the gray, with a warning.
- * In mosaic mode each cell shows the frame scaled to the cell, so Y is no longer the input.
+ * 16-bit film scan) gives 16-bit Y'CbCr by default (P016_LE first, then Y444_16LE and the
+ * 10-bit formats), its Y the input's 16-bit codes; output of fewer bits rounds them, e.g.
+ * round(v * 255 / 65535) for 8 bits, as vcgray does; an R'G'B' source gets its own R'G'B' format by
+ * default. R'G'B' output keeps the luma too: out-of-gamut chroma is scaled towards gray until the
+ * pixel fits, instead of clipping channels (alpha is opaque). If vcgray's frame went missing on the
+ * way (an element between them converted the gray), the luma is coded back from the gray, with a
+ * warning. In mosaic mode each cell shows the frame scaled to the cell, so Y is no longer the
+ * input.
  *
  * Latency: the element adds #GstVcColorize:processing-latency (one frame duration by default)
  * to the LATENCY query, the time f may take in a live pipeline before the frame is late.
@@ -195,8 +196,10 @@ static const OutputFormat kOutputFormats[] = {{"I420", "8-bit 4:2:0 planar"},
                                               {"I422_10LE", "10-bit 4:2:2 planar"},
                                               {"P010_10LE", "10-bit 4:2:0, interleaved CbCr"},
                                               {"v210", "10-bit 4:2:2 packed (SDI)"},
+                                              {"P016_LE", "16-bit 4:2:0, interleaved CbCr"},
                                               {"Y444", "8-bit 4:4:4 planar"},
                                               {"Y444_10LE", "10-bit 4:4:4 planar"},
+                                              {"Y444_16LE", "16-bit 4:4:4 planar"},
                                               {"RGB", "8-bit R'G'B'"},
                                               {"BGRx", "8-bit B'G'R'x"},
                                               {"RGBA", "8-bit R'G'B'A (opaque)"},
@@ -228,6 +231,9 @@ static bool is_444_yuv(const GstVideoFormatInfo* f) {
 }
 static bool is_deep_yuv(const GstVideoFormatInfo* f) {
   return GST_VIDEO_FORMAT_INFO_IS_YUV(f) && GST_VIDEO_FORMAT_INFO_DEPTH(f, 0) > 8;
+}
+static bool is_16bit_yuv(const GstVideoFormatInfo* f) {
+  return GST_VIDEO_FORMAT_INFO_IS_YUV(f) && GST_VIDEO_FORMAT_INFO_DEPTH(f, 0) == 16;
 }
 
 static void set_formats(GstStructure* s, const std::vector<const gchar*>& formats);
@@ -262,8 +268,8 @@ static GType register_output_formats(const gchar* type_name, gboolean yuv_only) 
   const guint n = G_N_ELEMENTS(kOutputFormats);
   GEnumValue* values = g_new0(GEnumValue, n + 2);  // kept for the type's life, as GLib needs
   values[0] = {DEFAULT_OUTPUT_FORMAT,
-               "The format of vcgray's input when it is one of these, else I420 (or what "
-               "downstream asks for)",
+               "The format of vcgray's input when it is one of these, else I420 (P016_LE for "
+               "16-bit gray; or what downstream asks for)",
                "auto"};
   guint used = 1;
   for (guint i = 0; i < n; ++i) {
@@ -313,7 +319,7 @@ struct Source {
   const gchar* colorimetry = nullptr;
   const gchar* chroma_site = nullptr;
   bool yuv() const { return vc_format_is_chain_yuv(format); }
-  // More than 8 bits of luma (GRAY16_LE: a film scan): the output keeps 10 of them by default.
+  // More than 8 bits of luma (GRAY16_LE: a film scan): the output keeps them by default.
   bool deep() const {
     const GstVideoFormatInfo* finfo = gst_video_format_get_info(format);
     return finfo != nullptr && GST_VIDEO_FORMAT_INFO_DEPTH(finfo, 0) > 8;
@@ -366,9 +372,10 @@ static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVide
   if (is_output_format(src.format))
     caps = gst_caps_merge_structure(
         caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
-  else if (src.deep())
-    caps = gst_caps_merge_structure(caps,
-                                    output_structure(base, output_formats_where(is_deep_yuv), src));
+  else if (src.deep())  // 16-bit Y'CbCr first (a GRAY16_LE source's luma bit for bit), then 10-bit
+    for (auto keep : {is_16bit_yuv, is_deep_yuv})
+      caps =
+          gst_caps_merge_structure(caps, output_structure(base, output_formats_where(keep), src));
   for (auto keep : {is_subsampled_yuv, is_444_yuv, is_rgb})
     caps = gst_caps_merge_structure(caps, output_structure(base, output_formats_where(keep), src));
   return caps;

@@ -148,7 +148,8 @@ static cv::Mat frame_luma(GstVideoFrame* frame, State& st) {
 
   st.full_luma.create(h, w, CV_8UC1);
   if (!GST_VIDEO_FORMAT_INFO_IS_RGB(finfo) && fmt != GST_VIDEO_FORMAT_GRAY16_LE && depth > 8) {
-    // 10-bit Y'CbCr (planar, P010, v210): the top 8 bits of each code are enough for flow.
+    // 10- or 16-bit Y'CbCr (planar, P010, P016, v210): the top 8 bits of each code are enough
+    // for flow.
     vc_frame_read_luma(frame, st.codes);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)

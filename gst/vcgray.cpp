@@ -3,7 +3,8 @@
  * @title: vcgray
  *
  * Converts any common raw video format to full-range luma: GRAY8, or GRAY16_LE when the
- * input has more than 8 bits (GRAY16, 10-bit Y'CbCr such as I420_10LE, P010_10LE or v210).
+ * input has more than 8 bits (GRAY16; 10- or 16-bit Y'CbCr such as I420_10LE, P010_10LE, v210,
+ * P016_LE or Y444_16LE).
  * R'G'B' input is weighted with the luma coefficients of its colorimetry
  * (property #GstVcGray:matrix); Y'CbCr input copies its Y plane, expanding limited range,
  * without a round trip through RGB. GRAY8 full-range input passes through untouched.
@@ -132,10 +133,10 @@ static gboolean allows_deep_format(const GstStructure* s, const gchar* const* fo
 static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
                                            GstCaps* caps, GstCaps* filter) {
   static const gchar* const kSinkFormats[] = {
-      "GRAY8",     "GRAY16_LE", "I420", "YV12", "NV12",      "NV21",      "YUY2",
-      "UYVY",      "Y42B",      "NV16", "Y444", "I420_10LE", "I422_10LE", "Y444_10LE",
-      "P010_10LE", "v210",      "RGB",  "BGR",  "RGBx",      "BGRx",      "xRGB",
-      "xBGR",      "RGBA",      "BGRA", "ARGB", "ABGR"};
+      "GRAY8",     "GRAY16_LE", "I420",    "YV12",      "NV12",      "NV21",      "YUY2",
+      "UYVY",      "Y42B",      "NV16",    "Y444",      "I420_10LE", "I422_10LE", "Y444_10LE",
+      "P010_10LE", "v210",      "P016_LE", "Y444_16LE", "RGB",       "BGR",       "RGBx",
+      "BGRx",      "xRGB",      "xBGR",    "RGBA",      "BGRA",      "ARGB",      "ABGR"};
   GstCaps* result = gst_caps_new_empty();
 
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {

@@ -10,7 +10,7 @@
  * pass again on the refined frames, which reaches further in time.
  *
  * Only the chroma changes; the luma samples, timestamps, flags and metas pass through.
- * Input is any Y'CbCr format `vccolorize` writes (8- or 10-bit, planar, semi-planar, packed
+ * Input is any Y'CbCr format `vccolorize` writes (8-, 10- or 16-bit, planar, semi-planar, packed
  * 4:2:2, v210) in any range and matrix: the chroma is read at its planes' own size, turned
  * into the networks' full-range BT.601 for g and written back in the stream's own coding
  * (vidcolor/ops/frame_planes.hpp). R'G'B' is not accepted: its luma is not a plane, so it

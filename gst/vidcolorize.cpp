@@ -5,10 +5,10 @@
  * Fully automatic video colorization in one element: a bin of
  * `vcgray ! queue ! vccolorize ! queue ! vcflow ! queue ! vcrefine` with ghost pads. Any
  * raw video in (whatever vcgray accepts), colorized Y'CbCr out: by default the input's own
- * format (8- or 10-bit, planar, semi-planar, UYVY/YUY2, v210), colorimetry and chroma-site,
+ * format (8-, 10- or 16-bit, planar, semi-planar, UYVY/YUY2, v210), colorimetry and chroma-site,
  * with its luma samples untouched (only the chroma is new); R'G'B' or 8-bit gray input gives
  * full-range BT.601 I420 unless downstream asks otherwise, 16-bit gray (GRAY16_LE) full-range
- * I420_10LE, keeping 10 of its bits. #GstVidColorize:output-format
+ * P016_LE, its 16 bits kept. #GstVidColorize:output-format
  * chooses another Y'CbCr format. The queues put each
  * stage in its own streaming thread, so f, the optical flow and g run on different cores
  * at the same time; they are short (#GstVidColorize:queue-size buffers), which bounds the

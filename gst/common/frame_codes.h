@@ -17,7 +17,7 @@
 // vcrefine refines (and, with the R'G'B' and gray ones, what vcgray reads).
 #define VC_YUV_FORMATS                                                                      \
   "I420, YV12, NV12, NV21, Y42B, NV16, Y444, UYVY, YUY2, I420_10LE, I422_10LE, Y444_10LE, " \
-  "P010_10LE, v210"
+  "P010_10LE, v210, P016_LE, Y444_16LE"
 
 // TRUE for the formats above.
 gboolean vc_format_is_chain_yuv(GstVideoFormat format);
