@@ -74,6 +74,7 @@
 #include "vccolorize.h"
 
 #include "fields.h"
+#include "format_list.h"
 #include "frame_codes.h"
 #include "frame_size_check.h"
 #include "luma_matrix.h"
@@ -236,8 +237,6 @@ static bool is_16bit_yuv(const GstVideoFormatInfo* f) {
   return GST_VIDEO_FORMAT_INFO_IS_YUV(f) && GST_VIDEO_FORMAT_INFO_DEPTH(f, 0) == 16;
 }
 
-static void set_formats(GstStructure* s, const std::vector<const gchar*>& formats);
-
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
                             GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS("{ GRAY8, GRAY16_LE }")));
@@ -247,7 +246,7 @@ static GstPadTemplate* make_src_template() {
   GstCaps* caps = gst_caps_from_string(VC_VIDEO_CAPS_WITH_FIELDS("I420"));
   const std::vector<const gchar*> all = output_formats_where(any_format);
   for (guint i = 0; i < gst_caps_get_size(caps); ++i)
-    set_formats(gst_caps_get_structure(caps, i), all);
+    vc_structure_set_formats(gst_caps_get_structure(caps, i), all);
   GstPadTemplate* t = gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps);
   gst_caps_unref(caps);
   return t;
@@ -342,7 +341,7 @@ static Source source_of(const GstStructure* s) {
 static GstStructure* output_structure(const GstStructure* base,
                                       const std::vector<const gchar*>& formats, const Source& src) {
   GstStructure* s = gst_structure_copy(base);
-  set_formats(s, formats);
+  vc_structure_set_formats(s, formats);
   const GstVideoFormatInfo* finfo =
       gst_video_format_get_info(gst_video_format_from_string(formats.front()));
   if (GST_VIDEO_FORMAT_INFO_IS_RGB(finfo)) return s;
@@ -381,22 +380,6 @@ static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVide
   return caps;
 }
 
-static void set_formats(GstStructure* s, const std::vector<const gchar*>& formats) {
-  if (formats.size() == 1) {
-    gst_structure_set(s, "format", G_TYPE_STRING, formats.front(), nullptr);
-    return;
-  }
-  GValue list = G_VALUE_INIT;
-  gst_value_list_init(&list, formats.size());
-  for (const gchar* f : formats) {
-    GValue item = G_VALUE_INIT;
-    g_value_init(&item, G_TYPE_STRING);
-    g_value_set_string(&item, f);
-    gst_value_list_append_and_take_value(&list, &item);
-  }
-  gst_structure_take_value(s, "format", &list);
-}
-
 // Width, height, framerate and pixel-aspect-ratio carry over; the format maps gray <-> color.
 static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
                                                GstCaps* caps, GstCaps* filter) {
@@ -422,7 +405,7 @@ static GstCaps* gst_vc_colorize_transform_caps(GstBaseTransform* trans, GstPadDi
       result = gst_caps_merge(result, out);
     } else {
       GstStructure* gray = gst_structure_copy(base);
-      set_formats(gray, {"GRAY8", "GRAY16_LE"});
+      vc_structure_set_formats(gray, {"GRAY8", "GRAY16_LE"});
       result = gst_caps_merge_structure_full(result, gray, vc_caps_features_kept(features));
     }
     gst_structure_free(base);

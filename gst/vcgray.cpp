@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "fields.h"
+#include "format_list.h"
 #include "frame_codes.h"
 #include "frame_size_check.h"
 #include "meta_copy.h"
@@ -56,9 +57,11 @@ struct _GstVcGray {
   std::vector<uint16_t>* codes;  // luma codes of formats read through frame_codes.h
 };
 
-#define SINK_FORMATS                                                            \
-  "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, " VC_YUV_FORMATS \
-  ", GRAY8, GRAY16_LE }"
+// What vcgray reads, in the order it prefers upstream to offer them: gray as is, then Y'CbCr
+// (luma copied), then R'G'B'.
+#define SINK_FORMAT_LIST \
+  "GRAY8, GRAY16_LE, " VC_YUV_FORMATS ", RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR"
+#define SINK_FORMATS "{ " SINK_FORMAT_LIST " }"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VC_VIDEO_CAPS_WITH_FIELDS(SINK_FORMATS)));
@@ -102,41 +105,22 @@ static gboolean structure_allows_format(const GstStructure* s, const gchar* name
   return FALSE;
 }
 
-static void set_format_list(GstStructure* s, const gchar* const* formats, guint n) {
-  if (n == 1) {
-    gst_structure_set(s, "format", G_TYPE_STRING, formats[0], nullptr);
-    return;
-  }
-  GValue list = G_VALUE_INIT;
-  gst_value_list_init(&list, n);
-  for (guint i = 0; i < n; ++i) {
-    GValue item = G_VALUE_INIT;
-    g_value_init(&item, G_TYPE_STRING);
-    g_value_set_string(&item, formats[i]);
-    gst_value_list_append_and_take_value(&list, &item);
-  }
-  gst_structure_take_value(s, "format", &list);
-}
-
 static int format_depth(const gchar* name) {
   const GstVideoFormatInfo* finfo = gst_video_format_get_info(gst_video_format_from_string(name));
   return finfo != nullptr ? static_cast<int>(GST_VIDEO_FORMAT_INFO_DEPTH(finfo, 0)) : 8;
 }
 
 // TRUE when the structure allows one of `formats` with more than 8 bits of luma.
-static gboolean allows_deep_format(const GstStructure* s, const gchar* const* formats, guint n) {
-  for (guint i = 0; i < n; ++i)
-    if (format_depth(formats[i]) > 8 && structure_allows_format(s, formats[i])) return TRUE;
+static gboolean allows_deep_format(const GstStructure* s,
+                                   const std::vector<const gchar*>& formats) {
+  for (const gchar* f : formats)
+    if (format_depth(f) > 8 && structure_allows_format(s, f)) return TRUE;
   return FALSE;
 }
 
 static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirection direction,
                                            GstCaps* caps, GstCaps* filter) {
-  static const gchar* const kSinkFormats[] = {
-      "GRAY8",     "GRAY16_LE", "I420",    "YV12",      "NV12",      "NV21",      "YUY2",
-      "UYVY",      "Y42B",      "NV16",    "Y444",      "I420_10LE", "I422_10LE", "Y444_10LE",
-      "P010_10LE", "v210",      "P016_LE", "Y444_16LE", "RGB",       "BGR",       "RGBx",
-      "BGRx",      "xRGB",      "xBGR",    "RGBA",      "BGRA",      "ARGB",      "ABGR"};
+  static const std::vector<const gchar*> kSinkFormats = vc_format_list(SINK_FORMAT_LIST);
   GstCaps* result = gst_caps_new_empty();
 
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
@@ -144,29 +128,27 @@ static GstCaps* gst_vc_gray_transform_caps(GstBaseTransform* trans, GstPadDirect
     GstCapsFeatures* features = gst_caps_get_features(caps, i);
     if (!vc_caps_features_mappable(features)) continue;  // we map system memory only
 
-    const gchar* formats[G_N_ELEMENTS(kSinkFormats)];
-    guint n = 0;
+    std::vector<const gchar*> formats;
     // Downstream asking for the gray of one source (vcgray's own output fields): only that.
     const gchar* source = gst_structure_get_string(s, VC_SOURCE_FORMAT_FIELD);
     if (direction == GST_PAD_SINK) {
       // Sink caps -> what we can output: input of more than 8 bits keeps its precision first.
-      if (allows_deep_format(s, kSinkFormats, G_N_ELEMENTS(kSinkFormats)))
-        formats[n++] = "GRAY16_LE";
-      formats[n++] = "GRAY8";
+      if (allows_deep_format(s, kSinkFormats)) formats.push_back("GRAY16_LE");
+      formats.push_back("GRAY8");
     } else {
       const gboolean gray8 = structure_allows_format(s, "GRAY8");
       for (const gchar* f : kSinkFormats) {
         const gboolean from_gray =
             gray8 || (structure_allows_format(s, "GRAY16_LE") && format_depth(f) > 8);
-        if (from_gray && (source == nullptr || g_strcmp0(source, f) == 0)) formats[n++] = f;
+        if (from_gray && (source == nullptr || g_strcmp0(source, f) == 0)) formats.push_back(f);
       }
     }
-    if (n == 0) continue;
+    if (formats.empty()) continue;
 
     GstStructure* out = gst_structure_copy(s);
     gst_structure_remove_fields(out, "format", "colorimetry", "chroma-site", nullptr);
     vc_source_fields_remove(out);
-    set_format_list(out, formats, n);
+    vc_structure_set_formats(out, formats);
     if (direction == GST_PAD_SRC && source != nullptr) {
       // The source's own colorimetry and siting, so the round trip is the same caps.
       const gchar* c = gst_structure_get_string(s, VC_SOURCE_COLORIMETRY_FIELD);

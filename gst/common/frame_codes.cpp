@@ -6,6 +6,7 @@
 
 #include <vidcolor/core/error.hpp>
 
+#include "format_list.h"
 #include "luma_matrix.h"
 
 namespace {
@@ -95,12 +96,10 @@ gboolean vc_format_is_chain_yuv(GstVideoFormat format) {
   // Read once from VC_YUV_FORMATS, the pad templates' list, so the two cannot disagree.
   static const std::vector<GstVideoFormat> kChain = [] {
     std::vector<GstVideoFormat> formats;
-    gchar** names = g_strsplit(VC_YUV_FORMATS, ",", -1);
-    for (gchar** n = names; *n != nullptr; ++n) {
-      formats.push_back(gst_video_format_from_string(g_strstrip(*n)));
+    for (const gchar* name : vc_format_list(VC_YUV_FORMATS)) {
+      formats.push_back(gst_video_format_from_string(name));
       g_assert(formats.back() != GST_VIDEO_FORMAT_UNKNOWN);
     }
-    g_strfreev(names);
     return formats;
   }();
   return std::find(kChain.begin(), kChain.end(), format) != kChain.end();
