@@ -262,34 +262,38 @@ static gboolean is_output_format(GstVideoFormat f) {
 
 // The output-format enums: vccolorize's holds every format of the table, the chain's
 // (vidcolorize, whose vcrefine carries Y'CbCr only) the Y'CbCr ones. Each is "auto" + the
-// formats + a terminator.
-static GType register_output_formats(const gchar* type_name, gboolean yuv_only) {
-  const guint n = G_N_ELEMENTS(kOutputFormats);
-  GEnumValue* values = g_new0(GEnumValue, n + 2);  // kept for the type's life, as GLib needs
+// formats + a terminator, in an array with room for either.
+using OutputFormatValues = GEnumValue[G_N_ELEMENTS(kOutputFormats) + 2];
+
+// Fills `values` (static storage: GLib keeps the pointer for the type's life) and registers.
+static GType register_output_formats(const gchar* type_name, gboolean yuv_only,
+                                     OutputFormatValues& values) {
   values[0] = {DEFAULT_OUTPUT_FORMAT,
                "The format of vcgray's input when it is one of these, else I420 (P016_LE for "
                "16-bit gray; or what downstream asks for)",
                "auto"};
   guint used = 1;
-  for (guint i = 0; i < n; ++i) {
-    const GstVideoFormat f = gst_video_format_from_string(kOutputFormats[i].name);
-    if (!yuv_only || vc_format_is_chain_yuv(f))
-      values[used++] = {f, kOutputFormats[i].description, kOutputFormats[i].name};
+  for (const OutputFormat& o : kOutputFormats) {
+    const GstVideoFormat f = gst_video_format_from_string(o.name);
+    if (!yuv_only || vc_format_is_chain_yuv(f)) values[used++] = {f, o.description, o.name};
   }
+  values[used] = {0, nullptr, nullptr};
   return g_enum_register_static(type_name, values);
 }
 
 GType gst_vc_colorize_output_format_get_type(void) {
   static GType type = 0;
+  static OutputFormatValues values;
   if (g_once_init_enter(&type))
-    g_once_init_leave(&type, register_output_formats("GstVcColorizeOutputFormat", FALSE));
+    g_once_init_leave(&type, register_output_formats("GstVcColorizeOutputFormat", FALSE, values));
   return type;
 }
 
 GType gst_vc_chain_output_format_get_type(void) {
   static GType type = 0;
+  static OutputFormatValues values;
   if (g_once_init_enter(&type))
-    g_once_init_leave(&type, register_output_formats("GstVcChainOutputFormat", TRUE));
+    g_once_init_leave(&type, register_output_formats("GstVcChainOutputFormat", TRUE, values));
   return type;
 }
 
