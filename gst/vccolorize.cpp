@@ -364,9 +364,15 @@ static GstStructure* output_structure(const GstStructure* base,
 }
 
 // Sink caps -> output caps, most preferred first: the forced format, else the source's own
-// format, else (a source deeper than 8 bits that is not one: GRAY16_LE) 10-bit Y'CbCr, then
-// the networks' 4:2:0 and the rest (Y'CbCr, then R'G'B').
+// format, else (a source deeper than 8 bits that is not one: GRAY16_LE) 16-bit then 10-bit
+// Y'CbCr, then the networks' 4:2:0 and the rest (Y'CbCr, then R'G'B').
 static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVideoFormat forced) {
+  // The table's groups, filtered once (caps are made at every negotiation).
+  static const std::vector<const gchar*> k16bit = output_formats_where(is_16bit_yuv),
+                                         kDeep = output_formats_where(is_deep_yuv),
+                                         kSubsampled = output_formats_where(is_subsampled_yuv),
+                                         k444 = output_formats_where(is_444_yuv),
+                                         kRgb = output_formats_where(is_rgb);
   GstCaps* caps = gst_caps_new_empty();
   if (forced != GST_VIDEO_FORMAT_UNKNOWN) {
     const gchar* name = gst_video_format_to_string(forced);
@@ -375,12 +381,11 @@ static GstCaps* output_caps(const GstStructure* base, const Source& src, GstVide
   if (is_output_format(src.format))
     caps = gst_caps_merge_structure(
         caps, output_structure(base, {gst_video_format_to_string(src.format)}, src));
-  else if (src.deep())  // 16-bit Y'CbCr first (a GRAY16_LE source's luma bit for bit), then 10-bit
-    for (auto keep : {is_16bit_yuv, is_deep_yuv})
-      caps =
-          gst_caps_merge_structure(caps, output_structure(base, output_formats_where(keep), src));
-  for (auto keep : {is_subsampled_yuv, is_444_yuv, is_rgb})
-    caps = gst_caps_merge_structure(caps, output_structure(base, output_formats_where(keep), src));
+  else if (src.deep())  // a GRAY16_LE source's luma bit for bit first
+    for (const auto* group : {&k16bit, &kDeep})
+      caps = gst_caps_merge_structure(caps, output_structure(base, *group, src));
+  for (const auto* group : {&kSubsampled, &k444, &kRgb})
+    caps = gst_caps_merge_structure(caps, output_structure(base, *group, src));
   return caps;
 }
 

@@ -72,11 +72,12 @@ void vc_source_fields_set(GstStructure* s, const GstStructure* source, const Gst
   // The caps' own siting when they name one: GStreamer 1.22's gst_video_info_from_caps()
   // replaces it by the default siting when the caps name no colorimetry (avdec_h264's
   // `chroma-site=mpeg2` would come out as `jpeg`, and the new chroma be made for it).
-  const gchar* named = gst_structure_get_string(source, "chroma-site");
-  const GstVideoChromaSite site_value =
-      named != nullptr ? gst_video_chroma_site_from_string(named) : info->chroma_site;
-  gchar* site = gst_video_chroma_site_to_string(
-      site_value != GST_VIDEO_CHROMA_SITE_UNKNOWN ? site_value : info->chroma_site);
+  GstVideoChromaSite site_value = info->chroma_site;
+  if (const gchar* named = gst_structure_get_string(source, "chroma-site")) {
+    const GstVideoChromaSite parsed = gst_video_chroma_site_from_string(named);
+    if (parsed != GST_VIDEO_CHROMA_SITE_UNKNOWN) site_value = parsed;
+  }
+  gchar* site = gst_video_chroma_site_to_string(site_value);
   if (site != nullptr)
     gst_structure_set(s, VC_SOURCE_CHROMA_SITE_FIELD, G_TYPE_STRING, site, nullptr);
   g_free(site);

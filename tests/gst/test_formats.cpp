@@ -188,6 +188,17 @@ double mean(const std::vector<uint16_t>& v) {
   return s / v.size();
 }
 
+// Pushes in->size() frames (random_frame with seeds seed, seed + 1, ...; their codes in `in`)
+// and EOS, so a chain holding frames gives them all.
+void push_clip(GstHarness* h, const GstVideoInfo* info, unsigned seed, std::vector<Codes>* in) {
+  for (size_t t = 0; t < in->size(); ++t)
+    ASSERT_EQ(gst_harness_push(h, random_frame(info, seed + static_cast<unsigned>(t),
+                                               static_cast<int>(t), &(*in)[t])),
+              GST_FLOW_OK)
+        << "frame " << t;
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+}
+
 struct FormatCase {
   const char* format;
   const char* extra;  // colorimetry / chroma-site
@@ -209,9 +220,7 @@ TEST_P(ThroughTheChain, LumaBitExactColorimetryAndSitingKept) {
   HarnessPtr hr = chain_harness(caps);
   constexpr int kFrames = 3;
   std::vector<Codes> in(kFrames);
-  for (int t = 0; t < kFrames; ++t)
-    ASSERT_EQ(gst_harness_push(hr.get(), random_frame(&in_info, 100 + t, t, &in[t])), GST_FLOW_OK);
-  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
+  ASSERT_NO_FATAL_FAILURE(push_clip(hr.get(), &in_info, 100, &in));
   for (int t = 0; t < kFrames; ++t) {
     BufferPtr out(gst_harness_pull(hr.get()));
     ASSERT_TRUE(out) << "frame " << t;
@@ -441,9 +450,7 @@ TEST(VcColorizeChroma, DeepGraySourceKeepsItsBits) {
   HarnessPtr hr = chain_harness(caps);
   constexpr int kFrames = 2;
   std::vector<Codes> in(kFrames);
-  for (int t = 0; t < kFrames; ++t)
-    ASSERT_EQ(gst_harness_push(hr.get(), random_frame(&in_info, 40 + t, t, &in[t])), GST_FLOW_OK);
-  ASSERT_TRUE(gst_harness_push_event(hr.get(), gst_event_new_eos()));
+  ASSERT_NO_FATAL_FAILURE(push_clip(hr.get(), &in_info, 40, &in));
   for (int t = 0; t < kFrames; ++t) {
     BufferPtr out(gst_harness_pull(hr.get()));
     ASSERT_TRUE(out) << "frame " << t;
